@@ -1,0 +1,27 @@
+// The durable spool (SPEC section 5): a Store in SQLite (WAL) with group commit.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "journey/store.hpp"
+
+namespace journey {
+
+struct SpoolOptions {
+  std::string path;                           // the SQLite file, e.g. <data-dir>/spool.db
+  std::vector<std::string> sinks;             // every record is queued for each
+  std::string durability = "normal";          // normal: survives kill -9; strict: power loss
+  std::chrono::milliseconds commit_interval{5};
+  uint64_t max_bytes = 1073741824;            // pending JSON bytes; over it submit() → queue_full
+};
+
+// Opens (creating when absent) or refuses with a one-line error naming the path:
+// not writable, not a spool, a newer format version. Returns nullptr then.
+std::shared_ptr<Store> open_spool(const SpoolOptions& options, std::string* error);
+
+// A bounded in-memory Store (max_events pending in all); submit() is immediate.
+std::shared_ptr<Store> make_memory_store(std::vector<std::string> sinks, size_t max_events);
+
+}  // namespace journey

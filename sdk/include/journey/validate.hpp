@@ -1,0 +1,51 @@
+// The one validator every front door (SDK, journeyd, webhooks, journeyctl) applies.
+// Pure functions, thread-safe. Errors are "<path>: <problem>" (SPEC section 2).
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "journey/json.hpp"
+#include "journey/time.hpp"
+
+namespace journey {
+
+// Limits of SPEC section 12.
+struct Limits {
+  static constexpr size_t max_event_bytes = 32 * 1024;
+  static constexpr size_t max_id_chars = 128;
+  static constexpr size_t max_channel_chars = 512;
+  static constexpr size_t max_depth = 32;
+  static constexpr size_t max_body_bytes = 5 * 1024 * 1024;
+  static constexpr size_t max_decompressed_bytes = 20 * 1024 * 1024;
+  static constexpr size_t max_events_per_request = 2000;
+};
+
+struct NormalizeOptions {
+  SysTime received_at;                // written into received_at; default timestamp
+  std::optional<SysTime> sent_at;     // when set: timestamps shifted by received_at - sent_at
+};
+
+// Parses JSON text with the limits of section 12 (valid UTF-8, nesting <= 32,
+// finite numbers). On failure returns nullopt and sets *error to "<path>: <problem>"
+// (path "event" for the whole text).
+std::optional<Json> parse_json_limited(std::string_view text, std::string* error,
+                                       size_t max_depth = Limits::max_depth);
+
+// Validates one event and, when valid, writes the defaults of section 2 into it
+// (event_id as UUIDv7, timestamp, stage, received_at, quantity, payment status).
+// Returns every problem found; empty means valid. The event is left unchanged
+// when invalid.
+std::vector<std::string> validate_and_normalize(Json& event, const NormalizeOptions& opts);
+
+// Validation only, no defaults written.
+std::vector<std::string> validate(const Json& event, SysTime now);
+
+// A new UUIDv7 (time-ordered), lower-case hex with dashes. Thread-safe.
+std::string new_uuid_v7();
+
+// The journey key: user_id when present, else anonymous_id (SPEC sections 8, 9).
+std::string journey_key(const Json& event);
+
+}  // namespace journey
