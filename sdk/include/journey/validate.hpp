@@ -38,6 +38,10 @@ std::optional<Json> parse_json_limited(std::string_view text, std::string* error
 // Returns every problem found; empty means valid. The event is left unchanged
 // when invalid.
 std::vector<std::string> validate_and_normalize(Json& event, const NormalizeOptions& opts);
+// As above; when valid, *json_out (if not null) receives the event as stored and
+// forwarded (event.dump()), so the caller need not serialize it again.
+std::vector<std::string> validate_and_normalize(Json& event, const NormalizeOptions& opts,
+                                                std::string* json_out);
 
 // Validation only, no defaults written.
 std::vector<std::string> validate(const Json& event, SysTime now);

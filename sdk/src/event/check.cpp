@@ -1,0 +1,490 @@
+// One pass over each object's fields; messages and paths are built only on error.
+#include "check.hpp"
+
+#include <cmath>
+#include <string_view>
+
+#include "journey/validate.hpp"
+#include "text.hpp"
+
+namespace journey::detail {
+namespace {
+
+using Object = Json::object_t;
+using std::string_view;
+
+constexpr string_view kTouchpoints[] = {"view",     "add_to_cart", "remove_from_cart",
+                                        "checkout", "payment",     "shipping",
+                                        "purchase", "refund",      "custom"};
+constexpr string_view kStages[] = {"awareness", "consideration", "purchase", "retention",
+                                   "advocacy"};
+constexpr string_view kPaymentStatus[] = {"authorized", "captured", "failed", "pending"};
+constexpr string_view kShippingStatus[] = {"info_added", "shipped",   "in_transit", "out_for_delivery",
+                                           "delivered",  "failed",    "returned"};
+
+template <size_t N>
+int index_of(const string_view (&names)[N], string_view s) {
+  for (size_t i = 0; i < N; ++i)
+    if (names[i] == s) return static_cast<int>(i);
+  return -1;
+}
+
+template <size_t N>
+std::string one_of(const string_view (&names)[N]) {
+  std::string out = "(expected one of ";
+  for (size_t i = 0; i < N; ++i) {
+    if (i) out += ", ";
+    out += names[i];
+  }
+  out += ')';
+  return out;
+}
+
+enum Top { kEventId, kType, kName, kTimestamp, kAnonymousId, kUserId, kSessionId, kStage,
+           kChannel, kProperties, kContext, kConsent, kReceivedAt, kTopCount };
+constexpr string_view kTopNames[] = {"event_id",     "type",    "name",       "timestamp",
+                                     "anonymous_id", "user_id", "session_id", "stage",
+                                     "channel",      "properties", "context", "consent",
+                                     "received_at"};
+
+// A path as a chain on the stack; rendered only when a problem is reported.
+struct Path {
+  const Path* parent;
+  string_view key;
+  long index = -1;
+  void append_to(std::string& out) const {
+    if (parent) parent->append_to(out);
+    if (index >= 0) {
+      out += '[';
+      out += std::to_string(index);
+      out += ']';
+    } else {
+      if (!out.empty()) out += '.';
+      out += key;
+    }
+  }
+  std::string str() const {
+    std::string s;
+    append_to(s);
+    return s;
+  }
+  Path operator/(string_view k) const { return {this, k}; }
+  Path operator[](size_t i) const { return {this, {}, static_cast<long>(i)}; }
+};
+
+bool is_currency(const Json& v) {
+  if (!v.is_string()) return false;
+  const auto& s = v.get_ref<const std::string&>();
+  return s.size() == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
+         s[2] >= 'A' && s[2] <= 'Z';
+}
+
+bool is_integer_at_least_1(const Json& v) {
+  if (v.is_number_unsigned()) return v.get<Json::number_unsigned_t>() >= 1;
+  if (v.is_number_integer()) return v.get<Json::number_integer_t>() >= 1;
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    return std::isfinite(d) && d >= 1 && std::floor(d) == d;
+  }
+  return false;
+}
+
+class Checker {
+ public:
+  explicit Checker(std::vector<std::string>* errors) : errors_(errors) {}
+
+  void add(const Path& p, string_view problem) {
+    std::string s = p.str();
+    s += ": ";
+    s += problem;
+    errors_->push_back(std::move(s));
+  }
+
+  // A string of [min_chars, max_chars] code points (max 0: no limit). True when valid.
+  bool text(const Json& v, const Path& p, size_t max_chars = 0, size_t min_chars = 0) {
+    if (!v.is_string()) {
+      add(p, "must be a string");
+      return false;
+    }
+    const auto& s = v.get_ref<const std::string&>();
+    const long n = utf8_chars(s);
+    if (n < 0) {
+      add(p, "is not valid UTF-8");
+      return false;
+    }
+    if (static_cast<size_t>(n) < min_chars) {
+      add(p, "must not be empty");
+      return false;
+    }
+    if (max_chars && static_cast<size_t>(n) > max_chars) {
+      add(p, "longer than " + std::to_string(max_chars) + " characters");
+      return false;
+    }
+    return true;
+  }
+
+  bool id(const Json& v, const Path& p) { return text(v, p, Limits::max_id_chars, 1); }
+
+  // An enumerated string; false when absent from names (reported) or not a string.
+  template <size_t N>
+  int choice(const Json& v, const Path& p, const string_view (&names)[N], string_view what) {
+    if (!text(v, p)) return -1;
+    const auto& s = v.get_ref<const std::string&>();
+    const int i = index_of(names, s);
+    if (i < 0) add(p, std::string("unknown ") + std::string(what) + " " + quote_for_message(s) + " " + one_of(names));
+    return i;
+  }
+
+  // Anything a sender may put into properties/context: limits of section 12 only.
+  void free_value(const Json& v, const Path& p, size_t depth) {
+    switch (v.type()) {
+      case Json::value_t::object:
+        if (depth > Limits::max_depth) return add(p, "nesting deeper than 32 levels");
+        for (const auto& [k, child] : v.get_ref<const Object&>()) {
+          if (utf8_chars(k) < 0) {
+            add(p, "a field name is not valid UTF-8");
+            continue;
+          }
+          free_value(child, p / k, depth + 1);
+        }
+        return;
+      case Json::value_t::array: {
+        if (depth > Limits::max_depth) return add(p, "nesting deeper than 32 levels");
+        const auto& a = v.get_ref<const Json::array_t&>();
+        for (size_t i = 0; i < a.size(); ++i) free_value(a[i], p[i], depth + 1);
+        return;
+      }
+      case Json::value_t::string:
+        if (utf8_chars(v.get_ref<const std::string&>()) < 0) add(p, "is not valid UTF-8");
+        return;
+      case Json::value_t::number_float:
+        if (!std::isfinite(v.get<double>())) add(p, "must be a finite number");
+        return;
+      case Json::value_t::binary:
+      case Json::value_t::discarded:
+        return add(p, "is not a JSON value");
+      default:
+        return;
+    }
+  }
+
+  void need_currency(const Path& amount) {
+    if (currency_present_ || currency_reported_) return;
+    currency_reported_ = true;
+    std::string s = "properties.currency: required when " + amount.str() + " is set";
+    errors_->push_back(std::move(s));
+  }
+
+  void amount(const Json& v, const Path& p) {
+    if (!v.is_number()) {
+      add(p, "must be a number");
+    } else if (v.is_number_float() && !std::isfinite(v.get<double>())) {
+      add(p, "must be a finite number");
+    } else if ((v.is_number_float() && v.get<double>() < 0) ||
+               (v.is_number_integer() && !v.is_number_unsigned() && v.get<Json::number_integer_t>() < 0)) {
+      add(p, "must not be negative");
+    }
+    need_currency(p);
+  }
+
+  void product(const Json& v, const Path& p, size_t depth) {
+    if (!v.is_object()) return add(p, "must be a product object");
+    bool has_id = false;
+    for (const auto& [k, f] : v.get_ref<const Object&>()) {
+      const Path fp = p / k;
+      if (k == "id") {
+        has_id = true;
+        id(f, fp);
+      } else if (k == "price") {
+        amount(f, fp);
+      } else if (k == "quantity") {
+        if (!is_integer_at_least_1(f)) add(fp, "must be an integer >= 1");
+      } else if (k == "sku" || k == "name" || k == "category" || k == "brand" || k == "variant") {
+        text(f, fp);
+      } else if (utf8_chars(k) < 0) {
+        add(p, "a field name is not valid UTF-8");
+      } else {
+        free_value(f, fp, depth + 1);
+      }
+    }
+    if (!has_id) add(p / "id", "required");
+  }
+
+  void check(const Json& ev, SysTime received_at, std::optional<SysTime> sent_at, Checked* out);
+
+ private:
+  void channel(const Json& v, const Path& p, Checked* out);
+  bool context(const Json& v, const Path& p);  // true when context.page.url is a non-empty string
+  void consent(const Json& v, const Path& p);
+  void properties(const Json* v, const Path& p, int type, bool page_url);
+
+  std::vector<std::string>* errors_;
+  bool currency_present_ = false;
+  bool currency_reported_ = false;
+};
+
+void Checker::channel(const Json& v, const Path& p, Checked* out) {
+  if (!v.is_object()) return add(p, "must be an object");
+  static constexpr string_view kFields[] = {"source", "medium", "campaign", "term", "content", "referrer"};
+  for (const auto& [k, f] : v.get_ref<const Object&>()) {
+    const int i = index_of(kFields, k);
+    if (i < 0) {
+      if (utf8_chars(k) < 0) add(p, "a field name is not valid UTF-8");
+      else add(p / k, "unknown field " + one_of(kFields));
+      continue;
+    }
+    if (text(f, p / k, Limits::max_channel_chars) && i < 2 && !f.get_ref<const std::string&>().empty())
+      out->landing = true;
+  }
+}
+
+bool Checker::context(const Json& v, const Path& p) {
+  if (!v.is_object()) {
+    add(p, "must be an object");
+    return false;
+  }
+  bool page_url = false;
+  for (const auto& [k, f] : v.get_ref<const Object&>()) {
+    const Path fp = p / k;
+    if (k == "storefront" || k == "platform" || k == "user_agent" || k == "ip" || k == "locale") {
+      text(f, fp);
+    } else if (k == "page" || k == "library" || k == "traits") {
+      if (!f.is_object()) {
+        add(fp, "must be an object");
+        continue;
+      }
+      for (const auto& [k2, f2] : f.get_ref<const Object&>()) {
+        const Path p2 = fp / k2;
+        if (k == "page" && (k2 == "url" || k2 == "path" || k2 == "title" || k2 == "referrer")) {
+          if (text(f2, p2) && k2 == "url" && !f2.get_ref<const std::string&>().empty()) page_url = true;
+        } else if (k == "library" && (k2 == "name" || k2 == "version")) {
+          text(f2, p2);
+        } else if (k == "traits" && k2 == "email_sha256") {
+          bool ok = f2.is_string() && f2.get_ref<const std::string&>().size() == 64;
+          if (ok)
+            for (char c : f2.get_ref<const std::string&>())
+              ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+          if (!ok) add(p2, "must be a SHA-256 as 64 hex characters");
+        } else if (utf8_chars(k2) < 0) {
+          add(fp, "a field name is not valid UTF-8");
+        } else {
+          free_value(f2, p2, 4);
+        }
+      }
+    } else if (utf8_chars(k) < 0) {
+      add(p, "a field name is not valid UTF-8");
+    } else {
+      free_value(f, fp, 3);
+    }
+  }
+  return page_url;
+}
+
+void Checker::consent(const Json& v, const Path& p) {
+  if (!v.is_object()) return add(p, "must be an object");
+  for (const auto& [k, f] : v.get_ref<const Object&>()) {
+    if (k == "analytics" || k == "marketing") {
+      if (!f.is_boolean()) add(p / k, "must be true or false");
+    } else if (utf8_chars(k) < 0) {
+      add(p, "a field name is not valid UTF-8");
+    } else {
+      add(p / k, "unknown field (expected one of analytics, marketing)");
+    }
+  }
+}
+
+void Checker::properties(const Json* v, const Path& p, int type, bool page_url) {
+  const Object* obj = nullptr;
+  if (v) {
+    if (v->is_object()) obj = &v->get_ref<const Object&>();
+    else add(p, "must be an object");
+  }
+  const auto t = static_cast<Touchpoint>(type);
+  bool product = false, cart = false, checkout = false, order = false, value = false, status = false;
+  if (obj) {
+    if (auto it = obj->find("currency"); it != obj->end()) {
+      currency_present_ = true;
+      if (!is_currency(it->second))
+        add(p / "currency", "must be an ISO 4217 currency code (three capital letters)");
+    }
+    for (const auto& [k, f] : *obj) {
+      const Path fp = p / k;
+      if (k == "currency") continue;
+      if (k == "product") {
+        product = true;
+        this->product(f, fp, 3);
+      } else if (k == "items") {
+        if (!f.is_array()) {
+          add(fp, "must be an array of products");
+          continue;
+        }
+        const auto& a = f.get_ref<const Json::array_t&>();
+        for (size_t i = 0; i < a.size(); ++i) this->product(a[i], fp[i], 4);
+      } else if (k == "value" || k == "price" || k == "tax" || k == "shipping" || k == "discount") {
+        value = value || k == "value";
+        amount(f, fp);
+      } else if (k == "cart_id" || k == "checkout_id" || k == "order_id") {
+        cart = cart || k[1] == 'a';
+        checkout = checkout || k[1] == 'h';
+        order = order || k[0] == 'o';
+        id(f, fp);
+      } else if (k == "status" && (t == Touchpoint::payment || t == Touchpoint::shipping)) {
+        status = true;
+        if (t == Touchpoint::payment) choice(f, fp, kPaymentStatus, "payment status");
+        else choice(f, fp, kShippingStatus, "shipping status");
+      } else if (k == "step" && t == Touchpoint::checkout) {
+        if (!is_integer_at_least_1(f)) add(fp, "must be an integer >= 1");
+      } else if ((k == "list_id" && t == Touchpoint::view) ||
+                 (k == "coupon" && (t == Touchpoint::checkout || t == Touchpoint::purchase)) ||
+                 (k == "method" && (t == Touchpoint::payment || t == Touchpoint::shipping)) ||
+                 ((k == "carrier" || k == "tracking_number") && t == Touchpoint::shipping)) {
+        text(f, fp);
+      } else if (utf8_chars(k) < 0) {
+        add(p, "a field name is not valid UTF-8");
+      } else {
+        free_value(f, fp, 3);
+      }
+    }
+  }
+  if (type < 0) return;
+  const std::string tn(kTouchpoints[type]);
+  auto required = [&](bool present, string_view field) {
+    if (!present) add(p / field, "required for " + tn);
+  };
+  switch (t) {
+    case Touchpoint::view:
+      if (!product && !page_url) add(p / "product", "required for view unless context.page.url is set");
+      break;
+    case Touchpoint::add_to_cart:
+    case Touchpoint::remove_from_cart:
+      required(product, "product");
+      break;
+    case Touchpoint::checkout:
+      if (!checkout && !cart) add(p / "checkout_id", "one of checkout_id, cart_id is required for checkout");
+      required(value, "value");
+      required(currency_present_ || currency_reported_, "currency");
+      break;
+    case Touchpoint::payment:
+      if (!order && !checkout) add(p / "order_id", "one of order_id, checkout_id is required for payment");
+      required(value, "value");
+      required(currency_present_ || currency_reported_, "currency");
+      break;
+    case Touchpoint::shipping:
+      required(order, "order_id");
+      required(status, "status");
+      break;
+    case Touchpoint::purchase:
+      required(order, "order_id");
+      required(value, "value");
+      required(currency_present_ || currency_reported_, "currency");
+      break;
+    case Touchpoint::refund:
+      required(order, "order_id");
+      break;
+    case Touchpoint::custom:
+      break;
+  }
+}
+
+void Checker::check(const Json& ev, SysTime received_at, std::optional<SysTime> sent_at, Checked* out) {
+  if (!ev.is_object()) return add(Path{nullptr, "event"}, "must be a JSON object");
+  const Json* f[kTopCount] = {};
+  for (const auto& [k, v] : ev.get_ref<const Object&>()) {
+    const int i = index_of(kTopNames, k);
+    if (i >= 0) {
+      f[i] = &v;
+    } else if (utf8_chars(k) < 0) {
+      add(Path{nullptr, "event"}, "a field name is not valid UTF-8");
+    } else {
+      add(Path{nullptr, k}, "unknown field");
+    }
+  }
+  auto path = [](Top t) { return Path{nullptr, kTopNames[t]}; };
+
+  if (const Json* v = f[kEventId]) {
+    bool ok = v->is_string();
+    if (ok) {
+      const auto& s = v->get_ref<const std::string&>();
+      ok = !s.empty() && s.size() <= 64;
+      for (char c : s)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-');
+    }
+    if (!ok) add(path(kEventId), "must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+  }
+
+  int type = -1;
+  if (!f[kType]) {
+    add(path(kType), "required");
+  } else if (f[kType]->is_string()) {
+    const auto& s = f[kType]->get_ref<const std::string&>();
+    type = index_of(kTouchpoints, s);
+    if (type < 0 && text(*f[kType], path(kType)))
+      add(path(kType), "unknown touchpoint " + quote_for_message(s) + " " + one_of(kTouchpoints));
+  } else {
+    add(path(kType), "must be a string");
+  }
+  if (type >= 0) out->type = static_cast<Touchpoint>(type);
+
+  if (out->type == Touchpoint::custom && type >= 0) {
+    if (!f[kName]) add(path(kName), "required when type is custom");
+    else text(*f[kName], path(kName), Limits::max_id_chars, 1);
+  } else if (f[kName]) {
+    if (type >= 0) add(path(kName), "only allowed when type is custom");
+    else text(*f[kName], path(kName), Limits::max_id_chars, 1);
+  }
+
+  if (const Json* v = f[kTimestamp]) {
+    std::optional<SysTime> t;
+    if (v->is_string()) t = parse_rfc3339(v->get_ref<const std::string&>());
+    if (!t) {
+      add(path(kTimestamp), "must be an RFC 3339 date-time with offset, e.g. 2026-11-25T14:51:14Z");
+    } else {
+      if (sent_at) *t += received_at - *sent_at;
+      if (*t > received_at + std::chrono::hours(1))
+        add(path(kTimestamp), sent_at ? "more than 1 h in the future (after clock-skew correction)"
+                                      : "more than 1 h in the future");
+      out->timestamp = t;
+    }
+  }
+
+  if (f[kAnonymousId]) id(*f[kAnonymousId], path(kAnonymousId));
+  if (f[kUserId]) id(*f[kUserId], path(kUserId));
+  if (!f[kAnonymousId] && !f[kUserId])
+    add(path(kAnonymousId), "one of anonymous_id, user_id is required");
+  if (f[kSessionId]) id(*f[kSessionId], path(kSessionId));
+  if (f[kStage]) choice(*f[kStage], path(kStage), kStages, "stage");
+  if (f[kChannel]) channel(*f[kChannel], path(kChannel), out);
+  const bool page_url = f[kContext] && context(*f[kContext], path(kContext));
+  properties(f[kProperties], path(kProperties), type, page_url);
+  if (f[kConsent]) consent(*f[kConsent], path(kConsent));
+  if (f[kReceivedAt] && !f[kReceivedAt]->is_string()) add(path(kReceivedAt), "must be a string");
+}
+
+}  // namespace
+
+void check_event(const Json& event, SysTime received_at, std::optional<SysTime> sent_at,
+                 std::vector<std::string>* errors, Checked* out) {
+  Checker(errors).check(event, received_at, sent_at, out);
+}
+
+const char* default_stage(const Checked& c) {
+  switch (c.type) {
+    case Touchpoint::view:
+      return c.landing ? "awareness" : "consideration";
+    case Touchpoint::add_to_cart:
+    case Touchpoint::remove_from_cart:
+    case Touchpoint::checkout:
+    case Touchpoint::payment:
+    case Touchpoint::purchase:
+      return "purchase";
+    case Touchpoint::shipping:
+    case Touchpoint::refund:
+      return "retention";
+    case Touchpoint::custom:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace journey::detail

@@ -1,0 +1,28 @@
+// The rules of SPEC sections 2 and 12 over one event (internal). Pure, thread-safe.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "journey/json.hpp"
+#include "journey/time.hpp"
+
+namespace journey::detail {
+
+enum class Touchpoint { view, add_to_cart, remove_from_cart, checkout, payment, shipping, purchase, refund, custom };
+
+// What normalization needs to know about a valid event.
+struct Checked {
+  Touchpoint type = Touchpoint::custom;
+  bool landing = false;                 // channel has source or medium
+  std::optional<SysTime> timestamp;     // parsed, skew-corrected
+};
+
+// Appends one "<path>: <problem>" per problem to *errors. `received_at` is the
+// reference for the 1 h future limit; with sent_at the timestamp is shifted first.
+void check_event(const Json& event, SysTime received_at, std::optional<SysTime> sent_at,
+                 std::vector<std::string>* errors, Checked* out);
+
+const char* default_stage(const Checked& c);  // nullptr for custom
+
+}  // namespace journey::detail

@@ -1,0 +1,78 @@
+// UUIDv7 (RFC 9562): 48-bit Unix ms, 12-bit per-thread monotonic counter (rand_a),
+// 62 random bits. A thread_local xoshiro256** seeded from std::random_device.
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "journey/validate.hpp"
+
+namespace journey {
+namespace {
+
+class Xoshiro {
+ public:
+  Xoshiro() {
+    std::random_device rd;
+    for (auto& w : s_) w = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
+  }
+  uint64_t next() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+struct UuidState {
+  Xoshiro rng;
+  uint64_t last_ms = 0;
+  uint32_t counter = 0;  // 12 bits used
+};
+
+}  // namespace
+
+std::string new_uuid_v7() {
+  thread_local UuidState st;
+  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  if (ms <= st.last_ms) {
+    ms = st.last_ms;  // same ms (or the clock went back): stay ordered via the counter
+    if (++st.counter > 0xFFF) {
+      ++ms;
+      st.counter = static_cast<uint32_t>(st.rng.next() & 0x3FF);
+    }
+  } else {
+    st.counter = static_cast<uint32_t>(st.rng.next() & 0x3FF);  // headroom for increments
+  }
+  st.last_ms = ms;
+  const uint64_t hi = (ms << 16) | 0x7000 | st.counter;
+  const uint64_t lo = (st.rng.next() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  char* p = out.data();
+  int pos = 0;
+  auto put = [&](uint64_t v, int nibbles) {
+    for (int i = nibbles - 1; i >= 0; --i) {
+      if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
+      p[pos++] = kHex[(v >> (i * 4)) & 0xF];
+    }
+  };
+  put(hi, 16);
+  put(lo, 16);
+  return out;
+}
+
+}  // namespace journey
