@@ -149,7 +149,7 @@ function main(): int
         }
     }
     $delivered = $tracker->flush($timeoutMs);
-    $tracker->close();
+    $tracker->close($delivered ? $timeoutMs : 0); // undelivered events stay spooled
     printf("order %s: %s (journey %s)\n", $orderId, $delivered ? 'delivered' : 'NOT delivered', $tracker->version());
     return $delivered && $rejected === 0 ? 0 : 1;
 }

@@ -135,6 +135,7 @@ def main():
                 print(f"checkout.py: {event['type']} not tracked: {e}", file=sys.stderr)
                 rejected += 1
         delivered = tracker.flush(args.timeout_ms)
+        tracker.close(args.timeout_ms if delivered else 0)  # undelivered events stay spooled
     print(f"order {args.order_id}: {'delivered' if delivered else 'NOT delivered'} "
           f"(journey {tracker.version})")
     return 0 if delivered and not rejected else 1
