@@ -1,0 +1,102 @@
+// Signature, money parsing and email hashing: the building blocks of both adapters.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <tuple>
+
+#include "plugin/webhooks/email.hpp"
+#include "plugin/webhooks/money.hpp"
+#include "plugin/webhooks/payload.hpp"
+#include "plugin/webhooks/signature.hpp"
+
+namespace journey::webhooks {
+namespace {
+
+TEST(Signature, KnownVectorRfc4231Case2) {
+  // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+  EXPECT_EQ(hmac_sha256_base64("Jefe", "what do ya want for nothing?"),
+            "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
+}
+
+TEST(Signature, AcceptsOnlyTheExactMac) {
+  const std::string body = R"({"id":1})";
+  const std::string good = hmac_sha256_base64("s3cret", body);
+  EXPECT_TRUE(signature_valid("s3cret", body, good));
+  EXPECT_TRUE(signature_valid("s3cret", body, " " + good + "\r\n"));
+  EXPECT_FALSE(signature_valid("other", body, good));
+  EXPECT_FALSE(signature_valid("s3cret", body + " ", good));
+  EXPECT_FALSE(signature_valid("s3cret", body, ""));
+  EXPECT_FALSE(signature_valid("s3cret", body, good.substr(0, good.size() - 1)));
+  std::string flipped = good;
+  flipped[5] = flipped[5] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(signature_valid("s3cret", body, flipped));
+  EXPECT_FALSE(signature_valid("", body, hmac_sha256_base64("", body)));
+}
+
+TEST(Money, ParsesDecimalStringsToTheNearestDouble) {
+  EXPECT_EQ(parse_decimal("59.90"), 59.9);
+  EXPECT_EQ(parse_decimal("0"), 0.0);
+  EXPECT_EQ(parse_decimal("0.00"), 0.0);
+  EXPECT_EQ(parse_decimal("112.72"), 112.72);
+  EXPECT_EQ(parse_decimal("0.1"), 0.1);
+  EXPECT_EQ(parse_decimal("1234567.89"), 1234567.89);
+}
+
+TEST(Money, RejectsEverythingButPlainDecimals) {
+  for (const char* bad : {"1e3", "-1", "", "abc", "1.2.3", " 1", "1 ", "+1", ".5", "5.", "0x10",
+                          "1,00", "NaN", "inf", "12345678901234567890123456789012345"}) {
+    EXPECT_FALSE(parse_decimal(bad).has_value()) << bad;
+  }
+}
+
+TEST(Money, FieldErrorsNameTheField) {
+  const Json obj = {{"total", "1.2.3"}, {"neg", -2}, {"obj", {{"a", 1}}}, {"ok", "9.99"}, {"num", 4.5}};
+  EXPECT_EQ(money_field(obj, "ok", "ok"), 9.99);
+  EXPECT_EQ(money_field(obj, "num", "num"), 4.5);
+  EXPECT_FALSE(money_field(obj, "absent", "absent").has_value());
+  for (const char* key : {"total", "neg", "obj"}) {
+    try {
+      money_field(obj, key, std::string("line_items[3].") + key);
+      ADD_FAILURE() << key << " accepted";
+    } catch (const PayloadError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(std::string("line_items[3].") + key + ": ", 0), 0u) << e.what();
+    }
+  }
+  EXPECT_THROW(required_money(obj, "absent", "total_price"), PayloadError);
+  EXPECT_EQ(money_magnitude(Json{{"total", "-60.00"}}, "total", "refunds[0].total"), 60.0);
+}
+
+TEST(Email, HashesTheTrimmedLowerCasedAddress) {
+  // sha256("ada.lovelace@example.com"), computed with sha256sum.
+  const std::string expected = "e814ff3dc480a94c7ce9334062ec4733c75a002f4bcec0197f62ffea64059e2f";
+  EXPECT_EQ(email_sha256("ada.lovelace@example.com"), expected);
+  EXPECT_EQ(email_sha256("  Ada.Lovelace@Example.COM \n"), expected);
+  EXPECT_EQ(email_sha256("   "), "");
+}
+
+TEST(Payload, MalformedJsonNamesTheOffsetNotTheContent) {
+  try {
+    parse_payload(R"({"email": "secret@example.com", oops})");
+    FAIL() << "accepted";
+  } catch (const PayloadError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("body: malformed JSON at byte"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("secret"), std::string::npos) << msg;
+  }
+  EXPECT_THROW(parse_payload(std::string(100, '[') + std::string(100, ']')), PayloadError);
+  EXPECT_THROW(parse_payload("[1,2]"), PayloadError);
+}
+
+TEST(Payload, DeterministicEventIdsStayWithinTheLimit) {
+  EXPECT_EQ(deterministic_event_id("woocommerce", "shop.example.com:727", "purchase"),
+            "woocommerce:shop.example.com:727:purchase");
+  const std::string long_host(80, 'a');
+  const std::string id = deterministic_event_id("woocommerce", long_host + ":727", "payment-captured");
+  EXPECT_LE(id.size(), 64u);
+  EXPECT_EQ(id, deterministic_event_id("woocommerce", long_host + ":727", "payment-captured"));
+  EXPECT_NE(id, deterministic_event_id("woocommerce", long_host + ":728", "payment-captured"));
+  EXPECT_EQ(deterministic_event_id("shopify", "bad id/with slash", "refund").find('/'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace journey::webhooks
