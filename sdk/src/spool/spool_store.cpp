@@ -1,0 +1,386 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "spool/schema.hpp"
+#include "spool/spool_internal.hpp"
+
+namespace journey {
+
+std::shared_ptr<Store> open_spool(const SpoolOptions& options, std::string* error) {
+  std::string ignored;
+  return spool::SpoolStore::open(options, error ? error : &ignored);
+}
+
+namespace spool {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+SpoolStore::SpoolStore(SpoolOptions options) : options_(std::move(options)), w_(std::make_unique<Writer>()) {}
+
+SpoolStore::~SpoolStore() { close(); }
+
+std::shared_ptr<SpoolStore> SpoolStore::open(const SpoolOptions& options, std::string* error) {
+  const std::string& path = options.path;
+  if (path.empty()) {
+    *error = "spool path is empty";
+    return nullptr;
+  }
+  if (options.durability != "normal" && options.durability != "strict") {
+    *error = "spool " + path + ": durability must be normal or strict, not \"" + options.durability + "\"";
+    return nullptr;
+  }
+  if (std::string e = inspect_file(path); !e.empty()) {
+    *error = e;
+    return nullptr;
+  }
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      *error = "cannot create data dir " + parent.string() + " for spool " + path + ": " + ec.message();
+      return nullptr;
+    }
+  }
+  std::shared_ptr<SpoolStore> s(new SpoolStore(options));
+  std::string lock_path = path + ".lock";
+  s->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (s->lock_fd_ < 0) {
+    *error = "spool " + path + ": data dir not writable (" + lock_path + ": " + std::strerror(errno) + ")";
+    return nullptr;
+  }
+  if (::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    *error = "spool " + path + " is in use by another process (a running journeyd?)";
+    return nullptr;
+  }
+  if (::access(parent.empty() ? "." : parent.c_str(), W_OK) != 0 ||
+      (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0)) {
+    *error = "spool " + path + ": not writable (" + std::strerror(errno) + ")";
+    return nullptr;
+  }
+  if (!s->load(error)) return nullptr;
+  s->writer_ = std::thread([p = s.get()] { p->run(); });
+  return s;
+}
+
+bool SpoolStore::load(std::string* error) {
+  const std::string& path = options_.path;
+  Db& db = w_->db;
+  std::string err;
+  if (db.open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &err) != SQLITE_OK) {
+    *error = "cannot open spool " + path + ": " + err;
+    return false;
+  }
+  if (configure_writer(db, options_.durability) != SQLITE_OK) {
+    *error = "cannot open spool " + path + ": " + db.errmsg();
+    return false;
+  }
+  if (!ensure_schema(db, path, error)) return false;
+  if (std::string bad = quick_check(db); !bad.empty()) {
+    *error = "spool " + path + " is damaged (" + bad +
+             "); move it aside, or recover what is left with: sqlite3 " + path + " .recover";
+    return false;
+  }
+  if (w_->prepare() != SQLITE_OK) {
+    *error = "spool " + path + ": " + db.errmsg();
+    return false;
+  }
+  auto fail = [&] {
+    *error = "spool " + path + " cannot be read: " + db.errmsg();
+    return false;
+  };
+  db.exec("BEGIN IMMEDIATE");
+  for (const auto& name : options_.sinks) {
+    int64_t id = sink_id(name, true);
+    if (id < 0) return db.exec("ROLLBACK"), fail();
+    configured_.emplace_back(name, id);
+  }
+  if (db.exec("COMMIT") != SQLITE_OK) return db.exec("ROLLBACK"), fail();
+
+  std::map<int64_t, std::string> names;
+  {
+    Stmt s;
+    s.prepare(db, "SELECT id, name FROM sinks");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      names[s.i64(0)] = s.text(1);
+      sink_ids_[s.text(1)] = s.i64(0);
+    }
+    if (rc != SQLITE_DONE) return fail();
+  }
+  {
+    Stmt s;
+    s.prepare(db, "SELECT sink, count(*), max(seq) FROM pending GROUP BY sink");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      pending_[names[s.i64(0)]] = s.i64(1);
+      max_seq_[names[s.i64(0)]] = s.i64(2);
+    }
+    if (rc != SQLITE_DONE) return fail();
+  }
+  int rc = SQLITE_OK;
+  pending_bytes_ = static_cast<uint64_t>(db.query_int("SELECT value FROM meta WHERE key='pending_bytes'", 0, &rc));
+  if (rc != SQLITE_OK) return fail();
+  next_seq_ = db.query_int("SELECT max(seq) FROM events", 0, &rc) + 1;
+  if (rc != SQLITE_OK) return fail();
+  {
+    Stmt s;
+    s.prepare(db, "SELECT name, n FROM counters WHERE kind='dropped'");
+    while ((rc = s.step()) == SQLITE_ROW) dropped_[s.text(0)] = s.i64(1);
+    if (rc != SQLITE_DONE) return fail();
+  }
+  reload_dead_counts();
+  return true;
+}
+
+void SpoolStore::reload_dead_counts() {
+  Stmt s;
+  Counts dead;
+  s.prepare(w_->db, "SELECT sink, reason, count(*) FROM dead_letters GROUP BY sink, reason");
+  while (s.step() == SQLITE_ROW) dead[s.text(0) + "/" + s.text(1)] = s.i64(2);
+  std::lock_guard lk(mu_);
+  dead_ = std::move(dead);
+}
+
+Status SpoolStore::submit(std::vector<Record> records, CommitCallback done) {
+  uint64_t bytes = 0;
+  for (const auto& r : records) bytes += r.json.size();
+  bool notify;
+  {
+    std::lock_guard lk(mu_);
+    if (closing_) return Status::error(Code::shutting_down, "spool " + options_.path + " is closing");
+    if (options_.max_bytes && pending_bytes_ + queued_bytes_ + bytes > options_.max_bytes)
+      return Status::error(Code::queue_full, "spool full: " + std::to_string(pending_bytes_ + queued_bytes_) +
+                                                 " of " + std::to_string(options_.max_bytes) +
+                                                 " bytes pending (spool max bytes)");
+    Op op{Op::Kind::submit};
+    op.first_seq = next_seq_;
+    next_seq_ += static_cast<int64_t>(records.size());
+    op.records = std::move(records);
+    op.bytes = bytes;
+    op.done = std::move(done);
+    queued_bytes_ += bytes;
+    ops_.push_back(std::move(op));
+    notify = writer_idle_;
+    writer_idle_ = false;
+  }
+  if (notify) work_cv_.notify_one();
+  return Status::success();
+}
+
+std::map<std::string, uint64_t> SpoolStore::run_sync(Op op, std::chrono::milliseconds limit) {
+  auto promise = std::make_shared<std::promise<std::map<std::string, uint64_t>>>();
+  auto future = promise->get_future();
+  op.result = promise;
+  {
+    std::lock_guard lk(mu_);
+    if (closing_) return {};
+    ops_.push_back(std::move(op));
+    writer_idle_ = false;
+  }
+  work_cv_.notify_one();
+  if (future.wait_for(limit) != std::future_status::ready) return {};
+  return future.get();
+}
+
+void SpoolStore::ack(const std::string& sink, const std::vector<int64_t>& seqs) {
+  if (seqs.empty()) return;
+  Op op{Op::Kind::ack};
+  op.sink = sink;
+  op.seqs = seqs;
+  run_sync(std::move(op), std::chrono::seconds(30));
+}
+
+void SpoolStore::dead_letter(const std::string& sink, const std::vector<int64_t>& seqs, int status,
+                             const std::string& reason, const std::string& answer) {
+  if (seqs.empty()) return;
+  Op op{Op::Kind::dead_letter};
+  op.sink = sink;
+  op.seqs = seqs;
+  op.status = status;
+  op.reason = reason;
+  op.answer = answer.substr(0, 1024);
+  run_sync(std::move(op), std::chrono::seconds(30));
+}
+
+std::map<std::string, uint64_t> SpoolStore::expire(std::chrono::seconds max_age) {
+  Op op{Op::Kind::expire};
+  op.cutoff_ms = now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
+  return run_sync(std::move(op), std::chrono::seconds(30));
+}
+
+void SpoolStore::count_dropped(const std::string& reason, uint64_t n) {
+  if (n == 0) return;
+  Op op{Op::Kind::dropped};
+  op.reason = reason;
+  op.n = n;
+  std::lock_guard lk(mu_);
+  if (closing_) return;
+  ops_.push_back(std::move(op));
+  if (writer_idle_) {
+    writer_idle_ = false;
+    work_cv_.notify_one();
+  }
+}
+
+std::unique_ptr<SpoolStore::Reader> SpoolStore::acquire_reader() {
+  {
+    std::lock_guard lk(readers_mu_);
+    if (readers_closed_) return nullptr;
+    if (!readers_.empty()) {
+      auto r = std::move(readers_.back());
+      readers_.pop_back();
+      return r;
+    }
+  }
+  auto r = std::make_unique<Reader>();
+  std::string err;
+  if (r->db.open(options_.path, SQLITE_OPEN_READONLY, &err) != SQLITE_OK || configure_reader(r->db) != SQLITE_OK ||
+      r->fetch.prepare(r->db,
+                       "SELECT e.seq, e.event_id, e.key, e.json, e.received_at_ms FROM pending p "
+                       "JOIN events e ON e.seq = p.seq WHERE p.sink = ? AND p.seq > ? ORDER BY p.seq LIMIT ?") !=
+          SQLITE_OK ||
+      r->oldest.prepare(r->db, "SELECT seq FROM pending WHERE sink = ? ORDER BY seq LIMIT 1") != SQLITE_OK) {
+    std::fprintf(stderr, "journey: spool %s: cannot open a read connection: %s\n", options_.path.c_str(),
+                 r->db ? r->db.errmsg().c_str() : err.c_str());
+    return nullptr;
+  }
+  return r;
+}
+
+void SpoolStore::release_reader(std::unique_ptr<Reader> r) {
+  std::lock_guard lk(readers_mu_);
+  if (!readers_closed_) readers_.push_back(std::move(r));
+}
+
+std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t after_seq, size_t max_events,
+                                           size_t max_bytes) {
+  std::vector<StoredEvent> out;
+  int64_t id;
+  {
+    std::lock_guard lk(mu_);
+    auto it = sink_ids_.find(sink);
+    if (it == sink_ids_.end() || max_events == 0) return out;
+    id = it->second;
+  }
+  auto r = acquire_reader();
+  if (!r) return out;
+  {
+    ResetOnExit reset{r->fetch};
+    r->fetch.bind(1, id).bind(2, after_seq).bind(3, static_cast<int64_t>(max_events));
+    size_t bytes = 0;
+    int rc;
+    while ((rc = r->fetch.step()) == SQLITE_ROW) {
+      StoredEvent e;
+      e.seq = r->fetch.i64(0);
+      e.record.event_id = r->fetch.text(1);
+      e.record.key = r->fetch.text(2);
+      e.record.json = r->fetch.text(3);
+      e.record.received_at_ms = r->fetch.i64(4);
+      if (!out.empty() && bytes + e.record.json.size() > max_bytes) break;
+      bytes += e.record.json.size();
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      std::fprintf(stderr, "journey: spool %s: fetch for sink %s failed: %s\n", options_.path.c_str(), sink.c_str(),
+                   r->db.errmsg().c_str());
+  }
+  release_reader(std::move(r));
+  return out;
+}
+
+std::optional<int64_t> SpoolStore::oldest_pending(const std::string& sink) {
+  int64_t id;
+  {
+    std::lock_guard lk(mu_);
+    auto it = sink_ids_.find(sink);
+    if (it == sink_ids_.end()) return std::nullopt;
+    auto p = pending_.find(sink);
+    if (p == pending_.end() || p->second <= 0) return std::nullopt;
+    id = it->second;
+  }
+  auto r = acquire_reader();
+  if (!r) return std::nullopt;
+  std::optional<int64_t> out;
+  {
+    ResetOnExit reset{r->oldest};
+    r->oldest.bind(1, id);
+    if (r->oldest.step() == SQLITE_ROW) out = r->oldest.i64(0);
+  }
+  release_reader(std::move(r));
+  return out;
+}
+
+bool SpoolStore::wait_pending(const std::string& sink, int64_t after_seq, SteadyTime deadline) {
+  std::unique_lock lk(mu_);
+  uint64_t gen = wake_gen_;
+  auto has = [&] {
+    auto p = pending_.find(sink);
+    auto m = max_seq_.find(sink);
+    return p != pending_.end() && p->second > 0 && m != max_seq_.end() && m->second > after_seq;
+  };
+  pending_cv_.wait_until(lk, deadline, [&] { return has() || wake_gen_ != gen || closed_; });
+  return has();
+}
+
+void SpoolStore::wake() {
+  {
+    std::lock_guard lk(mu_);
+    ++wake_gen_;
+  }
+  pending_cv_.notify_all();
+}
+
+int64_t SpoolStore::last_seq() const {
+  std::lock_guard lk(mu_);
+  return next_seq_ - 1;
+}
+
+StoreStats SpoolStore::stats() {
+  StoreStats s;
+  std::lock_guard lk(mu_);
+  for (const auto& [k, v] : pending_) s.pending_events[k] = static_cast<uint64_t>(std::max<int64_t>(v, 0));
+  for (const auto& k : options_.sinks) s.pending_events.try_emplace(k, 0);
+  s.pending_bytes = pending_bytes_;
+  for (const auto& [k, v] : dead_) if (v > 0) s.dead_letters[k] = static_cast<uint64_t>(v);
+  for (const auto& [k, v] : dropped_) s.dropped[k] = static_cast<uint64_t>(v);
+  s.max_bytes = options_.max_bytes;
+  return s;
+}
+
+void SpoolStore::close() {
+  std::lock_guard close_lk(close_mu_);
+  {
+    std::lock_guard lk(mu_);
+    if (closed_) return;
+    closing_ = true;
+  }
+  work_cv_.notify_one();
+  if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+  }
+  pending_cv_.notify_all();
+  {
+    std::lock_guard lk(readers_mu_);
+    readers_closed_ = true;
+    readers_.clear();
+  }
+  w_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+}  // namespace spool
+}  // namespace journey

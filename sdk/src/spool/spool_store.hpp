@@ -1,0 +1,124 @@
+// The SQLite spool (internal; the public face is open_spool() in journey/spool.hpp).
+// One writer thread owns the writer connection and commits everything queued
+// (submits, acks, dead letters, expiry, replays) in one transaction per round:
+// group commit. Reads use a small pool of read connections (WAL: they never
+// block the writer). Counts and bytes are mirrored in memory after each commit.
+// A lock file (<path>.lock, flock) keeps a second owner out; other processes
+// (journeyctl) only mark dead letters for replay, which the owner picks up by
+// polling PRAGMA data_version.
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "journey/spool.hpp"
+#include "spool/sqlite.hpp"
+
+namespace journey::spool {
+
+class SpoolStore final : public Store {
+ public:
+  static std::shared_ptr<SpoolStore> open(const SpoolOptions& options, std::string* error);
+  ~SpoolStore() override;
+
+  Status submit(std::vector<Record> records, CommitCallback done = {}) override;
+  std::vector<StoredEvent> fetch(const std::string& sink, int64_t after_seq, size_t max_events,
+                                 size_t max_bytes) override;
+  bool wait_pending(const std::string& sink, int64_t after_seq, SteadyTime deadline) override;
+  void wake() override;
+  void ack(const std::string& sink, const std::vector<int64_t>& seqs) override;
+  void dead_letter(const std::string& sink, const std::vector<int64_t>& seqs, int status,
+                   const std::string& reason, const std::string& answer) override;
+  std::map<std::string, uint64_t> expire(std::chrono::seconds max_age) override;
+  int64_t last_seq() const override;
+  std::optional<int64_t> oldest_pending(const std::string& sink) override;
+  void count_dropped(const std::string& reason, uint64_t n) override;
+  StoreStats stats() override;
+  std::vector<std::string> sinks() const override { return options_.sinks; }
+  void close() override;
+
+  using Counts = std::map<std::string, int64_t>;
+
+ private:
+  struct Op {
+    enum class Kind { submit, ack, dead_letter, expire, dropped };
+    explicit Op(Kind k) : kind(k) {}
+    Kind kind;
+    std::vector<Record> records;  // submit
+    int64_t first_seq = 0;
+    uint64_t bytes = 0;
+    CommitCallback done;
+    std::string sink;             // ack, dead_letter
+    std::vector<int64_t> seqs;
+    int status = 0;
+    std::string reason;           // dead_letter, dropped
+    std::string answer;
+    int64_t cutoff_ms = 0;        // expire
+    uint64_t n = 0;               // dropped
+    std::shared_ptr<std::promise<std::map<std::string, uint64_t>>> result;
+  };
+  struct Replay {
+    int64_t id;
+    std::string sink, event_id, key, reason, json;
+    int64_t received_at_ms;
+    int64_t seq = 0;
+  };
+  // Changes of one transaction, applied to the mirror once it is committed.
+  struct Delta {
+    int64_t bytes = 0;
+    Counts pending, dead, dropped;
+    std::map<std::string, int64_t> max_seq;
+  };
+  struct Writer;  // the writer connection's prepared statements
+  struct Reader;
+
+  explicit SpoolStore(SpoolOptions options);
+  bool load(std::string* error);
+  void run();
+  void commit_round(std::deque<Op>& ops, std::vector<Replay>& replays);
+  bool apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved);
+  bool apply_replay(const Replay& r, Delta& d);
+  // 1 removed, 0 was not pending, -1 SQLite error.
+  int remove_pending(int64_t sink_id, int64_t seq, Delta& d);
+  int64_t sink_id(const std::string& name, bool create);
+  std::vector<Replay> load_replays();
+  void reload_dead_counts();
+  std::map<std::string, uint64_t> run_sync(Op op, std::chrono::milliseconds limit);
+  std::unique_ptr<Reader> acquire_reader();
+  void release_reader(std::unique_ptr<Reader> r);
+
+  SpoolOptions options_;
+  int lock_fd_ = -1;
+  std::unique_ptr<Writer> w_;
+  std::thread writer_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable pending_cv_;
+  std::deque<Op> ops_;
+  bool writer_idle_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  int64_t next_seq_ = 1;
+  uint64_t queued_bytes_ = 0;
+  uint64_t wake_gen_ = 0;
+  // The mirror (committed state).
+  uint64_t pending_bytes_ = 0;
+  Counts pending_, dead_, dropped_;
+  std::map<std::string, int64_t> max_seq_;
+  std::map<std::string, int64_t> sink_ids_;  // every sink the file knows
+  // Writer thread only.
+  std::vector<std::pair<std::string, int64_t>> configured_;
+  std::vector<std::string> new_sinks_;
+
+  std::mutex close_mu_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> readers_;
+  bool readers_closed_ = false;
+};
+
+}  // namespace journey::spool
