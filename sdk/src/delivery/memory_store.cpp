@@ -1,0 +1,242 @@
+// The bounded in-memory Store: one deque of records in acceptance order, each
+// with a bit per sink that still waits for it. Records leave from the front once
+// no sink waits for them. submit() is a lock, a push and (only when a delivery
+// thread sleeps) a notify.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+
+#include "journey/spool.hpp"
+
+namespace journey {
+namespace {
+
+constexpr size_t kMaxSinks = 32;
+
+class MemoryStore final : public Store {
+ public:
+  MemoryStore(std::vector<std::string> sinks, size_t max_events)
+      : sinks_(std::move(sinks)), max_events_(max_events), per_sink_(sinks_.size()),
+        low_(sinks_.size(), 1) {
+    if (sinks_.empty() || sinks_.size() > kMaxSinks)
+      throw std::invalid_argument("memory store: between 1 and 32 sinks");
+    all_mask_ = sinks_.size() == 32 ? 0xffffffffu : ((1u << sinks_.size()) - 1);
+  }
+
+  Status submit(std::vector<Record> records, CommitCallback done) override {
+    bool notify = false;
+    {
+      std::lock_guard lk(mu_);
+      if (closed_) return Status::error(Code::shutting_down, "the store is closed");
+      if (pending_total_ + records.size() > max_events_)
+        return Status::error(Code::queue_full, "in-memory queue is full (" +
+                                                   std::to_string(max_events_) + " events)");
+      for (auto& r : records) {
+        pending_bytes_ += r.json.size();
+        q_.push_back(Entry{std::move(r), all_mask_});
+      }
+      last_seq_ += static_cast<int64_t>(records.size());
+      pending_total_ += records.size();
+      for (auto& n : per_sink_) n += records.size();
+      notify = waiters_ > 0;
+    }
+    if (notify) cv_.notify_all();
+    if (done) done(Status::success());
+    return Status::success();
+  }
+
+  std::vector<StoredEvent> fetch(const std::string& sink, int64_t after_seq, size_t max_events,
+                                 size_t max_bytes) override {
+    std::vector<StoredEvent> out;
+    std::lock_guard lk(mu_);
+    int s = index_of(sink);
+    if (s < 0) return out;
+    uint32_t bit = 1u << s;
+    size_t bytes = 0;
+    for (size_t i = start_index(after_seq); i < q_.size() && out.size() < max_events; ++i) {
+      const Entry& e = q_[i];
+      if (!(e.mask & bit)) continue;
+      if (!out.empty() && bytes + e.rec.json.size() > max_bytes) break;
+      bytes += e.rec.json.size();
+      out.push_back(StoredEvent{front_seq_ + static_cast<int64_t>(i), e.rec});
+    }
+    return out;
+  }
+
+  bool wait_pending(const std::string& sink, int64_t after_seq, SteadyTime deadline) override {
+    std::unique_lock lk(mu_);
+    int s = index_of(sink);
+    if (s < 0) return false;
+    uint64_t gen = wake_gen_;
+    ++waiters_;
+    bool found = cv_.wait_until(lk, deadline, [&] {
+      return has_pending_after(s, after_seq) || wake_gen_ != gen;
+    });
+    --waiters_;
+    return found && has_pending_after(s, after_seq);
+  }
+
+  void wake() override {
+    {
+      std::lock_guard lk(mu_);
+      ++wake_gen_;
+    }
+    cv_.notify_all();
+  }
+
+  void ack(const std::string& sink, const std::vector<int64_t>& seqs) override {
+    std::lock_guard lk(mu_);
+    settle(sink, seqs);
+  }
+
+  void dead_letter(const std::string& sink, const std::vector<int64_t>& seqs, int /*status*/,
+                   const std::string& reason, const std::string& /*answer*/) override {
+    std::lock_guard lk(mu_);
+    dead_letters_[sink + "/" + reason] += settle(sink, seqs);
+  }
+
+  std::map<std::string, uint64_t> expire(std::chrono::seconds max_age) override {
+    int64_t cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch() - max_age).count();
+    std::map<std::string, uint64_t> moved;
+    std::lock_guard lk(mu_);
+    std::vector<int64_t> seqs;
+    for (size_t s = 0; s < sinks_.size(); ++s) {
+      seqs.clear();
+      uint32_t bit = 1u << s;
+      for (size_t i = 0; i < q_.size(); ++i)
+        if ((q_[i].mask & bit) && q_[i].rec.received_at_ms < cutoff)
+          seqs.push_back(front_seq_ + static_cast<int64_t>(i));
+      if (seqs.empty()) continue;
+      uint64_t n = settle(sinks_[s], seqs);
+      dead_letters_[sinks_[s] + "/expired"] += n;
+      moved[sinks_[s]] = n;
+    }
+    return moved;
+  }
+
+  int64_t last_seq() const override {
+    std::lock_guard lk(mu_);
+    return last_seq_;
+  }
+
+  std::optional<int64_t> oldest_pending(const std::string& sink) override {
+    std::lock_guard lk(mu_);
+    int s = index_of(sink);
+    if (s < 0 || per_sink_[s] == 0) return std::nullopt;
+    uint32_t bit = 1u << s;
+    for (size_t i = start_index(low_[s] - 1); i < q_.size(); ++i) {
+      if (q_[i].mask & bit) {
+        low_[s] = front_seq_ + static_cast<int64_t>(i);
+        return low_[s];
+      }
+    }
+    return std::nullopt;
+  }
+
+  void count_dropped(const std::string& reason, uint64_t n) override {
+    std::lock_guard lk(mu_);
+    dropped_[reason] += n;
+  }
+
+  StoreStats stats() override {
+    StoreStats st;
+    std::lock_guard lk(mu_);
+    for (size_t s = 0; s < sinks_.size(); ++s) st.pending_events[sinks_[s]] = per_sink_[s];
+    st.pending_bytes = pending_bytes_;
+    st.dead_letters = dead_letters_;
+    st.dropped = dropped_;
+    return st;
+  }
+
+  std::vector<std::string> sinks() const override { return sinks_; }
+
+  void close() override {
+    {
+      std::lock_guard lk(mu_);
+      closed_ = true;
+      ++wake_gen_;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  struct Entry {
+    Record rec;
+    uint32_t mask;  // sinks still waiting
+  };
+
+  int index_of(const std::string& sink) const {
+    for (size_t i = 0; i < sinks_.size(); ++i)
+      if (sinks_[i] == sink) return static_cast<int>(i);
+    return -1;
+  }
+
+  // Index into q_ of the first entry with seq > after_seq.
+  size_t start_index(int64_t after_seq) const {
+    return after_seq < front_seq_ ? 0 : static_cast<size_t>(after_seq + 1 - front_seq_);
+  }
+
+  bool has_pending_after(int s, int64_t after_seq) const {
+    if (per_sink_[s] == 0) return false;
+    uint32_t bit = 1u << s;
+    for (size_t i = start_index(after_seq); i < q_.size(); ++i)
+      if (q_[i].mask & bit) return true;
+    return false;
+  }
+
+  // Clears the sink's bit on the given seqs; returns how many were still pending.
+  uint64_t settle(const std::string& sink, const std::vector<int64_t>& seqs) {
+    int s = index_of(sink);
+    if (s < 0) return 0;
+    uint32_t bit = 1u << s;
+    uint64_t n = 0;
+    for (int64_t seq : seqs) {
+      if (seq < front_seq_ || seq >= front_seq_ + static_cast<int64_t>(q_.size())) continue;
+      Entry& e = q_[static_cast<size_t>(seq - front_seq_)];
+      if (!(e.mask & bit)) continue;
+      e.mask &= ~bit;
+      --per_sink_[s];
+      ++n;
+      if (e.mask == 0) {
+        --pending_total_;
+        pending_bytes_ -= e.rec.json.size();
+      }
+    }
+    while (!q_.empty() && q_.front().mask == 0) {
+      q_.pop_front();
+      ++front_seq_;
+    }
+    return n;
+  }
+
+  const std::vector<std::string> sinks_;
+  const size_t max_events_;
+  uint32_t all_mask_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Entry> q_;
+  int64_t front_seq_ = 1;  // seq of q_.front()
+  int64_t last_seq_ = 0;
+  size_t pending_total_ = 0;  // entries some sink still waits for
+  uint64_t pending_bytes_ = 0;
+  std::vector<uint64_t> per_sink_;
+  std::vector<int64_t> low_;  // per sink: no pending entry below this seq
+  std::map<std::string, uint64_t> dead_letters_;
+  std::map<std::string, uint64_t> dropped_;
+  uint64_t wake_gen_ = 0;
+  int waiters_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<Store> make_memory_store(std::vector<std::string> sinks, size_t max_events) {
+  return std::make_shared<MemoryStore>(std::move(sinks), max_events);
+}
+
+}  // namespace journey

@@ -1,0 +1,380 @@
+// One delivery thread per sink: collect a batch from the store, send it, apply
+// SPEC section 4's table to the answer, repeat. Exactly one batch per sink is in
+// flight, so while a backend fails the thread probes it with one batch at a time.
+#include "journey/pipeline.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "delivery/backoff.hpp"
+#include "delivery/batch_body.hpp"
+#include "delivery/reasons.hpp"
+#include "journey/validate.hpp"
+
+namespace journey {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::seconds kExpirePeriod{5};
+
+int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<int64_t> seqs_of(const std::vector<StoredEvent>& events) {
+  std::vector<int64_t> out;
+  out.reserve(events.size());
+  for (const auto& e : events) out.push_back(e.seq);
+  return out;
+}
+}  // namespace
+
+struct Pipeline::Impl {
+  std::shared_ptr<Store> store;
+  std::vector<std::shared_ptr<Sink>> sinks;
+  DeliveryOptions opts;
+  Metrics* metrics;
+  DeliveryCallback on_report;
+  Histogram* latency = nullptr;
+
+  std::mutex mu;
+  std::condition_variable cv;  // progress (acks, dead letters), stop, thread exit
+  bool stopping = false;
+  bool started = false;
+  bool stopped = false;
+  size_t running = 0;
+  std::atomic<int64_t> flush_target{0};  // batches holding seqs <= this close at once
+  std::vector<std::thread> threads;
+
+  bool is_stopping() {
+    std::lock_guard lk(mu);
+    return stopping;
+  }
+
+  void progress() {
+    { std::lock_guard lk(mu); }
+    cv.notify_all();
+  }
+
+  void count(const char* family, const Labels& labels, uint64_t n) {
+    if (metrics && n) metrics->add(family, labels, n);
+  }
+
+  void report(DeliveryReport::Kind kind, const std::string& sink,
+              const std::vector<StoredEvent>& events, int status, const std::string& reason) {
+    if (!on_report) return;
+    try {
+      on_report(DeliveryReport{kind, sink, events, status, reason});
+    } catch (...) {
+      // A throwing callback must not take the delivery thread down.
+    }
+  }
+
+  void delivered(const std::string& sink, const std::vector<StoredEvent>& events, int status) {
+    store->ack(sink, seqs_of(events));
+    count("journey_events_delivered_total", {{"sink", sink}}, events.size());
+    if (latency) {
+      int64_t now = now_unix_ms();
+      for (const auto& e : events)
+        latency->observe(static_cast<double>(std::max<int64_t>(0, now - e.record.received_at_ms)) / 1e3);
+    }
+    report(DeliveryReport::Kind::delivered, sink, events, status, "");
+  }
+
+  void dead_lettered(const std::string& sink, const std::vector<StoredEvent>& events, int status,
+                     const std::string& reason, const std::string& answer) {
+    if (events.empty()) return;
+    std::string kept = answer.substr(0, 1024);
+    store->dead_letter(sink, seqs_of(events), status, reason, kept);
+    count("journey_events_dead_lettered_total", {{"sink", sink}, {"reason", reason}}, events.size());
+    report(DeliveryReport::Kind::dead_lettered, sink, events, status,
+           kept.empty() ? reason : reason + ": " + kept);
+  }
+
+  void expire_store() {
+    for (const auto& [sink, n] : store->expire(opts.max_event_age)) {
+      count("journey_events_dead_lettered_total", {{"sink", sink}, {"reason", delivery::kReasonExpired}}, n);
+      static const std::vector<StoredEvent> none;
+      if (n) report(DeliveryReport::Kind::dead_lettered, sink, none, 0, delivery::kReasonExpired);
+    }
+    progress();
+  }
+
+  // Dead-letters the batch's events that outlived max_event_age.
+  void drop_expired(const std::string& sink, Batch& b) {
+    int64_t cutoff = now_unix_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(opts.max_event_age).count();
+    std::vector<StoredEvent> old;
+    std::vector<StoredEvent> keep;
+    for (auto& e : b.events) (e.record.received_at_ms < cutoff ? old : keep).push_back(std::move(e));
+    b.events = std::move(keep);
+    dead_lettered(sink, old, 0, delivery::kReasonExpired, "");
+  }
+
+  // Blocks until a batch is closed (events, bytes, interval, flush) or stopping.
+  Batch collect(const std::string& sink, int64_t* cursor, Clock::time_point* next_expire,
+                bool expires) {
+    Batch b;
+    while (true) {
+      if (is_stopping()) return b;
+      if (expires && Clock::now() >= *next_expire) {
+        expire_store();
+        *next_expire = Clock::now() + kExpirePeriod;
+      }
+      if (store->wait_pending(sink, *cursor, std::min(*next_expire, Clock::now() + kExpirePeriod))) break;
+    }
+    const auto close_at = Clock::now() + opts.flush_interval;
+    const size_t max_events = std::max<size_t>(1, opts.batch_max_events);
+    size_t bytes = 0;  // event JSON bytes in b
+    bool full = false;
+    int64_t last = *cursor;
+    while (true) {
+      if (!full && b.events.size() < max_events) {
+        size_t room = opts.batch_max_bytes > delivery::batch_body_size(b.events.size() + 1, bytes)
+                          ? opts.batch_max_bytes - delivery::batch_body_size(b.events.size() + 1, bytes)
+                          : 0;
+        auto more = store->fetch(sink, last, max_events - b.events.size(), std::max<size_t>(room, 1));
+        for (auto& e : more) {
+          size_t size = e.record.json.size();
+          if (!b.events.empty() && delivery::batch_body_size(b.events.size() + 1, bytes + size) > opts.batch_max_bytes) {
+            full = true;
+            break;
+          }
+          bytes += size;
+          last = e.seq;
+          b.events.push_back(std::move(e));
+          if (b.events.size() >= max_events) break;
+        }
+      }
+      if (b.events.empty()) {  // raced with expiry or another consumer: start over
+        if (is_stopping()) return b;
+        return collect(sink, cursor, next_expire, expires);
+      }
+      if (full || b.events.size() >= max_events || Clock::now() >= close_at ||
+          flush_target.load() >= b.events.front().seq || is_stopping())
+        break;
+      store->wait_pending(sink, last, close_at);
+    }
+    *cursor = last;
+    b.batch_id = new_uuid_v7();
+    return b;
+  }
+
+  // Waits for d or until stop; true when stopping.
+  bool pause(std::chrono::milliseconds d) {
+    std::unique_lock lk(mu);
+    return cv.wait_for(lk, d, [&] { return stopping; });
+  }
+
+  SendResult send(Sink& sink, const Batch& b) {
+    try {
+      return sink.send(b, Clock::now() + opts.request_timeout);
+    } catch (const std::exception& e) {
+      SendResult r;
+      r.detail = std::string("sink error: ") + e.what();
+      return r;
+    } catch (...) {
+      SendResult r;
+      r.detail = "sink error";
+      return r;
+    }
+  }
+
+  void attempt(const std::string& sink, const char* outcome) {
+    count("journey_delivery_attempts_total", {{"sink", sink}, {"outcome", outcome}}, 1);
+  }
+
+  void run(size_t index) {
+    Sink& sink = *sinks[index];
+    const std::string name = sink.name();
+    const bool expires = index == 0;
+    int64_t cursor = 0;
+    auto next_expire = Clock::now();
+    std::deque<Batch> work;
+    int failures = 0;
+    while (!is_stopping()) {
+      if (work.empty()) {
+        Batch b = collect(name, &cursor, &next_expire, expires);
+        if (b.events.empty()) continue;
+        work.push_back(std::move(b));
+        failures = 0;
+      }
+      Batch& b = work.front();
+      drop_expired(name, b);
+      if (b.events.empty()) {
+        work.pop_front();
+        progress();
+        continue;
+      }
+      SendResult r = send(sink, b);
+      switch (r.outcome) {
+        case SendResult::Outcome::delivered:
+          attempt(name, "success");
+          delivered(name, b.events, r.status);
+          work.pop_front();
+          failures = 0;
+          break;
+        case SendResult::Outcome::too_large:
+          if (b.events.size() == 1) {
+            attempt(name, "dead_letter");
+            dead_lettered(name, b.events, r.status, delivery::kReasonTooLarge, r.detail);
+            work.pop_front();
+          } else {
+            attempt(name, "retry");
+            Batch first, second;
+            size_t half = b.events.size() / 2;
+            first.events.assign(std::make_move_iterator(b.events.begin()),
+                                std::make_move_iterator(b.events.begin() + static_cast<ptrdiff_t>(half)));
+            second.events.assign(std::make_move_iterator(b.events.begin() + static_cast<ptrdiff_t>(half)),
+                                 std::make_move_iterator(b.events.end()));
+            first.batch_id = new_uuid_v7();
+            second.batch_id = new_uuid_v7();
+            work.pop_front();
+            work.push_front(std::move(second));
+            work.push_front(std::move(first));
+          }
+          failures = 0;
+          break;
+        case SendResult::Outcome::reject:
+          attempt(name, "dead_letter");
+          dead_lettered(name, b.events, r.status, delivery::kReasonRejected, r.detail);
+          work.pop_front();
+          failures = 0;
+          break;
+        case SendResult::Outcome::partial: {
+          std::vector<StoredEvent> ok, bad, again;
+          std::vector<char> state(b.events.size(), 0);
+          for (size_t i : r.rejected) if (i < state.size()) state[i] = 1;
+          for (size_t i : r.retriable) if (i < state.size() && !state[i]) state[i] = 2;
+          for (size_t i = 0; i < b.events.size(); ++i)
+            (state[i] == 0 ? ok : state[i] == 1 ? bad : again).push_back(std::move(b.events[i]));
+          attempt(name, again.empty() ? (bad.empty() ? "success" : "dead_letter") : "retry");
+          if (!ok.empty()) delivered(name, ok, r.status);
+          dead_lettered(name, bad, r.status, delivery::kReasonPartial, r.detail);
+          if (again.empty()) {
+            work.pop_front();
+            failures = 0;
+            break;
+          }
+          b.events = std::move(again);
+          retry_later(name, b, r, ++failures);
+          break;
+        }
+        case SendResult::Outcome::retry:
+          attempt(name, "retry");
+          if (is_stopping()) break;
+          retry_later(name, b, r, ++failures);
+          break;
+      }
+      progress();
+    }
+  }
+
+  void retry_later(const std::string& name, Batch& b, const SendResult& r, int failures) {
+    report(DeliveryReport::Kind::retried, name, b.events, r.status, r.detail);
+    ++b.attempt;
+    auto wait = r.retry_after ? std::min(*r.retry_after, delivery::max_retry_wait)
+                              : delivery::backoff_delay(failures, opts.retry_base, opts.retry_max);
+    pause(wait);
+  }
+};
+
+Pipeline::Pipeline(std::shared_ptr<Store> store, std::vector<std::shared_ptr<Sink>> sinks,
+                   DeliveryOptions options, Metrics* metrics, DeliveryCallback on_report)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->store = std::move(store);
+  impl_->sinks = std::move(sinks);
+  impl_->opts = options;
+  impl_->metrics = metrics;
+  impl_->on_report = std::move(on_report);
+  if (metrics) {
+    impl_->latency = &metrics->histogram(
+        "journey_delivery_latency_seconds",
+        {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600});
+    metrics->help("journey_delivery_latency_seconds",
+                  "Seconds from an event's acceptance to its delivery, per event.");
+    metrics->help("journey_delivery_attempts_total", "Batches sent, by outcome.");
+  }
+}
+
+Pipeline::~Pipeline() { stop(Clock::now()); }
+
+void Pipeline::start() {
+  std::lock_guard lk(impl_->mu);
+  if (impl_->started) return;
+  impl_->started = true;
+  impl_->running = impl_->sinks.size();
+  for (size_t i = 0; i < impl_->sinks.size(); ++i)
+    impl_->threads.emplace_back([this, i] {
+      impl_->run(i);
+      {
+        std::lock_guard lk(impl_->mu);
+        --impl_->running;
+      }
+      impl_->cv.notify_all();
+    });
+}
+
+bool Pipeline::flush(SteadyTime deadline) {
+  Impl& im = *impl_;
+  const int64_t target = im.store->last_seq();
+  int64_t prev = im.flush_target.load();
+  while (prev < target && !im.flush_target.compare_exchange_weak(prev, target)) {
+  }
+  auto done = [&] {
+    for (const auto& s : im.sinks) {
+      auto oldest = im.store->oldest_pending(s->name());
+      if (oldest && *oldest <= target) return false;
+    }
+    return true;
+  };
+  // The wake that makes a collecting thread close its batch now is repeated: it
+  // can land just before that thread starts waiting.
+  std::unique_lock lk(im.mu);
+  while (!done()) {
+    auto now = Clock::now();
+    if (now >= deadline) return false;
+    lk.unlock();
+    im.store->wake();
+    lk.lock();
+    im.cv.wait_until(lk, std::min(deadline, now + std::chrono::milliseconds(50)));
+  }
+  return true;
+}
+
+void Pipeline::stop(SteadyTime deadline) {
+  Impl& im = *impl_;
+  {
+    std::lock_guard lk(im.mu);
+    if (im.stopped) return;
+  }
+  bool was_started;
+  {
+    std::lock_guard lk(im.mu);
+    was_started = im.started;
+  }
+  if (was_started) flush(deadline);
+  {
+    std::lock_guard lk(im.mu);
+    im.stopping = true;
+  }
+  // Wakes and cancels until every thread is out: a wake can land just before a
+  // thread starts waiting, so it is repeated rather than trusted once.
+  while (true) {
+    im.store->wake();
+    for (auto& s : im.sinks) s->cancel();
+    std::unique_lock lk(im.mu);
+    im.cv.notify_all();
+    if (im.cv.wait_for(lk, std::chrono::milliseconds(20), [&] { return im.running == 0; })) break;
+  }
+  for (auto& t : im.threads) t.join();
+  im.threads.clear();
+  std::lock_guard lk(im.mu);
+  im.stopped = true;
+}
+
+}  // namespace journey

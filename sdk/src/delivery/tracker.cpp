@@ -1,0 +1,245 @@
+// Tracker: validate on the caller's thread, serialize once, hand to the store;
+// a Pipeline delivers from there.
+#include "journey/tracker.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+
+#include "journey/sinks.hpp"
+#include "journey/spool.hpp"
+#include "journey/validate.hpp"
+
+namespace journey {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+Status invalid(std::vector<std::string> messages) { return Status{Code::invalid, std::move(messages)}; }
+}  // namespace
+
+struct Tracker::Impl {
+  Config config;
+  Metrics metrics;
+  std::shared_ptr<Store> store;
+  std::unique_ptr<Pipeline> pipeline;
+  std::vector<std::string> sink_names;
+
+  std::atomic<uint64_t> tracked{0}, invalid_count{0}, delivered{0}, retried{0}, dead{0}, dropped{0};
+  std::atomic<bool> shut{false};
+  std::mutex shutdown_mu;
+  bool shutdown_result = false;
+
+  void drop(const std::string& event_id, const std::string& reason) {
+    dropped.fetch_add(1, std::memory_order_relaxed);
+    metrics.add("journey_events_dropped_total", {{"reason", reason}}, 1);
+    store->count_dropped(reason, 1);
+    if (config.on_drop) {
+      try {
+        config.on_drop(event_id, reason);
+      } catch (...) {
+      }
+    }
+  }
+
+  // Validates and normalizes `event` in place, then queues it. done: as Store::submit.
+  Status accept(Json& event, Store::CommitCallback done, bool wait, Clock::time_point deadline) {
+    if (shut.load(std::memory_order_relaxed))
+      return Status::error(Code::shutting_down, "the tracker is shut down");
+    NormalizeOptions opts{now_us(), std::nullopt};
+    Record rec;
+    std::vector<std::string> errors = validate_and_normalize(event, opts, &rec.json);
+    if (!errors.empty()) {
+      invalid_count.fetch_add(1, std::memory_order_relaxed);
+      return invalid(std::move(errors));
+    }
+    rec.event_id = event["event_id"].get<std::string>();
+    auto consent = event.find("consent");
+    if (consent != event.end()) {
+      auto analytics = consent->find("analytics");
+      if (analytics != consent->end() && analytics->is_boolean() && !analytics->get<bool>()) {
+        drop(rec.event_id, "consent");
+        return Status::error(Code::dropped, "consent.analytics is false: not stored or forwarded");
+      }
+    }
+    rec.key = journey_key(event);
+    rec.received_at_ms = to_unix_ms(opts.received_at);
+    std::vector<Record> batch;
+    batch.push_back(std::move(rec));
+    std::string id_copy = batch.front().event_id;
+    Status s = wait ? store->submit_and_wait(std::move(batch), deadline)
+                    : store->submit(std::move(batch), std::move(done));
+    if (s.code == Code::queue_full) {
+      drop(id_copy, "queue_full");
+      return s;
+    }
+    if (s.code == Code::shutting_down) return s;
+    if (s.ok() || s.code == Code::timeout) tracked.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+
+  Status guarded(const std::function<Status()>& f) noexcept {
+    try {
+      return f();
+    } catch (const std::bad_alloc&) {
+      return Status::error(Code::io_error, "out of memory");
+    } catch (const std::exception& e) {
+      return Status::error(Code::invalid, std::string("event: ") + e.what());
+    } catch (...) {
+      return Status::error(Code::invalid, "event: unexpected error");
+    }
+  }
+};
+
+Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
+  Impl& im = *impl_;
+  im.config = std::move(config);
+  Config& c = im.config;
+  std::vector<std::shared_ptr<Sink>> sinks = c.sinks;
+  if (sinks.empty()) {
+    if (c.endpoint.empty()) throw std::invalid_argument("endpoint: required when no sinks are given");
+    std::string err;
+    auto http = make_http_sink(HttpSinkOptions{c.endpoint, c.write_key, c.signing_secret, c.gzip,
+                                               c.delivery.request_timeout},
+                               &err);
+    if (!http) throw std::invalid_argument(err);
+    sinks.push_back(http);
+  }
+  for (const auto& s : sinks) {
+    if (!s) throw std::invalid_argument("sinks: null sink");
+    for (const auto& n : im.sink_names)
+      if (n == s->name()) throw std::invalid_argument("sinks: two sinks named \"" + n + "\"");
+    im.sink_names.push_back(s->name());
+  }
+  if (c.delivery.batch_max_events == 0) throw std::invalid_argument("batch_max_events: must be positive");
+  if (c.spool_path.empty()) {
+    if (c.queue_max_events == 0) throw std::invalid_argument("queue_max_events: must be positive");
+    im.store = make_memory_store(im.sink_names, c.queue_max_events);
+  } else {
+    std::string err;
+    im.store = open_spool(SpoolOptions{c.spool_path, im.sink_names, c.durability,
+                                       c.spool_commit_interval, c.spool_max_bytes},
+                          &err);
+    if (!im.store) throw std::invalid_argument("spool_path: " + err);
+  }
+  auto user_report = c.on_report;
+  im.pipeline = std::make_unique<Pipeline>(
+      im.store, std::move(sinks), c.delivery, &im.metrics,
+      [&im, user_report](const DeliveryReport& r) {
+        switch (r.kind) {
+          case DeliveryReport::Kind::delivered: im.delivered += r.events.size(); break;
+          case DeliveryReport::Kind::retried: im.retried += r.events.size(); break;
+          case DeliveryReport::Kind::dead_lettered:
+            // Expiry is counted from the metric (the store expires by count only).
+            if (r.reason != "expired") im.dead += r.events.size();
+            break;
+        }
+        if (user_report) user_report(r);
+      });
+  im.pipeline->start();
+}
+
+Tracker::~Tracker() { shutdown(std::chrono::seconds(5)); }
+
+Status Tracker::track(const Event& event) noexcept {
+  return impl_->guarded([&] {
+    Json copy = event.json();
+    return impl_->accept(copy, {}, false, {});
+  });
+}
+
+Status Tracker::track(Json event) noexcept {
+  return impl_->guarded([&] { return impl_->accept(event, {}, false, {}); });
+}
+
+Status Tracker::track_json(std::string_view event_json) noexcept {
+  return impl_->guarded([&] {
+    std::string err;
+    auto parsed = parse_json_limited(event_json, &err);
+    if (!parsed) {
+      impl_->invalid_count.fetch_add(1, std::memory_order_relaxed);
+      return invalid({err});
+    }
+    return impl_->accept(*parsed, {}, false, {});
+  });
+}
+
+Status Tracker::track_durable(const Event& event, std::chrono::milliseconds timeout) noexcept {
+  return impl_->guarded([&] {
+    Json copy = event.json();
+    return impl_->accept(copy, {}, true, Clock::now() + timeout);
+  });
+}
+
+Status Tracker::track_durable_json(std::string_view event_json, std::chrono::milliseconds timeout) noexcept {
+  return impl_->guarded([&] {
+    std::string err;
+    auto parsed = parse_json_limited(event_json, &err);
+    if (!parsed) {
+      impl_->invalid_count.fetch_add(1, std::memory_order_relaxed);
+      return invalid({err});
+    }
+    return impl_->accept(*parsed, {}, true, Clock::now() + timeout);
+  });
+}
+
+bool Tracker::flush(std::chrono::milliseconds timeout) noexcept {
+  try {
+    if (impl_->shut.load()) return false;
+    auto deadline = Clock::now() + timeout;
+    // With a spool, what was tracked may not be committed yet: an empty submit
+    // completes after everything queued before it (a no-op for the memory store).
+    if (!impl_->config.spool_path.empty()) {
+      Status s = impl_->store->submit_and_wait({}, deadline);
+      if (s.code == Code::timeout) return false;
+    }
+    return impl_->pipeline->flush(deadline);
+  } catch (...) {
+    return false;
+  }
+}
+
+bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
+  Impl& im = *impl_;
+  std::lock_guard lk(im.shutdown_mu);
+  if (im.shut.exchange(true)) return im.shutdown_result;
+  try {
+    auto deadline = Clock::now() + timeout;
+    if (!im.config.spool_path.empty()) im.store->submit_and_wait({}, deadline);
+    bool all = im.pipeline->flush(deadline);
+    im.pipeline->stop(deadline);
+    im.store->close();
+    im.shutdown_result = all;
+  } catch (...) {
+    im.shutdown_result = false;
+  }
+  return im.shutdown_result;
+}
+
+Counters Tracker::counters() const noexcept {
+  const Impl& im = *impl_;
+  Counters c;
+  c.tracked = im.tracked.load();
+  c.invalid = im.invalid_count.load();
+  c.delivered = im.delivered.load();
+  c.retried = im.retried.load();
+  c.dropped = im.dropped.load();
+  c.dead_lettered = im.dead.load();
+  // Expiry inside the store is only known by count.
+  for (const auto& s : im.sink_names)
+    c.dead_lettered += im.metrics.value("journey_events_dead_lettered_total",
+                                        {{"sink", s}, {"reason", "expired"}});
+  return c;
+}
+
+uint64_t Tracker::pending() const noexcept {
+  try {
+    uint64_t most = 0;
+    for (const auto& [sink, n] : impl_->store->stats().pending_events) most = std::max(most, n);
+    return most;
+  } catch (...) {
+    return 0;
+  }
+}
+
+}  // namespace journey
