@@ -15,12 +15,16 @@
 
 namespace journey {
 
+// Every member has a default, so designated initializers may name any subset.
 struct Product {
-  std::string id;  // required
-  std::string name;
-  std::optional<double> price;
+  std::string id{};  // required
+  std::string name{};
+  std::optional<double> price{};
   int quantity = 1;
-  std::string sku, category, brand, variant;
+  std::string sku{};
+  std::string category{};
+  std::string brand{};
+  std::string variant{};
 
   Json to_json() const;  // empty optional fields are left out
 };

@@ -1,0 +1,78 @@
+// parse_body: one event, array, {"sent_at","events"} wrapper, NDJSON.
+#include <gtest/gtest.h>
+
+#include "journey/batch.hpp"
+
+using namespace journey;
+
+namespace {
+
+ParsedBody parse_ok(std::string_view body, BodyFormat f = BodyFormat::automatic) {
+  ParsedBody out;
+  std::string error;
+  EXPECT_TRUE(parse_body(body, f, &out, &error)) << body << " -> " << error;
+  return out;
+}
+
+std::string parse_fail(std::string_view body, BodyFormat f = BodyFormat::automatic) {
+  ParsedBody out;
+  std::string error;
+  EXPECT_FALSE(parse_body(body, f, &out, &error)) << body;
+  return error;
+}
+
+TEST(ParseBody, OneEvent) {
+  auto b = parse_ok(R"({"type":"view"})");
+  ASSERT_EQ(b.items.size(), 1u);
+  EXPECT_EQ((*b.items[0].event)["type"], "view");
+  EXPECT_FALSE(b.sent_at);
+}
+
+TEST(ParseBody, ArrayKeepsNonObjectsForTheValidator) {
+  auto b = parse_ok(R"([{"type":"view"}, 5, {"type":"refund"}])");
+  ASSERT_EQ(b.items.size(), 3u);
+  EXPECT_EQ(*b.items[1].event, 5);
+  EXPECT_EQ((*b.items[2].event)["type"], "refund");
+}
+
+TEST(ParseBody, WrapperWithSentAt) {
+  auto b = parse_ok(R"({"sent_at":"2026-11-25T12:00:00Z","events":[{"type":"view"},{"type":"custom"}]})");
+  ASSERT_EQ(b.items.size(), 2u);
+  ASSERT_TRUE(b.sent_at);
+  EXPECT_EQ(to_unix_ms(*b.sent_at), to_unix_ms(*parse_rfc3339("2026-11-25T12:00:00Z")));
+  EXPECT_EQ(parse_fail(R"({"sent_at":"yesterday","events":[]})"), "sent_at: must be an RFC 3339 date-time with offset");
+  EXPECT_EQ(parse_fail(R"({"events":{}})"), "events: must be an array of events");
+  EXPECT_EQ(parse_fail(R"({"events":[],"extra":1})"),
+            "body: unknown field \"extra\" beside events (expected sent_at, events)");
+}
+
+TEST(ParseBody, NdjsonSkipsBlankLinesAndIsolatesBadLines) {
+  auto b = parse_ok("{\"type\":\"view\"}\n  \n\r\nnot json\n{\"type\":\"refund\"}\r\n", BodyFormat::ndjson);
+  ASSERT_EQ(b.items.size(), 3u);
+  EXPECT_TRUE(b.items[0].event);
+  EXPECT_FALSE(b.items[1].event);
+  EXPECT_EQ(b.items[1].error.rfind("event: malformed JSON", 0), 0u) << b.items[1].error;
+  EXPECT_EQ((*b.items[2].event)["type"], "refund");
+}
+
+TEST(ParseBody, AutomaticFallsBackToNdjsonForManyLines) {
+  auto b = parse_ok("{\"type\":\"view\"}\n{\"type\":\"refund\"}\n");
+  EXPECT_EQ(b.items.size(), 2u);
+  auto pretty = parse_ok("{\n  \"type\": \"view\"\n}\n");
+  EXPECT_EQ(pretty.items.size(), 1u);
+}
+
+TEST(ParseBody, MalformedOrEmpty) {
+  EXPECT_EQ(parse_fail("{\"type\":").rfind("event: malformed JSON", 0), 0u);
+  EXPECT_EQ(parse_fail("", BodyFormat::ndjson), "body: no events");
+  EXPECT_EQ(parse_fail("[]"), "body: no events");
+  EXPECT_NE(parse_fail("[1,2", BodyFormat::json).find("malformed"), std::string::npos);
+}
+
+TEST(ParseBody, EventNestingIsMeasuredFromTheEvent) {
+  const std::string event32 = "{\"x\":" + std::string(30, '[') + std::string(30, ']') + "}";  // 31 levels
+  auto b = parse_ok("[" + event32 + "]");
+  EXPECT_EQ(b.items.size(), 1u);
+}
+
+}  // namespace
