@@ -1,5 +1,6 @@
 // journeyctl report — the journey map (SPEC section 8) of a data dir.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -63,6 +64,11 @@ int run(const journeyctl::Args& args) {
   std::string error;
   if (!journey::parse_funnel_query(query, &q, &error)) return usage_error("--" + error);
   const std::string db = data_dir + (data_dir.back() == '/' ? "" : "/") + "journeys.db";
+  if (!std::filesystem::exists(db)) {
+    std::fprintf(stderr, "journeyctl report: --data-dir: no journeys.db in %s (journeyd writes it with the local sink)\n",
+                 data_dir.c_str());
+    return 1;
+  }
   auto funnel = journey::compute_funnel(db, q, &error);
   if (!funnel) {
     std::fprintf(stderr, "journeyctl report: %s\n", error.c_str());
