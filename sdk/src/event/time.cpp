@@ -84,7 +84,7 @@ std::optional<SysTime> parse_rfc3339(std::string_view text) {
       !expect(p, end, ':') || !digits(p, end, 2, &second))
     return std::nullopt;
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-      minute > 59 || second > 60)  // 60: a leap second, counted as the next second
+      minute > 59 || second > 60)
     return std::nullopt;
   int64_t micros = 0;
   if (p != end && *p == '.') {
@@ -117,6 +117,9 @@ std::optional<SysTime> parse_rfc3339(std::string_view text) {
     return std::nullopt;
   }
   if (p != end) return std::nullopt;
+  // A leap second exists only at 23:59:60 UTC.
+  if (second == 60 && ((hour * 3600 + minute * 60 - offset_sec) % 86400 + 86400) % 86400 != 86340)
+    return std::nullopt;
   const int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
                        second - offset_sec;
   return SysTime(std::chrono::microseconds(secs * kUsPerSec + micros));
