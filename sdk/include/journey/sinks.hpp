@@ -2,6 +2,7 @@
 // (naming the option) when it cannot be made.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -30,6 +31,9 @@ struct KafkaSinkOptions {
   std::string brokers;
   std::string topic;
   std::vector<std::pair<std::string, std::string>> options;  // passed to librdkafka
+  // librdkafka's warnings and errors (syslog level, text), rate-limited; from
+  // librdkafka's threads. Empty: one line on stderr each.
+  std::function<void(int level, const std::string& message)> log;
 };
 std::shared_ptr<Sink> make_kafka_sink(const KafkaSinkOptions& options, std::string* error);
 
