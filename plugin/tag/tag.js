@@ -34,34 +34,45 @@
     return value;
   }
 
+  // localStorage, else first-party cookies. A write that fails (quota, cookie size) is
+  // kept in memory for this page, so reads never go back to an older stored value.
   function pickStore() {
+    var b;
     try {
       var ls = w.localStorage;
       ls.setItem(PREFIX + 'probe', '1');
       ls.removeItem(PREFIX + 'probe');
-      return {
+      b = {
         get: function (k) { return ls.getItem(PREFIX + k); },
-        set: function (k, v) {
-          try { ls.setItem(PREFIX + k, v); } catch (e) { memory[k] = v; }
-        },
+        set: function (k, v) { ls.setItem(PREFIX + k, v); return true; },
         del: function (k) { ls.removeItem(PREFIX + k); }
       };
     } catch (e) {
-      return {
+      b = {
         get: function (k) {
           var m = d.cookie.match(new RegExp('(?:^|; )' + PREFIX + k + '=([^;]*)'));
-          return m ? decodeURIComponent(m[1]) : (memory[k] === undefined ? null : memory[k]);
+          return m ? decodeURIComponent(m[1]) : null;
         },
         set: function (k, v) {
-          memory[k] = v;
           d.cookie = PREFIX + k + '=' + encodeURIComponent(v) + '; path=/; max-age=63072000; SameSite=Lax';
+          return b.get(k) === v;
         },
-        del: function (k) {
-          delete memory[k];
-          d.cookie = PREFIX + k + '=; path=/; max-age=0; SameSite=Lax';
-        }
+        del: function (k) { d.cookie = PREFIX + k + '=; path=/; max-age=0; SameSite=Lax'; }
       };
     }
+    return {
+      get: function (k) { return memory[k] !== undefined ? memory[k] : b.get(k); },
+      set: function (k, v) {
+        var ok = false;
+        try { ok = b.set(k, v); } catch (e) {}
+        if (ok) delete memory[k];
+        else memory[k] = v;
+      },
+      del: function (k) {
+        delete memory[k];
+        try { b.del(k); } catch (e) {}
+      }
+    };
   }
 
   function findScript() {

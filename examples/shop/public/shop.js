@@ -73,7 +73,7 @@ var shop = (function () {
     // (with the product) instead of its automatic one.
     announce: function (kind) {
       if (kind === 'list') journey.push(['page', { list_id: 'all-products' }]);
-      if (kind === 'productPage') journey.push(['page', { product: product(find(param('id')) || CATALOG[0], 1) }]);
+      if (kind === 'productPage') journey.push(['page', { product: product(find(param('id')) || CATALOG[0], 1), currency: CURRENCY }]);
     },
     list: function (root) {
       for (var i = 0; i < CATALOG.length; i++) {
