@@ -72,6 +72,8 @@ class SpoolStore final : public Store {
     int64_t bytes = 0;
     Counts pending, dead, dropped;
     std::map<std::string, int64_t> max_seq;
+    int64_t submitted = 0;  // records queued for every configured sink
+    int64_t submitted_max_seq = 0;
   };
   struct Writer;  // the writer connection's prepared statements
   struct Reader;
@@ -81,6 +83,7 @@ class SpoolStore final : public Store {
   void run();
   void commit_round(std::deque<Op>& ops, std::vector<Replay>& replays);
   bool apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved);
+  bool insert_staged();
   bool apply_replay(const Replay& r, Delta& d);
   // 1 removed, 0 was not pending, -1 SQLite error.
   int remove_pending(int64_t sink_id, int64_t seq, Delta& d);
@@ -114,6 +117,7 @@ class SpoolStore final : public Store {
   // Writer thread only.
   std::vector<std::pair<std::string, int64_t>> configured_;
   std::vector<std::string> new_sinks_;
+  std::vector<std::pair<int64_t, const Record*>> staged_;  // submitted records of the round
 
   std::mutex close_mu_;
   std::mutex readers_mu_;

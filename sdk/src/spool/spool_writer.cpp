@@ -35,7 +35,14 @@ int SpoolStore::Writer::prepare() {
   };
   for (auto& a : all)
     if (int rc = a.s->prepare(db, a.sql); rc != SQLITE_OK) return rc;
-  return SQLITE_OK;
+  std::string events = "INSERT INTO events(seq, event_id, key, received_at_ms, bytes, json) VALUES(?,?,?,?,?,?)";
+  std::string pending = "INSERT OR IGNORE INTO pending(sink, seq) VALUES(?,?)";
+  for (size_t k = 1; k < kRows; ++k) {
+    events += ",(?,?,?,?,?,?)";
+    pending += ",(?,?)";
+  }
+  if (int rc = ins_events_n.prepare(db, events.c_str()); rc != SQLITE_OK) return rc;
+  return ins_pending_n.prepare(db, pending.c_str());
 }
 
 // Writer thread or load() only: sink_ids_ is written here, under mu_.
@@ -162,24 +169,14 @@ int SpoolStore::remove_pending(int64_t sink, int64_t seq, Delta& d) {
 bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved) {
   switch (op.kind) {
     case Op::Kind::submit: {
-      const auto& sinks = configured_;
       int64_t seq = op.first_seq;
       for (const auto& rec : op.records) {
-        w_->ins_event.bind(1, seq)
-            .bind(2, rec.event_id)
-            .bind(3, rec.key)
-            .bind(4, rec.received_at_ms)
-            .bind(5, static_cast<int64_t>(rec.json.size()))
-            .bind(6, rec.json);
-        if (w_->ins_event.run() != SQLITE_DONE) return false;
-        for (const auto& [name, id] : sinks) {
-          w_->ins_pending.bind(1, id).bind(2, seq);
-          if (w_->ins_pending.run() != SQLITE_DONE) return false;
-          ++d.pending[name];
-          d.max_seq[name] = seq;
-        }
+        staged_.emplace_back(seq++, &rec);
         d.bytes += static_cast<int64_t>(rec.json.size());
-        ++seq;
+      }
+      if (!op.records.empty()) {
+        d.submitted += static_cast<int64_t>(op.records.size());
+        d.submitted_max_seq = seq - 1;
       }
       return true;
     }
@@ -254,6 +251,36 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
   return false;
 }
 
+bool SpoolStore::insert_staged() {
+  constexpr size_t kRows = Writer::kRows;
+  size_t i = 0;
+  auto bind_event = [](Stmt& st, int base, int64_t seq, const Record& r) {
+    st.bind(base + 1, seq)
+        .bind(base + 2, r.event_id)
+        .bind(base + 3, r.key)
+        .bind(base + 4, r.received_at_ms)
+        .bind(base + 5, static_cast<int64_t>(r.json.size()))
+        .bind(base + 6, r.json);
+  };
+  for (; i + kRows <= staged_.size(); i += kRows) {
+    for (size_t k = 0; k < kRows; ++k) bind_event(w_->ins_events_n, int(k * 6), staged_[i + k].first, *staged_[i + k].second);
+    if (w_->ins_events_n.run() != SQLITE_DONE) return false;
+    for (const auto& [name, id] : configured_) {
+      for (size_t k = 0; k < kRows; ++k) w_->ins_pending_n.bind(int(k * 2 + 1), id).bind(int(k * 2 + 2), staged_[i + k].first);
+      if (w_->ins_pending_n.run() != SQLITE_DONE) return false;
+    }
+  }
+  for (; i < staged_.size(); ++i) {
+    bind_event(w_->ins_event, 0, staged_[i].first, *staged_[i].second);
+    if (w_->ins_event.run() != SQLITE_DONE) return false;
+    for (const auto& [name, id] : configured_) {
+      w_->ins_pending.bind(1, id).bind(2, staged_[i].first);
+      if (w_->ins_pending.run() != SQLITE_DONE) return false;
+    }
+  }
+  return true;
+}
+
 bool SpoolStore::apply_replay(const Replay& r, Delta& d) {
   int64_t id = sink_id(r.sink, true);
   if (id < 0) return false;
@@ -281,7 +308,10 @@ void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays)
   new_sinks_.clear();
   std::vector<std::map<std::string, uint64_t>> results(ops.size());
   bool ok = db.exec("BEGIN IMMEDIATE") == SQLITE_OK;
+  staged_.clear();
   for (size_t i = 0; ok && i < ops.size(); ++i) ok = apply(ops[i], d, &results[i]);
+  if (ok) ok = insert_staged();
+  staged_.clear();
   for (size_t i = 0; ok && i < replays.size(); ++i) ok = apply_replay(replays[i], d);
   int64_t bytes;
   {
@@ -329,6 +359,12 @@ void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays)
     for (const auto& [k, v] : d.dead) dead_[k] += v;
     for (const auto& [k, v] : d.dropped) dropped_[k] += v;
     for (const auto& [k, v] : d.max_seq) max_seq_[k] = std::max(max_seq_[k], v);
+    if (d.submitted > 0) {
+      for (const auto& [name, id] : configured_) {
+        pending_[name] += d.submitted;
+        max_seq_[name] = std::max(max_seq_[name], d.submitted_max_seq);
+      }
+    }
   }
   pending_cv_.notify_all();
   Status ok_status = Status::success();
