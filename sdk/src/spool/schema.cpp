@@ -138,7 +138,7 @@ bool ensure_schema(Db& db, const std::string& path, std::string* error) {
   std::string set_ids = "PRAGMA application_id=" + std::to_string(kApplicationId) +
                         "; PRAGMA user_version=" + std::to_string(kFormatVersion) + ";";
   if (app == 0 && db.exec(set_ids.c_str()) != SQLITE_OK) return fail("cannot write: " + db.errmsg());
-  if (db.exec(kSchema) != SQLITE_OK)) return fail("cannot create the tables: " + db.errmsg());
+  if (db.exec(kSchema) != SQLITE_OK) return fail("cannot create the tables: " + db.errmsg());
   if (db.exec("COMMIT") != SQLITE_OK) return fail("cannot write: " + db.errmsg());
   return true;
 }
