@@ -226,7 +226,7 @@ TEST(LocalSink, StoresEachEventIdOnceAndExtractsColumns) {
   ASSERT_EQ(sqlite3_open_v2(d.db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*), type, ts_ms, user_id, anonymous_id, cart_id, checkout_id, order_id, "
-                                   "channel_source, channel_medium, platform, json FROM events", -1, &st, nullptr), SQLITE_OK);
+                                   "channel_source, channel_medium, platform, json FROM events JOIN event_json ON event_json.id = events.rowid", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   auto text = [&](int c) { auto* p = sqlite3_column_text(st, c); return p ? std::string(reinterpret_cast<const char*>(p)) : "NULL"; };
   EXPECT_EQ(sqlite3_column_int(st, 0), 1);
@@ -250,8 +250,8 @@ TEST(LocalSink, ReportReadsWhileAWriterHoldsATransaction) {
   d.write({{"view", 0, anon("w1")}});
   sqlite3* writer = nullptr;
   ASSERT_EQ(sqlite3_open(d.db().c_str(), &writer), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE; INSERT INTO events(event_id,type,ts_ms,anonymous_id,json) "
-                                 "VALUES('x','view',0,'w2','{}')", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE; INSERT INTO events(event_id,type,ts_ms,anonymous_id) "
+                                 "VALUES('x','view',0,'w2')", nullptr, nullptr, nullptr), SQLITE_OK);
   // WAL: the reader sees the last commit (w1 only) without waiting for the writer.
   EXPECT_EQ(d.funnel({{"steps", "view"}})["journeys"], 1);
   ASSERT_EQ(sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);

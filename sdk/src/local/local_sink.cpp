@@ -41,9 +41,10 @@ class LocalSink : public Sink {
     if (!db_.open_writer(local::journeys_db_path(data_dir), error)) return false;
     insert_ = std::make_unique<Stmt>(db_.get(),
         "INSERT OR IGNORE INTO events (event_id, type, ts_ms, user_id, anonymous_id, cart_id, "
-        "checkout_id, order_id, channel_source, channel_medium, platform, json) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!*insert_) {
+        "checkout_id, order_id, channel_source, channel_medium, platform) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    insert_json_ = std::make_unique<Stmt>(db_.get(), "INSERT INTO event_json (id, json) VALUES (?,?)");
+    if (!*insert_ || !*insert_json_) {
       if (error) *error = "journeys.db: " + db_.errmsg();
       return false;
     }
@@ -112,17 +113,26 @@ class LocalSink : public Sink {
     bind_text(st, 9, nested(j, "channel", "source"));
     bind_text(st, 10, nested(j, "channel", "medium"));
     bind_text(st, 11, nested(j, "context", "platform"));
-    sqlite3_bind_text(st, 12, rec.json.data(), static_cast<int>(rec.json.size()), SQLITE_STATIC);
-    const int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) return true;
-    if (error) *error = db_.errmsg();
-    return false;
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      if (error) *error = db_.errmsg();
+      return false;
+    }
+    if (sqlite3_changes(db_.get()) == 0) return true;  // already stored
+    sqlite3_stmt* js = insert_json_->get();
+    sqlite3_reset(js);
+    sqlite3_bind_int64(js, 1, sqlite3_last_insert_rowid(db_.get()));
+    sqlite3_bind_text(js, 2, rec.json.data(), static_cast<int>(rec.json.size()), SQLITE_STATIC);
+    if (sqlite3_step(js) != SQLITE_DONE) {
+      if (error) *error = db_.errmsg();
+      return false;
+    }
+    return true;
   }
 
   std::string name_ = "local";
   std::mutex mu_;
   local::Db db_;
-  std::unique_ptr<Stmt> insert_;
+  std::unique_ptr<Stmt> insert_, insert_json_;
 };
 
 }  // namespace
