@@ -1,0 +1,51 @@
+// journeyd's routes (SPEC section 3): ingest, webhooks, tag, health, metrics and
+// the journey map. Thread-safe; answers to ingest are sent only after the spool
+// commit (Store::submit's callback), so no io thread waits on the disk.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "http.hpp"
+#include "journey/metrics.hpp"
+#include "journey/store.hpp"
+#include "options.hpp"
+
+namespace journeyd {
+
+class App : public Handler {
+ public:
+  // blocking: where slow work (metrics, readyz, funnel) runs, off the io threads.
+  App(const Options& options, std::shared_ptr<journey::Store> store, journey::Metrics& metrics,
+      ServerState& state, net::any_io_executor blocking);
+
+  std::optional<Response> on_headers(const http::request_header<>& header) override;
+  void handle(Request&& request, const std::string& peer_ip, Respond respond) override;
+  void decorate(const http::request_header<>& header, Response& res) override;
+
+ private:
+  enum class Route { none, events, collect, shopify, woocommerce, tag, healthz, readyz, metrics, funnel, journeys };
+  static Route route_of(std::string_view path);
+
+  void ingest(Request&& req, Route route, const std::string& peer_ip, Respond respond);
+  void webhook(Request&& req, Route route, Respond respond);
+  void tag(const Request& req, Respond respond);
+  void readyz(Respond respond);
+  void metrics(Respond respond);
+  void journey_map(const Request& req, bool html, Respond respond);
+
+  Response answer(const http::request_header<>& req, http::status status, std::string body,
+                  const char* content_type = "application/json") const;
+  void add_cors(const http::request_header<>& req, Response& res) const;
+  void count_rejected(const std::string& reason, uint64_t n);
+
+  Options options_;
+  std::shared_ptr<journey::Store> store_;
+  journey::Metrics& metrics_;
+  ServerState& state_;
+  net::any_io_executor blocking_;
+  std::string tag_etag_;
+  std::atomic<bool> commit_failed_{false};
+};
+
+}  // namespace journeyd

@@ -1,0 +1,166 @@
+#include "session.hpp"
+
+#include "ingest.hpp"
+#include "journey/validate.hpp"
+#include "log.hpp"
+
+namespace journeyd {
+namespace {
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool is_disconnect(beast::error_code ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == beast::error::timeout || ec == net::error::operation_aborted || ec == http::error::partial_message;
+}
+
+}  // namespace
+
+Session::Session(net::ip::tcp::socket&& socket, Handler& handler, ServerState& state, Timeouts timeouts)
+    : stream_(std::move(socket)), handler_(handler), state_(state), timeouts_(timeouts) {
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec) peer_ip_ = ep.address().to_string();
+}
+
+Session::~Session() { --state_.connections; }
+
+void Session::run() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->next_request(); });
+}
+
+void Session::next_request() {
+  parser_.emplace();
+  parser_->header_limit(16 * 1024);
+  parser_->body_limit(journey::Limits::max_body_bytes);
+  if (first_ || buffer_.size() > 0) {
+    first_ = false;
+    stream_.expires_after(timeouts_.headers);
+    read_header();
+    return;
+  }
+  // Idle keep-alive: wait for the first byte of the next request.
+  stream_.expires_after(timeouts_.idle);
+  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    self->buffer_.commit(n);
+    if (ec) return self->close();
+    self->stream_.expires_after(self->timeouts_.headers);
+    self->read_header();
+  });
+}
+
+void Session::read_header() {
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+}
+
+void Session::on_header(beast::error_code ec) {
+  if (ec == http::error::body_limit) return fail(413, "body: larger than 5 MiB");
+  if (ec == http::error::header_limit) return fail(431, "headers: larger than 16 KiB");
+  if (is_disconnect(ec)) return close();
+  if (ec) return fail(400, "request: " + ec.message());
+  const auto& header = parser_->get();
+  keep_alive_ = header.keep_alive();
+  if (auto early = handler_.on_headers(header)) return send(std::move(*early), !parser_->is_done());
+  if (parser_->is_done()) return dispatch();
+  auto read_body = [self = shared_from_this()] {
+    self->stream_.expires_after(self->timeouts_.body);
+    http::async_read(self->stream_, self->buffer_, *self->parser_,
+                     [self](beast::error_code ec, size_t) { self->on_body(ec); });
+  };
+  if (beast::iequals(header[http::field::expect], "100-continue")) {
+    stream_.expires_after(timeouts_.write);
+    net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = shared_from_this(), read_body](beast::error_code ec, size_t) {
+                       if (ec) return self->close();
+                       read_body();
+                     });
+    return;
+  }
+  read_body();
+}
+
+void Session::on_body(beast::error_code ec) {
+  if (ec == http::error::body_limit) return fail(413, "body: larger than 5 MiB");
+  if (ec == beast::error::timeout) {
+    log(Level::debug, "body not received in time; closing", {{"peer", peer_ip_}});
+    return close();
+  }
+  if (is_disconnect(ec)) return close();
+  if (ec) return fail(400, "request: " + ec.message());
+  dispatch();
+}
+
+void Session::dispatch() {
+  ++state_.in_flight;
+  stream_.expires_never();
+  auto self = shared_from_this();
+  Respond respond = [self](Response&& r) {
+    auto res = std::make_shared<Response>(std::move(r));
+    net::post(self->stream_.get_executor(), [self, res] {
+      self->res_ = res;
+      bool close = !self->keep_alive_ || self->state_.stopping;
+      self->res_->keep_alive(!close);
+      self->res_->prepare_payload();
+      self->stream_.expires_after(self->timeouts_.write);
+      http::async_write(self->stream_, *self->res_,
+                        [self, close](beast::error_code ec, size_t) { self->on_write(ec, true, close); });
+    });
+  };
+  try {
+    handler_.handle(parser_->release(), peer_ip_, std::move(respond));
+  } catch (const std::exception& e) {  // a handler bug must not take the process down
+    log(Level::error, "request handler failed", {{"error", e.what()}});
+    --state_.in_flight;
+    fail(500, "internal error");
+  }
+}
+
+void Session::send(Response&& res, bool close_after) {
+  res_ = std::make_shared<Response>(std::move(res));
+  bool close = close_after || !keep_alive_ || state_.stopping;
+  res_->keep_alive(!close);
+  res_->prepare_payload();
+  stream_.expires_after(timeouts_.write);
+  http::async_write(stream_, *res_, [self = shared_from_this(), close](beast::error_code ec, size_t) {
+    self->on_write(ec, false, close);
+  });
+}
+
+void Session::on_write(beast::error_code ec, bool counted, bool close) {
+  if (counted) --state_.in_flight;
+  res_.reset();
+  if (ec) return this->close();
+  if (close) return linger();
+  next_request();
+}
+
+void Session::fail(int status, const std::string& message) {
+  Response res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = error_body(message);
+  if (parser_ && parser_->is_header_done()) handler_.decorate(parser_->get(), res);
+  send(std::move(res), true);
+}
+
+void Session::close() { stream_.close(); }
+
+// After an answer with Connection: close, the client may still be sending (e.g. a
+// body over the limit): read and discard for a moment so it sees the answer, not a reset.
+void Session::linger() {
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  if (ec) return close();
+  stream_.expires_after(std::chrono::seconds(1));
+  drain();
+}
+
+void Session::drain() {
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(16384), [self = shared_from_this()](beast::error_code ec, size_t) {
+    if (ec) return self->close();
+    self->drain();
+  });
+}
+
+}  // namespace journeyd

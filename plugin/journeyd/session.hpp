@@ -1,0 +1,52 @@
+// One HTTP/1.1 connection (keep-alive), on its own strand, with SPEC section 3's
+// limits: first request's headers within 10 s, later headers within 10 s of their
+// first byte, body within 30 s of the headers, idle keep-alive closed after 60 s.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http.hpp"
+
+namespace journeyd {
+
+struct Timeouts {
+  std::chrono::milliseconds headers{10000};
+  std::chrono::milliseconds body{30000};
+  std::chrono::milliseconds idle{60000};
+  std::chrono::milliseconds write{30000};
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(net::ip::tcp::socket&& socket, Handler& handler, ServerState& state, Timeouts timeouts);
+  ~Session();
+  void run();
+
+ private:
+  void next_request();
+  void read_header();
+  void on_header(beast::error_code ec);
+  void on_body(beast::error_code ec);
+  void dispatch();
+  void send(Response&& res, bool close_after);
+  void on_write(beast::error_code ec, bool counted, bool close);
+  void fail(int status, const std::string& message);
+  void close();
+  void linger();
+  void drain();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Response> res_;
+  Handler& handler_;
+  ServerState& state_;
+  Timeouts timeouts_;
+  std::string peer_ip_;
+  bool first_ = true;
+  bool keep_alive_ = true;
+};
+
+}  // namespace journeyd
