@@ -122,7 +122,7 @@ std::optional<Json> compute_funnel(const std::string& journeys_db, const FunnelQ
 
   Stitcher stitch;
   local::Interner groups;
-  std::vector<std::string> group_names{"(none)"};
+  groups.intern("(none)");  // index 0: no value
   std::vector<StepEvent> events;
   uint32_t seq = 0;
   int rc;
@@ -144,10 +144,7 @@ std::optional<Json> compute_funnel(const std::string& journeys_db, const FunnelQ
     uint32_t group = 0;
     if (step == 0 && !q.by.empty()) {
       const std::string_view v = column_text(st.get(), 7);
-      if (!v.empty()) {
-        group = groups.intern(v, static_cast<uint32_t>(group_names.size()));
-        if (group == group_names.size()) group_names.emplace_back(v);
-      }
+      if (!v.empty()) group = groups.intern(v);
     }
     events.push_back({node, seq, sqlite3_column_int64(st.get(), 1), group, step});
   }
@@ -189,11 +186,11 @@ std::optional<Json> compute_funnel(const std::string& journeys_db, const FunnelQ
     std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
       if (a.second->journeys[0] != b.second->journeys[0])
         return a.second->journeys[0] > b.second->journeys[0];
-      return group_names[a.first] < group_names[b.first];
+      return groups.str(a.first) < groups.str(b.first);
     });
     Json list = Json::array();
     for (auto& [g, t] : order)
-      list.push_back({{"value", group_names[g]},
+      list.push_back({{"value", std::string(groups.str(g))},
                       {"journeys", t->journeys[0]},
                       {"steps", steps_json(q.steps, *t)}});
     out["breakdown"] = {{"by", q.by}, {"groups", std::move(list)}};
