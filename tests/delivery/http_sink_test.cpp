@@ -1,0 +1,202 @@
+// The http sink's wire format: body, headers, gzip, Standard Webhooks signatures
+// (checked with an independent HMAC computation over the exact received bytes).
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <ctime>
+
+#include "helpers.hpp"
+#include "journey/json.hpp"
+#include "journey/time.hpp"
+
+namespace journey::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string b64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  return out;
+}
+
+std::string expected_signature(const std::string& key, const ReceivedRequest& r) {
+  std::string msg = r.header("webhook-id").value_or("?") + "." +
+                    r.header("webhook-timestamp").value_or("?") + "." + r.raw_body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
+  return "v1," + b64(std::string(reinterpret_cast<char*>(mac), len));
+}
+
+Batch batch_of(std::vector<Record> records, std::string id = "batch-1") {
+  Batch b;
+  b.batch_id = std::move(id);
+  int64_t seq = 1;
+  for (auto& r : records) b.events.push_back(StoredEvent{seq++, std::move(r)});
+  return b;
+}
+
+struct SinkFixture {
+  TestBackend backend;
+  std::shared_ptr<Sink> sink;
+  explicit SinkFixture(HttpSinkOptions o) {
+    o.endpoint = backend.url("/ingest");
+    std::string err;
+    sink = make_http_sink(o, &err);
+    if (!sink) throw std::runtime_error(err);
+  }
+  SendResult send(const Batch& b) { return sink->send(b, std::chrono::steady_clock::now() + 10s); }
+};
+
+TEST(HttpSink, BodyHeadersAndSplicedEvents) {
+  HttpSinkOptions o;
+  o.write_key = "wk_123";
+  o.gzip = "never";
+  SinkFixture f(o);
+  auto records = make_records(0, 3);
+  auto r = f.send(batch_of(records, "b-42"));
+  EXPECT_EQ(r.outcome, SendResult::Outcome::delivered);
+  EXPECT_EQ(r.status, 200);
+  auto reqs = f.backend.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  const auto& q = reqs[0];
+  EXPECT_EQ(q.method, "POST");
+  EXPECT_EQ(q.target, "/ingest");
+  EXPECT_EQ(q.header("content-type").value_or(""), "application/json");
+  EXPECT_FALSE(q.header("content-encoding").has_value());
+  EXPECT_EQ(q.header("authorization").value_or(""), "Bearer wk_123");
+  EXPECT_EQ(q.header("user-agent").value_or(""), std::string("journey/") + JOURNEY_VERSION);
+  EXPECT_EQ(q.header("idempotency-key").value_or(""), "b-42");
+  EXPECT_FALSE(q.header("webhook-signature").has_value());
+  ASSERT_TRUE(q.json.is_object());
+  EXPECT_EQ(q.json["batch_id"], "b-42");
+  ASSERT_TRUE(q.json["sent_at"].is_string());
+  EXPECT_TRUE(parse_rfc3339(q.json["sent_at"].get<std::string>()).has_value());
+  std::string joined;
+  for (size_t i = 0; i < records.size(); ++i) joined += (i ? "," : "") + records[i].json;
+  EXPECT_NE(q.raw_body.find("\"events\":[" + joined + "]"), std::string::npos);
+}
+
+TEST(HttpSink, GzipAutoCompressesOnlyBodiesOverOneKiB) {
+  SinkFixture f(HttpSinkOptions{});
+  auto big = make_records(0, 10, 300);
+  auto small = make_records(100, 1);
+  f.send(batch_of(big));
+  f.send(batch_of(small));
+  auto reqs = f.backend.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].header("content-encoding").value_or(""), "gzip");
+  EXPECT_TRUE(reqs[0].body_ok);
+  EXPECT_LT(reqs[0].raw_body.size(), reqs[0].body.size());
+  ASSERT_EQ(reqs[0].events.size(), 10u);
+  for (size_t i = 0; i < big.size(); ++i) EXPECT_EQ(reqs[0].events[i].dump(), Json::parse(big[i].json).dump());
+  EXPECT_FALSE(reqs[1].header("content-encoding").has_value());
+  EXPECT_EQ(reqs[1].events.size(), 1u);
+}
+
+TEST(HttpSink, GzipAlwaysAndNever) {
+  HttpSinkOptions always;
+  always.gzip = "always";
+  SinkFixture a(always);
+  a.send(batch_of(make_records(0, 1)));
+  HttpSinkOptions never;
+  never.gzip = "never";
+  SinkFixture n(never);
+  n.send(batch_of(make_records(0, 10, 300)));
+  EXPECT_EQ(a.backend.requests().at(0).header("content-encoding").value_or(""), "gzip");
+  EXPECT_EQ(a.backend.requests().at(0).events.size(), 1u);
+  EXPECT_FALSE(n.backend.requests().at(0).header("content-encoding").has_value());
+  EXPECT_EQ(n.backend.requests().at(0).events.size(), 10u);
+}
+
+TEST(HttpSink, PlainSecretSignatureVerifies) {
+  HttpSinkOptions o;
+  o.signing_secret = "my-plain-secret";
+  o.gzip = "never";
+  SinkFixture f(o);
+  f.send(batch_of(make_records(0, 2), "b-sig"));
+  auto q = f.backend.requests().at(0);
+  EXPECT_EQ(q.header("webhook-id").value_or(""), "b-sig");
+  long ts = std::stol(q.header("webhook-timestamp").value_or("0"));
+  EXPECT_LE(std::labs(ts - static_cast<long>(std::time(nullptr))), 60);
+  EXPECT_EQ(q.header("webhook-signature").value_or(""), expected_signature("my-plain-secret", q));
+}
+
+TEST(HttpSink, WhsecSecretSignsCompressedBytesWithDecodedKey) {
+  const std::string key = std::string("\x01\x02\xff key bytes \x00 of the secret", 30);
+  HttpSinkOptions o;
+  o.signing_secret = "whsec_" + b64(key);
+  SinkFixture f(o);
+  f.send(batch_of(make_records(0, 10, 300), "b-gz"));
+  auto q = f.backend.requests().at(0);
+  ASSERT_EQ(q.header("content-encoding").value_or(""), "gzip");
+  EXPECT_EQ(q.header("webhook-signature").value_or(""), expected_signature(key, q));
+  EXPECT_NE(q.header("webhook-signature").value_or(""), expected_signature(o.signing_secret, q));
+}
+
+TEST(HttpSink, BadWhsecSecretIsAConfigError) {
+  HttpSinkOptions o;
+  o.endpoint = "http://127.0.0.1:9/";
+  o.signing_secret = "whsec_***not base64***";
+  std::string err;
+  EXPECT_EQ(make_http_sink(o, &err), nullptr);
+  EXPECT_NE(err.find("signing_secret"), std::string::npos);
+}
+
+TEST(HttpSink, BadEndpointOrGzipIsAConfigError) {
+  std::string err;
+  HttpSinkOptions o;
+  o.endpoint = "ftp://example.com/";
+  EXPECT_EQ(make_http_sink(o, &err), nullptr);
+  EXPECT_NE(err.find("endpoint"), std::string::npos);
+  o.endpoint = "http://127.0.0.1:9/";
+  o.gzip = "sometimes";
+  EXPECT_EQ(make_http_sink(o, &err), nullptr);
+  EXPECT_NE(err.find("gzip"), std::string::npos);
+}
+
+TEST(HttpSink, ClassifiesAnswers) {
+  SinkFixture f(HttpSinkOptions{});
+  f.backend.push(Response::retry_after(429, "7"));
+  f.backend.push(Response::status_only(413));
+  f.backend.push(Response::status_only(422, std::string(5000, 'q')));
+  f.backend.push(Response::status_only(500, "oops"));
+  auto b = batch_of(make_records(0, 1));
+  auto r429 = f.send(b);
+  EXPECT_EQ(r429.outcome, SendResult::Outcome::retry);
+  EXPECT_EQ(r429.status, 429);
+  ASSERT_TRUE(r429.retry_after.has_value());
+  EXPECT_EQ(*r429.retry_after, 7s);
+  EXPECT_EQ(f.send(b).outcome, SendResult::Outcome::too_large);
+  auto r422 = f.send(b);
+  EXPECT_EQ(r422.outcome, SendResult::Outcome::reject);
+  EXPECT_EQ(r422.detail, std::string(1024, 'q'));
+  auto r500 = f.send(b);
+  EXPECT_EQ(r500.outcome, SendResult::Outcome::retry);
+  EXPECT_FALSE(r500.retry_after.has_value());
+  // One keep-alive connection for all of them.
+  EXPECT_EQ(f.backend.connection_count(), 1u);
+}
+
+TEST(HttpSink, CancelAbortsASendThatHangs) {
+  HttpSinkOptions o;
+  o.request_timeout = 60s;
+  SinkFixture f(o);
+  f.backend.set_default(Response::hang());
+  std::thread canceller([&] {
+    f.backend.wait_for_requests(1, 10s);
+    f.sink->cancel();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = f.send(batch_of(make_records(0, 1)));
+  canceller.join();
+  EXPECT_EQ(r.outcome, SendResult::Outcome::retry);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+}
+
+}  // namespace
+}  // namespace journey::test

@@ -1,0 +1,230 @@
+// SPEC section 4's table, row by row, against the fault-injecting backend.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <set>
+
+#include "helpers.hpp"
+
+namespace journey::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<std::string> expected_ids(int from, int count) {
+  std::vector<std::string> out;
+  for (int i = from; i < from + count; ++i) out.push_back("e-" + std::to_string(i));
+  return out;
+}
+
+TEST(RetryTable, TwoHundredDeliversAndAcks) {
+  Harness h;
+  h.submit(make_records(0, 3));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(ids_of(reqs[0].events), expected_ids(0, 3));
+  EXPECT_EQ(h.store->stats().pending_events.at("http"), 0u);
+  EXPECT_EQ(h.metric("journey_events_delivered_total", {{"sink", "http"}}), 3u);
+  EXPECT_EQ(h.metric("journey_delivery_attempts_total", {{"sink", "http"}, {"outcome", "success"}}), 1u);
+}
+
+TEST(RetryTable, AnyTwoXxIsDelivered) {
+  Harness h;
+  h.backend.push(Response::status_only(202, R"({"accepted":1})"));
+  h.backend.push(Response::status_only(204));
+  h.submit(make_records(0, 1));
+  ASSERT_TRUE(h.flush());
+  h.submit(make_records(1, 1));
+  ASSERT_TRUE(h.flush());
+  EXPECT_EQ(h.backend.request_count(), 2u);
+  EXPECT_EQ(h.metric("journey_events_delivered_total", {{"sink", "http"}}), 2u);
+}
+
+class RetriedStatus : public ::testing::TestWithParam<int> {};
+
+TEST_P(RetriedStatus, SameBatchIdAndEventsAgain) {
+  Harness h;
+  h.backend.push(Response::status_only(GetParam(), "busy"));
+  h.backend.push(Response::status_only(GetParam(), "busy"));
+  h.submit(make_records(0, 4));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  for (const auto& r : reqs) {
+    EXPECT_EQ(r.batch_id(), reqs[0].batch_id());
+    EXPECT_EQ(r.header("idempotency-key").value_or(""), reqs[0].batch_id());
+    EXPECT_EQ(ids_of(r.events), expected_ids(0, 4));
+  }
+  EXPECT_FALSE(reqs[0].batch_id().empty());
+  EXPECT_EQ(h.metric("journey_delivery_attempts_total", {{"sink", "http"}, {"outcome", "retry"}}), 2u);
+  EXPECT_EQ(h.metric("journey_events_delivered_total", {{"sink", "http"}}), 4u);
+  auto reports = h.reports();
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[0].kind, DeliveryReport::Kind::retried);
+  EXPECT_EQ(reports[0].status, GetParam());
+  EXPECT_EQ(reports[2].kind, DeliveryReport::Kind::delivered);
+}
+
+INSTANTIATE_TEST_SUITE_P(Section4, RetriedStatus, ::testing::Values(408, 425, 429, 500, 502, 503, 504));
+
+TEST(RetryTable, SentAtIsFreshOnEveryAttempt) {
+  DeliveryOptions o = fast_options();
+  o.retry_base = 30ms;
+  o.retry_max = 30ms;
+  Harness h(o);
+  h.backend.push(Response::retry_after(503, "1"));
+  h.submit(make_records(0, 1));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_NE(reqs[0].json["sent_at"], reqs[1].json["sent_at"]);
+}
+
+TEST(RetryTable, RetryAfterSecondsIsHonoured) {
+  Harness h;  // backoff alone would wait at most 50 ms
+  h.backend.push(Response::retry_after(429, "1"));
+  h.submit(make_records(0, 2));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_GE(reqs[1].at - reqs[0].at, 950ms);
+  EXPECT_EQ(reqs[1].batch_id(), reqs[0].batch_id());
+}
+
+TEST(RetryTable, RetryAfterHttpDateIsHonoured) {
+  Harness h;
+  std::time_t at = std::time(nullptr) + 2;
+  char buf[64];
+  std::tm tm{};
+  gmtime_r(&at, &tm);
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  h.backend.push(Response::retry_after(503, buf));
+  h.submit(make_records(0, 1));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  // The date has whole seconds: at least one full second remains.
+  EXPECT_GE(reqs[1].at - reqs[0].at, 950ms);
+}
+
+TEST(RetryTable, TooLargeSplitsInHalvesWithNewBatchIds) {
+  Harness h;
+  h.backend.push(Response::status_only(413, "too big"));
+  h.submit(make_records(0, 5));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(ids_of(reqs[0].events), expected_ids(0, 5));
+  EXPECT_EQ(ids_of(reqs[1].events), expected_ids(0, 2));
+  EXPECT_EQ(ids_of(reqs[2].events), expected_ids(2, 3));
+  std::set<std::string> batch_ids{reqs[0].batch_id(), reqs[1].batch_id(), reqs[2].batch_id()};
+  EXPECT_EQ(batch_ids.size(), 3u);
+  EXPECT_EQ(h.metric("journey_events_delivered_total", {{"sink", "http"}}), 5u);
+}
+
+TEST(RetryTable, SingleEventTooLargeIsDeadLettered) {
+  Harness h;
+  h.backend.push(Response::status_only(413, "too big"), 3);
+  h.submit(make_records(0, 2));  // 413 → halves of one event → each 413
+  ASSERT_TRUE(h.flush());
+  h.submit(make_records(2, 1));  // no longer scripted: delivered
+  ASSERT_TRUE(h.flush());
+  EXPECT_EQ(h.backend.request_count(), 4u);
+  auto st = h.store->stats();
+  EXPECT_EQ(st.pending_events.at("http"), 0u);
+  EXPECT_EQ(st.dead_letters.at("http/too_large"), 2u);
+  EXPECT_EQ(h.metric("journey_events_dead_lettered_total", {{"sink", "http"}, {"reason", "too_large"}}), 2u);
+  EXPECT_EQ(h.metric("journey_events_delivered_total", {{"sink", "http"}}), 1u);
+  int dead = 0;
+  for (const auto& r : h.reports())
+    if (r.kind == DeliveryReport::Kind::dead_lettered) {
+      ++dead;
+      EXPECT_EQ(r.status, 413);
+      EXPECT_EQ(r.event_ids.size(), 1u);
+    }
+  EXPECT_EQ(dead, 2);
+}
+
+class RejectedStatus : public ::testing::TestWithParam<int> {};
+
+TEST_P(RejectedStatus, DeadLetteredWithStatusAndFirstKiBOfAnswer) {
+  Harness h;
+  std::string answer = R"({"error":")" + std::string(3000, 'z') + R"("})";
+  h.backend.push(Response::status_only(GetParam(), answer));
+  h.submit(make_records(0, 3));
+  ASSERT_TRUE(h.flush());
+  EXPECT_EQ(h.backend.request_count(), 1u);  // not retried
+  auto reports = h.reports();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].kind, DeliveryReport::Kind::dead_lettered);
+  EXPECT_EQ(reports[0].status, GetParam());
+  EXPECT_EQ(reports[0].event_ids, expected_ids(0, 3));
+  EXPECT_EQ(reports[0].reason, "http_4xx: " + answer.substr(0, 1024));
+  EXPECT_EQ(h.store->stats().dead_letters.at("http/http_4xx"), 3u);
+  EXPECT_EQ(h.metric("journey_delivery_attempts_total", {{"sink", "http"}, {"outcome", "dead_letter"}}), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Section4, RejectedStatus, ::testing::Values(400, 401, 403, 404, 422));
+
+TEST(RetryTable, ConnectionResetIsRetried) {
+  Harness h;
+  h.backend.push(Response::reset());
+  h.backend.push(Response::close());
+  h.submit(make_records(0, 2));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[2].batch_id(), reqs[0].batch_id());
+  EXPECT_EQ(reqs[2].answered_status, 200);
+  EXPECT_EQ(h.metric("journey_delivery_attempts_total", {{"sink", "http"}, {"outcome", "retry"}}), 2u);
+}
+
+TEST(RetryTable, TimeoutIsRetried) {
+  DeliveryOptions o = fast_options();
+  o.request_timeout = 300ms;
+  Harness h(o);
+  h.backend.push(Response::hang());
+  h.submit(make_records(0, 2));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[1].batch_id(), reqs[0].batch_id());
+  auto reports = h.reports();
+  ASSERT_GE(reports.size(), 1u);
+  EXPECT_EQ(reports[0].kind, DeliveryReport::Kind::retried);
+  EXPECT_EQ(reports[0].status, 0);
+}
+
+TEST(RetryTable, ConnectionRefusedIsRetriedUntilTheBackendIsUp) {
+  // The backend's port is closed: connect fails, the batch waits and retries.
+  uint16_t port;
+  {
+    TestBackend gone;
+    port = gone.port();
+  }
+  HttpSinkOptions http;
+  http.endpoint = "http://127.0.0.1:" + std::to_string(port) + "/v1/batch";
+  Harness h(fast_options(), http);
+  h.submit(make_records(0, 1));
+  EXPECT_TRUE(h.wait_reports([](const auto& r) { return r.size() >= 2; }));
+  for (const auto& r : h.reports()) EXPECT_EQ(r.kind, DeliveryReport::Kind::retried);
+  EXPECT_EQ(h.store->stats().pending_events.at("http"), 1u);
+}
+
+TEST(RetryTable, OldEventsExpireToDeadLetters) {
+  DeliveryOptions o = fast_options();
+  o.max_event_age = std::chrono::seconds(60);
+  Harness h(o);
+  h.backend.set_default(Response::status_only(503));
+  auto old = make_records(0, 2);
+  for (auto& r : old) r.received_at_ms -= 120000;
+  h.submit(std::move(old));
+  ASSERT_TRUE(h.flush());
+  EXPECT_EQ(h.backend.request_count(), 0u);
+  EXPECT_EQ(h.metric("journey_events_dead_lettered_total", {{"sink", "http"}, {"reason", "expired"}}), 2u);
+  EXPECT_EQ(h.store->stats().pending_events.at("http"), 0u);
+}
+
+}  // namespace
+}  // namespace journey::test

@@ -1,0 +1,198 @@
+// Tracker: validation on the caller's thread, consent, queue full, counters,
+// callbacks, and Config::from_json.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "journey/journey.hpp"
+#include "test_backend.hpp"
+
+namespace journey::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+Json view_event(const std::string& anon) {
+  return {{"type", "view"}, {"anonymous_id", anon}, {"properties", {{"product", {{"id", "p1"}, {"price", 9.5}}}, {"currency", "EUR"}}},
+          {"channel", {{"source", "google"}}}};
+}
+
+Config config_for(const TestBackend& b) {
+  Config c;
+  c.endpoint = b.url();
+  c.delivery.flush_interval = 10ms;
+  c.delivery.retry_base = 10ms;
+  c.delivery.retry_max = 50ms;
+  return c;
+}
+
+TEST(Tracker, TracksNormalizedEventsToTheBackend) {
+  TestBackend backend;
+  Tracker t(config_for(backend));
+  Status s = t.track(view_event("a1"));
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(t.track(add_to_cart(Product{.id = "sku-1", .price = 12.5}, "EUR").anonymous_id("a1").cart_id("c1")).ok());
+  EXPECT_TRUE(t.track_json(R"({"type":"purchase","user_id":"u1","properties":{"order_id":"o1","value":12.5,"currency":"EUR"}})").ok());
+  ASSERT_TRUE(t.flush(20s));
+  auto events = backend.delivered_events();
+  ASSERT_EQ(events.size(), 3u);
+  for (const auto& e : events) {
+    EXPECT_TRUE(e.contains("event_id"));
+    EXPECT_TRUE(e.contains("received_at"));
+    EXPECT_TRUE(e.contains("timestamp"));
+  }
+  EXPECT_EQ(events[0]["stage"], "awareness");
+  auto c = t.counters();
+  EXPECT_EQ(c.tracked, 3u);
+  EXPECT_EQ(c.delivered, 3u);
+  EXPECT_EQ(t.pending(), 0u);
+}
+
+TEST(Tracker, InvalidEventReturnsEveryMessageAndIsNotSent) {
+  TestBackend backend;
+  Tracker t(config_for(backend));
+  Status s = t.track(Json{{"type", "add-to-cart"}});
+  EXPECT_EQ(s.code, Code::invalid);
+  EXPECT_GE(s.messages.size(), 2u);  // unknown type, no id
+  Status bad_json = t.track_json("{not json");
+  EXPECT_EQ(bad_json.code, Code::invalid);
+  EXPECT_FALSE(bad_json.messages.empty());
+  ASSERT_TRUE(t.flush(5s));
+  EXPECT_EQ(backend.request_count(), 0u);
+  EXPECT_EQ(t.counters().invalid, 2u);
+}
+
+TEST(Tracker, ConsentFalseIsDroppedNotStored) {
+  TestBackend backend;
+  Config c = config_for(backend);
+  std::mutex mu;
+  std::vector<std::string> drops;
+  c.on_drop = [&](const std::string&, const std::string& reason) {
+    std::lock_guard lk(mu);
+    drops.push_back(reason);
+  };
+  Tracker t(c);
+  Json e = view_event("a2");
+  e["consent"] = {{"analytics", false}};
+  EXPECT_EQ(t.track(e).code, Code::dropped);
+  ASSERT_TRUE(t.flush(5s));
+  EXPECT_EQ(backend.request_count(), 0u);
+  EXPECT_EQ(t.counters().dropped, 1u);
+  std::lock_guard lk(mu);
+  EXPECT_EQ(drops, std::vector<std::string>{"consent"});
+}
+
+TEST(Tracker, QueueFullAnswersAtOnceAndCounts) {
+  TestBackend backend;
+  backend.set_default(Response::hang());
+  Config c = config_for(backend);
+  c.queue_max_events = 5;
+  c.delivery.request_timeout = 60s;
+  std::atomic<int> queue_full_drops{0};
+  c.on_drop = [&](const std::string&, const std::string& reason) {
+    if (reason == "queue_full") ++queue_full_drops;
+  };
+  Tracker t(c);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(t.track(view_event("a")).ok());
+  auto start = std::chrono::steady_clock::now();
+  Status s = t.track(view_event("a"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(s.code, Code::queue_full);
+  EXPECT_EQ(t.counters().dropped, 1u);
+  EXPECT_EQ(queue_full_drops.load(), 1);
+  EXPECT_FALSE(t.shutdown(200ms));
+}
+
+TEST(Tracker, TrackDurableReturnsOnceQueued) {
+  TestBackend backend;
+  Tracker t(config_for(backend));
+  EXPECT_TRUE(t.track_durable(Event(view_event("a3"))).ok());
+  EXPECT_TRUE(t.track_durable_json(R"({"type":"view","anonymous_id":"a3","context":{"page":{"url":"https://shop.example/"}}})").ok());
+  EXPECT_TRUE(t.shutdown(20s));
+  EXPECT_EQ(backend.delivered_event_count(), 2u);
+}
+
+TEST(Tracker, ReportsDeliveredAndDeadLettered) {
+  TestBackend backend;
+  backend.push(Response::status_only(400, "bad"));
+  Config c = config_for(backend);
+  std::mutex mu;
+  std::vector<DeliveryReport::Kind> kinds;
+  c.on_report = [&](const DeliveryReport& r) {
+    std::lock_guard lk(mu);
+    kinds.push_back(r.kind);
+  };
+  Tracker t(c);
+  ASSERT_TRUE(t.track(view_event("a4")).ok());
+  ASSERT_TRUE(t.flush(10s));
+  ASSERT_TRUE(t.track(view_event("a4")).ok());
+  ASSERT_TRUE(t.flush(10s));
+  auto counters = t.counters();
+  EXPECT_EQ(counters.dead_lettered, 1u);
+  EXPECT_EQ(counters.delivered, 1u);
+  std::lock_guard lk(mu);
+  EXPECT_EQ(kinds, (std::vector<DeliveryReport::Kind>{DeliveryReport::Kind::dead_lettered,
+                                                      DeliveryReport::Kind::delivered}));
+}
+
+TEST(Tracker, BadConfigThrowsNamingTheField) {
+  Config none;
+  try {
+    Tracker t(none);
+    FAIL() << "expected invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("endpoint"), std::string::npos);
+  }
+  Config bad;
+  bad.endpoint = "localhost:8080";
+  EXPECT_THROW(Tracker{bad}, std::invalid_argument);
+}
+
+TEST(Config, FromJsonReadsEverySdkKey) {
+  Json j = {{"endpoint", "https://collect.example/v1/batch"},
+            {"write_key", "wk"},
+            {"signing_secret", "whsec_c2VjcmV0"},
+            {"spool_path", "/tmp/x.db"},
+            {"batch_max_events", 50},
+            {"batch_max_bytes", 65536},
+            {"flush_interval_ms", 250},
+            {"retry_base_ms", 100},
+            {"retry_max_ms", 5000},
+            {"request_timeout_ms", 3000},
+            {"queue_max_events", 1000},
+            {"gzip", "never"}};
+  Config c;
+  std::string err;
+  ASSERT_TRUE(Config::from_json(j, &c, &err)) << err;
+  EXPECT_EQ(c.endpoint, "https://collect.example/v1/batch");
+  EXPECT_EQ(c.write_key, "wk");
+  EXPECT_EQ(c.signing_secret, "whsec_c2VjcmV0");
+  EXPECT_EQ(c.spool_path, "/tmp/x.db");
+  EXPECT_EQ(c.delivery.batch_max_events, 50u);
+  EXPECT_EQ(c.delivery.batch_max_bytes, 65536u);
+  EXPECT_EQ(c.delivery.flush_interval, 250ms);
+  EXPECT_EQ(c.delivery.retry_base, 100ms);
+  EXPECT_EQ(c.delivery.retry_max, 5000ms);
+  EXPECT_EQ(c.delivery.request_timeout, 3000ms);
+  EXPECT_EQ(c.queue_max_events, 1000u);
+  EXPECT_EQ(c.gzip, "never");
+}
+
+TEST(Config, UnknownKeyAndWrongTypeNameTheKey) {
+  Config c;
+  std::string err;
+  EXPECT_FALSE(Config::from_json(Json{{"endpoint", "http://x/"}, {"batch_size", 5}}, &c, &err));
+  EXPECT_NE(err.find("batch_size"), std::string::npos) << err;
+  EXPECT_FALSE(Config::from_json(Json{{"flush_interval_ms", "1000"}}, &c, &err));
+  EXPECT_NE(err.find("flush_interval_ms"), std::string::npos) << err;
+  EXPECT_FALSE(Config::from_json(Json{{"gzip", "sometimes"}}, &c, &err));
+  EXPECT_NE(err.find("gzip"), std::string::npos) << err;
+  EXPECT_FALSE(Config::from_json(Json{{"batch_max_events", -1}}, &c, &err));
+  EXPECT_NE(err.find("batch_max_events"), std::string::npos) << err;
+  EXPECT_FALSE(Config::from_json(Json::array(), &c, &err));
+  EXPECT_TRUE(c.endpoint.empty());  // untouched on failure
+}
+
+}  // namespace
+}  // namespace journey::test

@@ -1,0 +1,116 @@
+// Backoff, Retry-After parsing, signing helpers and the memory store's contract.
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+#include "sdk/src/delivery/backoff.hpp"
+#include "sdk/src/delivery/signing.hpp"
+
+namespace journey::test {
+namespace {
+
+using namespace std::chrono_literals;
+using delivery::backoff_delay;
+using delivery::parse_retry_after;
+
+TEST(Backoff, FullJitterWithinTheExponentialCeiling) {
+  for (int n = 1; n <= 12; ++n) {
+    auto ceiling = std::min<std::chrono::milliseconds>(60000ms, 500ms * (1 << (n - 1)));
+    std::chrono::milliseconds most{0};
+    for (int i = 0; i < 300; ++i) {
+      auto d = backoff_delay(n, 500ms, 60000ms);
+      EXPECT_GE(d.count(), 0);
+      EXPECT_LE(d, ceiling) << "failures " << n;
+      most = std::max(most, d);
+    }
+    EXPECT_GT(most, ceiling / 2) << "jitter should spread over the range";
+  }
+  EXPECT_LE(backoff_delay(1000, 500ms, 60000ms), 60000ms);  // no overflow
+}
+
+TEST(RetryAfter, SecondsAndHttpDates) {
+  const int64_t now = 1784900000;  // a fixed instant
+  EXPECT_EQ(parse_retry_after("120", now), 120s);
+  EXPECT_EQ(parse_retry_after(" 0 ", now), 0s);
+  EXPECT_EQ(parse_retry_after("999999999999", now), 3600s);  // capped at 1 h
+  // 1784900000 = Fri, 24 Jul 2026 13:33:20 GMT
+  EXPECT_EQ(parse_retry_after("Fri, 24 Jul 2026 13:34:20 GMT", now), 60s);
+  EXPECT_EQ(parse_retry_after("Friday, 24-Jul-26 13:34:20 GMT", now), 60s);
+  EXPECT_EQ(parse_retry_after("Fri, 24 Jul 2026 13:00:00 GMT", now), 0s);  // past
+  EXPECT_EQ(parse_retry_after("Thu, 23 Jul 2027 13:34:20 GMT", now), 3600s);
+  EXPECT_FALSE(parse_retry_after("soon", now).has_value());
+  EXPECT_FALSE(parse_retry_after("", now).has_value());
+}
+
+TEST(Signing, Base64RoundTripAndWhsecKeys) {
+  std::string out;
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+    ASSERT_TRUE(delivery::base64_decode(delivery::base64_encode(s), &out));
+    EXPECT_EQ(out, s);
+  }
+  std::string key, err;
+  ASSERT_TRUE(delivery::signing_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &key, &err));
+  EXPECT_EQ(key.size(), 24u);
+  ASSERT_TRUE(delivery::signing_key("plain", &key, &err));
+  EXPECT_EQ(key, "plain");
+  EXPECT_FALSE(delivery::signing_key("whsec_@@@", &key, &err));
+}
+
+TEST(Signing, StandardWebhooksReferenceVector) {
+  // The example of the Standard Webhooks specification.
+  std::string key, err;
+  ASSERT_TRUE(delivery::signing_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &key, &err));
+  EXPECT_EQ(delivery::webhook_signature(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+                                        R"({"test": 2432232314})"),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+}
+
+TEST(MemoryStore, BoundedOrderedPerSinkAndSettledByAckOrDeadLetter) {
+  auto store = make_memory_store({"a", "b"}, 4);
+  ASSERT_TRUE(store->submit(make_records(0, 3)).ok());
+  EXPECT_EQ(store->submit(make_records(3, 2)).code, Code::queue_full);  // all or nothing
+  ASSERT_TRUE(store->submit(make_records(3, 1)).ok());
+  EXPECT_EQ(store->last_seq(), 4);
+  auto a = store->fetch("a", 0, 10, 1 << 20);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[0].seq, 1);
+  EXPECT_EQ(a[3].record.event_id, "e-3");
+  EXPECT_EQ(store->fetch("a", 2, 10, 1 << 20).size(), 2u);
+  EXPECT_EQ(store->fetch("a", 0, 10, 1).size(), 1u);  // at least one, whatever the bytes
+  store->ack("a", {1, 2, 3, 4});
+  EXPECT_EQ(store->oldest_pending("a"), std::nullopt);
+  EXPECT_EQ(store->oldest_pending("b"), 1);
+  EXPECT_EQ(store->submit(make_records(9, 1)).code, Code::queue_full);  // b still holds 4
+  store->dead_letter("b", {1, 2}, 400, "http_4xx", "bad");
+  EXPECT_EQ(store->oldest_pending("b"), 3);
+  auto st = store->stats();
+  EXPECT_EQ(st.pending_events["a"], 0u);
+  EXPECT_EQ(st.pending_events["b"], 2u);
+  EXPECT_EQ(st.dead_letters["b/http_4xx"], 2u);
+  ASSERT_TRUE(store->submit(make_records(10, 2)).ok());
+  EXPECT_TRUE(store->wait_pending("a", 4, std::chrono::steady_clock::now()));
+  EXPECT_FALSE(store->wait_pending("a", 6, std::chrono::steady_clock::now() + 10ms));
+  store->close();
+  EXPECT_EQ(store->submit(make_records(20, 1)).code, Code::shutting_down);
+}
+
+TEST(MemoryStore, ExpireMovesOldEvents) {
+  auto store = make_memory_store({"a"}, 10);
+  auto recs = make_records(0, 3);
+  recs[1].received_at_ms -= 3600 * 1000;
+  ASSERT_TRUE(store->submit(std::move(recs)).ok());
+  auto moved = store->expire(60s);
+  EXPECT_EQ(moved["a"], 1u);
+  EXPECT_EQ(store->stats().pending_events["a"], 2u);
+  EXPECT_EQ(store->stats().dead_letters["a/expired"], 1u);
+}
+
+TEST(MemoryStore, WakeInterruptsAWait) {
+  auto store = make_memory_store({"a"}, 10);
+  std::thread waker([&] { store->wake(); });
+  // Either the wake lands during the wait, or before it: then the wait ends by its deadline.
+  EXPECT_FALSE(store->wait_pending("a", 0, std::chrono::steady_clock::now() + 2s));
+  waker.join();
+}
+
+}  // namespace
+}  // namespace journey::test
