@@ -95,6 +95,8 @@ std::vector<ConsumedMessage> read_topic(const std::string& bootstraps, const std
 std::vector<StoredEvent> make_events(size_t n, size_t people, size_t pad, const std::string& id_prefix) {
   std::vector<StoredEvent> out;
   out.reserve(n);
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
   for (size_t i = 0; i < n; ++i) {
     StoredEvent e;
     e.seq = static_cast<int64_t>(i + 1);
@@ -105,7 +107,7 @@ std::vector<StoredEvent> make_events(size_t n, size_t people, size_t pad, const 
               {"user_id", e.record.key},
               {"properties", {{"n", i}, {"pad", std::string(pad, 'x')}}}};
     e.record.json = j.dump();
-    e.record.received_at_ms = 1764000000000 + static_cast<int64_t>(i);
+    e.record.received_at_ms = now_ms;
     out.push_back(std::move(e));
   }
   return out;

@@ -1,0 +1,169 @@
+// The kafka sink driven by the real delivery policy (journey::Pipeline over a
+// MemoryStore) against librdkafka's mock cluster, read back by a consumer.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "journey/json.hpp"
+#include "journey/metrics.hpp"
+#include "journey/pipeline.hpp"
+#include "journey/sinks.hpp"
+#include "journey/spool.hpp"
+#include "mock_kafka.hpp"
+
+namespace journey {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+const std::string kTopic = "journey-events";
+
+std::shared_ptr<Sink> make_sink(const std::string& brokers,
+                                std::vector<std::pair<std::string, std::string>> extra = {}) {
+  KafkaSinkOptions o;
+  o.brokers = brokers;
+  o.topic = kTopic;
+  o.options = std::move(extra);
+  o.log = [](int, const std::string&) {};
+  std::string error;
+  auto sink = make_kafka_sink(o, &error);
+  EXPECT_TRUE(sink) << error;
+  return sink;
+}
+
+DeliveryOptions fast_options() {
+  DeliveryOptions o;
+  o.batch_max_events = 200;
+  o.flush_interval = 20ms;
+  o.retry_base = 20ms;
+  o.retry_max = 300ms;
+  o.request_timeout = 1s;
+  return o;
+}
+
+std::vector<Record> records_of(const std::vector<StoredEvent>& events, size_t from, size_t to) {
+  std::vector<Record> out;
+  for (size_t i = from; i < to; ++i) out.push_back(events[i].record);
+  return out;
+}
+
+// Waits for a condition the pipeline brings about (polling: it has no hook).
+template <class F>
+bool eventually(F f, Clock::duration timeout = 20s) {
+  const auto end = Clock::now() + timeout;
+  while (!f()) {
+    if (Clock::now() > end) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+TEST(KafkaPipeline, EventsThroughInjectedFaultsArriveOnceAndInOrder) {
+  test::MockCluster cluster(3);
+  cluster.create_topic(kTopic, 6);
+  auto sink = make_sink(cluster.bootstraps(), {{"retry.backoff.ms", "20"}, {"reconnect.backoff.max.ms", "200"}});
+  ASSERT_TRUE(sink);
+  auto store = make_memory_store({"kafka"}, 100000);
+  Metrics metrics;
+  Pipeline pipeline(store, {sink}, fast_options(), &metrics);
+  pipeline.start();
+  auto retries = [&] { return metrics.value("journey_delivery_attempts_total", {{"sink", "kafka"}, {"outcome", "retry"}}); };
+
+  auto events = test::make_events(3000, 97);
+  for (size_t chunk = 0; chunk < 30; ++chunk) {
+    ASSERT_TRUE(store->submit(records_of(events, chunk * 100, chunk * 100 + 100)).ok());
+    if (chunk == 5)
+      rd_kafka_mock_push_request_errors(cluster.get(), test::kProduceApiKey, 4,
+                                        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+                                        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    if (chunk == 10) rd_kafka_mock_broker_set_down(cluster.get(), 1);
+    if (chunk == 14) rd_kafka_mock_broker_set_up(cluster.get(), 1);
+    if (chunk == 18) {
+      const uint64_t before = retries();
+      rd_kafka_mock_broker_set_down(cluster.get(), -1);
+      ASSERT_TRUE(store->submit(records_of(events, 0, 0)).ok());
+      EXPECT_TRUE(eventually([&] { return retries() > before; })) << "an outage must show as retries";
+      rd_kafka_mock_broker_set_up(cluster.get(), -1);
+    }
+  }
+  ASSERT_TRUE(pipeline.flush(Clock::now() + 60s)) << "pending: " << store->stats().pending_events["kafka"];
+  pipeline.stop(Clock::now() + 5s);
+  EXPECT_EQ(metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), events.size());
+  EXPECT_TRUE(store->stats().dead_letters.empty());
+
+  auto msgs = test::read_topic(cluster.bootstraps(), kTopic);
+  std::map<std::string, int> count;
+  std::map<std::string, int32_t> partition_of;
+  std::map<std::pair<int32_t, int64_t>, const test::ConsumedMessage*> by_offset;
+  for (const auto& m : msgs) {
+    ++count[m.event_id_header];
+    by_offset[{m.partition, m.offset}] = &m;
+  }
+  EXPECT_EQ(msgs.size(), events.size());
+  for (const auto& e : events) EXPECT_EQ(count[e.record.event_id], 1) << e.record.event_id;
+  std::map<std::string, int64_t> last_n;
+  for (const auto& [pos, m] : by_offset) {
+    Json j = Json::parse(m->value);
+    int64_t n = j["properties"]["n"].get<int64_t>();
+    auto [it, fresh] = partition_of.emplace(m->key, m->partition);
+    EXPECT_EQ(it->second, m->partition);
+    if (!fresh) {
+      EXPECT_GT(n, last_n[m->key]) << m->key << " out of order";
+    }
+    last_n[m->key] = n;
+  }
+}
+
+TEST(KafkaPipeline, OversizedEventIsDeadLetteredWithTheError) {
+  test::MockCluster cluster(3);
+  cluster.create_topic(kTopic, 3);
+  auto sink = make_sink(cluster.bootstraps(), {{"message.max.bytes", "4000"}});
+  ASSERT_TRUE(sink);
+  auto store = make_memory_store({"kafka"}, 1000);
+  std::mutex mu;
+  std::vector<std::string> dead_reasons;
+  Metrics metrics;
+  Pipeline pipeline(store, {sink}, fast_options(), &metrics, [&](const DeliveryReport& r) {
+    std::lock_guard lk(mu);
+    if (r.kind == DeliveryReport::Kind::dead_lettered)
+      for (size_t i = 0; i < r.events.size(); ++i) dead_reasons.push_back(r.events[i].record.event_id + " " + r.reason);
+  });
+  pipeline.start();
+  auto events = test::make_events(10, 3);
+  events[4] = test::make_events(1, 1, 6000, "big-")[0];
+  ASSERT_TRUE(store->submit(records_of(events, 0, events.size())).ok());
+  ASSERT_TRUE(pipeline.flush(Clock::now() + 20s));
+  pipeline.stop(Clock::now() + 5s);
+  EXPECT_EQ(store->stats().dead_letters["kafka/rejected"], 1u);
+  EXPECT_EQ(metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), 9u);
+  std::lock_guard lk(mu);
+  ASSERT_EQ(dead_reasons.size(), 1u);
+  EXPECT_EQ(dead_reasons[0].rfind("big-0 ", 0), 0u) << dead_reasons[0];
+  EXPECT_NE(dead_reasons[0].find("kafka: "), std::string::npos) << dead_reasons[0];
+  EXPECT_NE(dead_reasons[0].find("too large"), std::string::npos) << dead_reasons[0];
+  EXPECT_EQ(test::read_topic(cluster.bootstraps(), kTopic).size(), 9u);
+}
+
+TEST(KafkaPipeline, UnreachableBrokersKeepEventsPendingAndStopStillReturns) {
+  auto sink = make_sink("127.0.0.1:1");
+  ASSERT_TRUE(sink);
+  auto store = make_memory_store({"kafka"}, 1000);
+  Metrics metrics;
+  Pipeline pipeline(store, {sink}, fast_options(), &metrics);
+  pipeline.start();
+  ASSERT_TRUE(store->submit(records_of(test::make_events(5, 2), 0, 5)).ok());
+  EXPECT_FALSE(pipeline.flush(Clock::now() + 1500ms));
+  EXPECT_GT(metrics.value("journey_delivery_attempts_total", {{"sink", "kafka"}, {"outcome", "retry"}}), 0u);
+  const auto t0 = Clock::now();
+  pipeline.stop(Clock::now() + 500ms);
+  EXPECT_LT(Clock::now() - t0, 2s);
+  EXPECT_EQ(store->stats().pending_events["kafka"], 5u);
+  EXPECT_TRUE(store->stats().dead_letters.empty());
+}
+
+}  // namespace
+}  // namespace journey
