@@ -1,7 +1,10 @@
 // Helpers for the spool suites: temp dirs, records, direct SQLite reads.
 #pragma once
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <chrono>
 #include <filesystem>
@@ -82,6 +85,28 @@ inline std::vector<journey::StoredEvent> fetch_all(journey::Store& s, const std:
     after = batch.back().seq;
     for (auto& e : batch) out.push_back(std::move(e));
   }
+}
+
+}  // namespace spool_test
+
+namespace spool_test {
+
+struct Run {
+  int code = -1;
+  std::string out;  // stdout and stderr
+};
+
+// Runs a shell command line, capturing its output and exit code.
+inline Run run_cmd(const std::string& cmd) {
+  Run r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = ::pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
 }
 
 }  // namespace spool_test

@@ -1,0 +1,139 @@
+// journeyctl spool stats / dead-letters list|replay, run as processes against a
+// spool that this test process owns (like a running journeyd) or that nobody owns.
+#include <gtest/gtest.h>
+
+#include "journey/json.hpp"
+#include "journey/spool_admin.hpp"
+#include "spool_helpers.hpp"
+
+using namespace journey;
+using namespace spool_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kCtl = std::string(JOURNEY_BIN_DIR) + "/journeyctl";
+
+std::shared_ptr<Store> spool_with_dead_letters(const TempDir& dir) {
+  std::string err;
+  auto s = open_spool(options(dir.file("spool.db"), {"http", "kafka"}), &err);
+  EXPECT_TRUE(s) << err;
+  if (!s) return s;
+  std::vector<Record> recs;
+  for (int i = 0; i < 5; ++i) recs.push_back(make_record("ev-" + std::to_string(i)));
+  EXPECT_TRUE(s->submit_and_wait(recs, in(5s)).ok());
+  auto got = s->fetch("http", 0, 10, 1 << 20);
+  s->ack("http", {got[4].seq});
+  s->dead_letter("http", {got[0].seq, got[1].seq}, 422, "http_4xx", "{\"error\":\"bad\"}");
+  s->dead_letter("kafka", {got[2].seq}, 0, "kafka: message too large", "");
+  s->count_dropped("consent", 2);
+  return s;
+}
+
+}  // namespace
+
+TEST(JourneyctlSpool, StatsShowsPendingDeadLettersDroppedAndBytesWhileOwned) {
+  TempDir dir;
+  auto s = spool_with_dead_letters(dir);
+  ASSERT_TRUE(s);
+  auto r = run_cmd(kCtl + " spool stats --data-dir " + dir.path.string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("http/http_4xx"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("kafka/kafka: message too large"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("consent"), std::string::npos) << r.out;
+  r = run_cmd(kCtl + " spool stats --format json --data-dir " + dir.path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = Json::parse(r.out);
+  auto st = s->stats();
+  EXPECT_EQ(j["pending_events"]["http"], st.pending_events["http"]);
+  EXPECT_EQ(j["pending_events"]["http"], 2);
+  EXPECT_EQ(j["pending_events"]["kafka"], 4);
+  EXPECT_EQ(j["pending_bytes"], st.pending_bytes);
+  EXPECT_EQ(j["dead_letters"]["http/http_4xx"], 2);
+  EXPECT_EQ(j["dropped"]["consent"], 2);
+  EXPECT_EQ(j["delivered"]["http"], 1);
+}
+
+TEST(JourneyctlSpool, StatsExitCodes) {
+  TempDir dir;
+  auto r = run_cmd(kCtl + " spool stats --data-dir " + dir.file("none"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("none yet"), std::string::npos) << r.out;
+  {
+    std::ofstream(dir.file("spool.db")) << "this is not a database, it is a shopping list";
+  }
+  r = run_cmd(kCtl + " spool stats --data-dir " + dir.path.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find(dir.file("spool.db")), std::string::npos) << r.out;
+  EXPECT_EQ(run_cmd(kCtl + " spool stats --bogus 1").code, 2);
+  EXPECT_EQ(run_cmd(kCtl + " spool frobnicate").code, 2);
+  r = run_cmd(kCtl + " spool --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--data-dir"), std::string::npos);
+  EXPECT_EQ(run_cmd(kCtl + " dead-letters --help").code, 0);
+  EXPECT_EQ(run_cmd(kCtl + " dead-letters list --timeout-ms soon").code, 2);
+  EXPECT_EQ(run_cmd(kCtl + " dead-letters").code, 2);
+}
+
+TEST(JourneyctlSpool, ListShowsEventIdSinkStatusReason) {
+  TempDir dir;
+  auto s = spool_with_dead_letters(dir);
+  ASSERT_TRUE(s);
+  auto r = run_cmd(kCtl + " dead-letters list --data-dir " + dir.path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("EVENT_ID"), std::string::npos) << r.out;
+  for (const char* line : {"ev-0", "ev-1", "ev-2"}) EXPECT_NE(r.out.find(line), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("ev-3"), std::string::npos) << r.out;
+  r = run_cmd(kCtl + " dead-letters list --format json --data-dir " + dir.path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = Json::parse(r.out);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[0]["event_id"], "ev-0");
+  EXPECT_EQ(j[0]["sink"], "http");
+  EXPECT_EQ(j[0]["status"], 422);
+  EXPECT_EQ(j[0]["reason"], "http_4xx");
+  EXPECT_EQ(j[2]["sink"], "kafka");
+}
+
+TEST(JourneyctlSpool, ReplayWhileOwnedIsPickedUpByTheRunningSpoolWithinFiveSeconds) {
+  TempDir dir;
+  auto s = spool_with_dead_letters(dir);
+  ASSERT_TRUE(s);
+  int64_t cursor = s->last_seq();
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_cmd(kCtl + " dead-letters replay --sink http --data-dir " + dir.path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("replayed 2"), std::string::npos) << r.out;
+  EXPECT_TRUE(s->wait_pending("http", cursor, t0 + 5s));
+  auto again = s->fetch("http", cursor, 10, 1 << 20);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].record.event_id, "ev-0");
+  EXPECT_EQ(again[1].record.event_id, "ev-1");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  auto st = s->stats();
+  EXPECT_EQ(st.pending_events["http"], 4u);
+  EXPECT_EQ(st.dead_letters.count("http/http_4xx"), 0u);
+  EXPECT_EQ(st.dead_letters["kafka/kafka: message too large"], 1u);
+  // New events still come after the replayed ones.
+  ASSERT_TRUE(s->submit_and_wait({make_record("later")}, in(5s)).ok());
+  auto all = fetch_all(*s, "http");
+  EXPECT_EQ(all.back().record.event_id, "later");
+}
+
+TEST(JourneyctlSpool, ReplayWithoutOwnerRequeuesItselfForTheNextStart) {
+  TempDir dir;
+  auto s = spool_with_dead_letters(dir);
+  ASSERT_TRUE(s);
+  s->close();
+  auto r = run_cmd(kCtl + " dead-letters replay --data-dir " + dir.path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("replayed 3"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("replaying ["), std::string::npos) << "no progress bar when stdout is not a terminal";
+  std::string err;
+  s = open_spool(options(dir.file("spool.db"), {"http", "kafka"}), &err);
+  ASSERT_TRUE(s) << err;
+  EXPECT_EQ(s->stats().pending_events["http"], 4u);
+  EXPECT_EQ(s->stats().pending_events["kafka"], 5u);
+  EXPECT_TRUE(s->stats().dead_letters.empty());
+  EXPECT_EQ(run_cmd(kCtl + " dead-letters list --format json --data-dir " + dir.path.string()).out, "[]\n");
+}
