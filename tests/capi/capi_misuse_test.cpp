@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "journey/journey.h"
 
@@ -15,8 +16,12 @@ constexpr const char* kUnreachable = R"({"endpoint": "http://127.0.0.1:1/", "ret
 constexpr const char* kView =
     R"({"type": "view", "anonymous_id": "a-1", "properties": {"product": {"id": "p-1"}}})";
 
+// Nothing here is meant to be delivered: shut down at once instead of free()'s 5 s.
 struct Free {
-  void operator()(journey_tracker* t) const { journey_tracker_free(t); }
+  void operator()(journey_tracker* t) const {
+    journey_shutdown(t, 0);
+    journey_tracker_free(t);
+  }
 };
 using TrackerPtr = std::unique_ptr<journey_tracker, Free>;
 
@@ -95,6 +100,20 @@ TEST(CapiErrors, TruncatedMessagesAreNulTerminated) {
   char untouched = 'X';
   ASSERT_EQ(journey_tracker_new(R"({"bogus_key": 1})", &untouched, 0), nullptr);
   EXPECT_EQ(untouched, 'X');
+}
+
+TEST(CapiErrors, TruncationKeepsUtf8CharactersWhole) {
+  const char* config = "{\"b\xc3\xb6gus\": 1}";  // key "bögus"
+  char full[512];
+  ASSERT_EQ(journey_tracker_new(config, full, sizeof full), nullptr);
+  const char* o = std::strstr(full, "\xc3\xb6");
+  ASSERT_NE(o, nullptr) << "the message names the key: " << full;
+  size_t at = static_cast<size_t>(o - full);
+
+  std::vector<char> cut(at + 2);  // room for the first byte of the character only
+  ASSERT_EQ(journey_tracker_new(config, cut.data(), cut.size()), nullptr);
+  EXPECT_EQ(std::strlen(cut.data()), at);
+  EXPECT_EQ(std::string(cut.data()), std::string(full, at));
 }
 
 TEST(CapiErrors, SuccessClearsTheBuffer) {
