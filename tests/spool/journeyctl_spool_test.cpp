@@ -137,3 +137,14 @@ TEST(JourneyctlSpool, ReplayWithoutOwnerRequeuesItselfForTheNextStart) {
   EXPECT_TRUE(s->stats().dead_letters.empty());
   EXPECT_EQ(run_cmd(kCtl + " dead-letters list --format json --data-dir " + dir.path.string()).out, "[]\n");
 }
+
+TEST(JourneyctlSpool, ReplayShowsAProgressBarOnATerminal) {
+  if (run_cmd("command -v script").code != 0) GTEST_SKIP() << "script(1) is not installed";
+  TempDir dir;
+  auto s = spool_with_dead_letters(dir);
+  ASSERT_TRUE(s);
+  auto r = run_cmd("script -qec '" + kCtl + " dead-letters replay --data-dir " + dir.path.string() + "' /dev/null");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("replaying ["), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3/3"), std::string::npos) << r.out;
+}
