@@ -155,6 +155,21 @@ TEST(Normalize, SizeLimitCountsTheStoredFormAndUndoesDefaults) {
   EXPECT_EQ(ev, before);
 }
 
+TEST(Normalize, SizeLimitWithJsonOutAndInValidate) {
+  Json ev = base("refund", {{"order_id", "o"}, {"note", std::string(40000, 'x')}});
+  const Json before = ev;
+  std::string out = "stale";
+  auto errors = validate_and_normalize(ev, {kNow, std::nullopt}, &out);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("event: larger than 32 KiB as JSON (", 0), 0u) << errors[0];
+  EXPECT_EQ(ev, before);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(validate(ev, kNow).size(), 1u);
+  // Escapes count: 6000 control characters take 36000 bytes as JSON.
+  Json escaped = base("refund", {{"order_id", "o"}, {"note", std::string(6000, '\x01')}});
+  EXPECT_EQ(validate(escaped, kNow).size(), 1u);
+}
+
 TEST(Normalize, JsonOutIsTheStoredForm) {
   Json ev = base("refund", {{"order_id", "o"}});
   std::string out;

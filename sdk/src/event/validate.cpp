@@ -18,6 +18,42 @@ class CountingOutput : public nlohmann::detail::output_adapter_protocol<char> {
   size_t n = 0;
 };
 
+// An upper bound of j.dump().size() without formatting anything: a string takes at
+// most 6 bytes per byte (\u00XX) plus quotes, a number at most 25 characters.
+size_t dump_size_bound(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      size_t n = 2;
+      for (const auto& [k, v] : j.get_ref<const Json::object_t&>()) n += 6 * k.size() + 4 + dump_size_bound(v);
+      return n;
+    }
+    case Json::value_t::array: {
+      size_t n = 2;
+      for (const auto& v : j.get_ref<const Json::array_t&>()) n += 1 + dump_size_bound(v);
+      return n;
+    }
+    case Json::value_t::string:
+      return 6 * j.get_ref<const std::string&>().size() + 2;
+    default:
+      return 25;
+  }
+}
+
+// Bytes of event.dump(), or 0 when the event is certainly within the limit.
+// Throws Json::exception on invalid UTF-8.
+size_t stored_size_over_limit(const Json& event) {
+  if (dump_size_bound(event) <= Limits::max_event_bytes) return 0;
+  auto counter = std::make_shared<CountingOutput>();
+  nlohmann::detail::serializer<Json> s(counter, ' ', Json::error_handler_t::strict);
+  s.dump(event, false, false, 0);
+  return counter->n > Limits::max_event_bytes ? counter->n : 0;
+}
+
+std::string too_large(size_t size) {
+  return "event: larger than 32 KiB as JSON (" + std::to_string(size) + " bytes, limit " +
+         std::to_string(Limits::max_event_bytes) + ")";
+}
+
 // Keys added by normalization, so a too-large result can be restored exactly.
 struct Undo {
   bool event_id = false, stage = false, payment_status = false;
@@ -96,19 +132,14 @@ std::vector<std::string> validate_and_normalize(Json& event, const NormalizeOpti
   try {
     if (json_out) {
       *json_out = event.dump();
-      size = json_out->size();
+      if (json_out->size() > Limits::max_event_bytes) size = json_out->size();
     } else {
-      auto counter = std::make_shared<CountingOutput>();
-      nlohmann::detail::serializer<Json> s(counter, ' ', Json::error_handler_t::strict);
-      s.dump(event, false, false, 0);
-      size = counter->n;
+      size = stored_size_over_limit(event);
     }
   } catch (const Json::exception&) {  // invalid UTF-8 the checks cannot see (already rejected)
     errors.push_back("event: a string is not valid UTF-8");
   }
-  if (errors.empty() && size > Limits::max_event_bytes)
-    errors.push_back("event: larger than 32 KiB as JSON (" + std::to_string(size) + " bytes, limit " +
-                     std::to_string(Limits::max_event_bytes) + ")");
+  if (size) errors.push_back(too_large(size));
   if (!errors.empty()) {
     undo_defaults(event, undo);
     if (json_out) json_out->clear();
@@ -125,16 +156,11 @@ std::vector<std::string> validate(const Json& event, SysTime now) {
   Checked checked;
   detail::check_event(event, now, std::nullopt, &errors, &checked);
   if (!errors.empty()) return errors;
-  auto counter = std::make_shared<CountingOutput>();
   try {
-    nlohmann::detail::serializer<Json> s(counter, ' ', Json::error_handler_t::strict);
-    s.dump(event, false, false, 0);
+    if (size_t size = stored_size_over_limit(event)) errors.push_back(too_large(size));
   } catch (const Json::exception&) {
     errors.push_back("event: a string is not valid UTF-8");
   }
-  if (errors.empty() && counter->n > Limits::max_event_bytes)
-    errors.push_back("event: larger than 32 KiB as JSON (" + std::to_string(counter->n) + " bytes, limit " +
-                     std::to_string(Limits::max_event_bytes) + ")");
   return errors;
 }
 
