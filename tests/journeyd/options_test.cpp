@@ -1,0 +1,90 @@
+// journeyd's flags, environment and config file (SPEC section 3).
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "harness.hpp"
+
+namespace {
+
+using journeyd::parse_options;
+
+TEST(Options, Defaults) {
+  auto r = parse_options({}, {});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->listen_host, "127.0.0.1");
+  EXPECT_EQ(r.options->listen_port, 8787);
+  EXPECT_EQ(r.options->sinks, std::vector<std::string>{"local"});
+  EXPECT_EQ(r.options->batch_max_events, 500u);
+  EXPECT_EQ(r.options->allowed_origins, std::vector<std::string>{"*"});
+}
+
+TEST(Options, FlagBeatsEnvBeatsFile) {
+  jdtest::TempDir dir;
+  std::string cfg = dir.path() + "/c.json";
+  std::ofstream(cfg) << R"({"batch_max_events": 7, "flush_interval_ms": 70, "retry_base_ms": 700, "sink": ["local","discard"]})";
+  auto r = parse_options({"--config", cfg, "--batch-max-events", "9"},
+                         {{"JOURNEY_BATCH_MAX_EVENTS", "8"}, {"JOURNEY_FLUSH_INTERVAL_MS", "80"}});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->batch_max_events, 9u);
+  EXPECT_EQ(r.options->flush_interval_ms, 80u);
+  EXPECT_EQ(r.options->retry_base_ms, 700u);
+  EXPECT_EQ(r.options->sinks, (std::vector<std::string>{"local", "discard"}));
+}
+
+TEST(Options, LastScalarWinsAndSinksRepeat) {
+  auto r = parse_options({"--batch-max-events", "1", "--batch-max-events=2", "--sink", "local", "--sink", "http",
+                          "--endpoint", "http://127.0.0.1:1/x", "--kafka-option", "a=1", "--kafka-option", "b=2"},
+                         {});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->batch_max_events, 2u);
+  EXPECT_EQ(r.options->sinks, (std::vector<std::string>{"local", "http"}));
+  ASSERT_EQ(r.options->kafka_options.size(), 2u);
+  EXPECT_EQ(r.options->kafka_options[1].second, "2");
+}
+
+TEST(Options, EnvListsAreCommaSeparated) {
+  auto r = parse_options({}, {{"JOURNEY_SINK", "local, http"}, {"JOURNEY_ENDPOINT", "https://b.example/v1"},
+                              {"JOURNEY_ALLOWED_ORIGINS", "https://a.example,https://b.example"}});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->sinks, (std::vector<std::string>{"local", "http"}));
+  EXPECT_EQ(r.options->allowed_origins.size(), 2u);
+}
+
+TEST(Options, ErrorsNameTheFlagEnvOrKey) {
+  auto expect_error = [](std::vector<std::string> args, std::map<std::string, std::string> env,
+                         const std::string& needle) {
+    auto r = parse_options(args, env);
+    EXPECT_FALSE(r.options) << needle;
+    EXPECT_NE(r.error.find(needle), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.find('\n'), std::string::npos);
+  };
+  expect_error({"--batch-max-events", "abc"}, {}, "--batch-max-events");
+  expect_error({"--bogus", "1"}, {}, "--bogus");
+  expect_error({"--listen"}, {}, "--listen");
+  expect_error({"--listen", "nohostport"}, {}, "--listen");
+  expect_error({"--durability", "sometimes"}, {}, "--durability");
+  expect_error({"--sink", "s3"}, {}, "--sink");
+  expect_error({"--sink", "http"}, {}, "--endpoint");
+  expect_error({"--endpoint", "ftp://x"}, {}, "--endpoint");
+  expect_error({}, {{"JOURNEY_MAX_CONNECTIONS", "-1"}}, "JOURNEY_MAX_CONNECTIONS");
+  expect_error({"--listen", "0.0.0.0:8787"}, {}, "--ingest-key");
+  expect_error({"--config", "/nonexistent/journeyd.json"}, {}, "/nonexistent/journeyd.json");
+  jdtest::TempDir dir;
+  std::string cfg = dir.path() + "/c.json";
+  std::ofstream(cfg) << R"({"gzip": "sometimes"})";
+  expect_error({"--config", cfg}, {}, "gzip");
+  std::ofstream(cfg) << R"({"no_such_key": 1})";
+  expect_error({"--config", cfg}, {}, "no_such_key");
+}
+
+TEST(Options, BeyondLoopbackWithIngestKeyIsAllowed) {
+  auto r = parse_options({"--listen", "0.0.0.0:0", "--ingest-key", "k"}, {});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->listen_port, 0);
+  EXPECT_TRUE(parse_options({"--listen", "[::1]:9000"}, {}).options);
+}
+
+}  // namespace
