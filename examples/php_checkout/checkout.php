@@ -92,28 +92,29 @@ C;
     }
 }
 
-/** @return list<array{string, array}> [method, event] in checkout order */
+/** The checkout of examples/cpp_checkout. @return list<array{string, array}> [method, event] in funnel order */
 function checkout_events(string $anonymousId, string $orderId): array
 {
     $cartId = "cart-$orderId";
     $checkoutId = "chk-$orderId";
-    $shoe = ['id' => 'sku-trail-42', 'name' => 'Trail Shoe', 'category' => 'shoes', 'price' => 89.0, 'quantity' => 1];
-    $socks = ['id' => 'sku-sock-3', 'name' => 'Wool Socks', 'category' => 'socks', 'price' => 12.5, 'quantity' => 2];
-    $total = $shoe['price'] + $socks['price'] * $socks['quantity'];
+    $mug = ['id' => 'mug-01', 'name' => 'Enamel mug', 'price' => 14.90, 'quantity' => 2, 'category' => 'kitchen'];
+    $total = 2 * 14.90 + 4.95;
     $who = ['anonymous_id' => $anonymousId, 'context' => ['library' => ['name' => 'journey-php-example']]];
     return [
-        ['track', $who + ['type' => 'view', 'properties' => ['product' => $shoe, 'currency' => 'EUR']]],
+        ['track', $who + ['type' => 'view', 'channel' => ['source' => 'newsletter', 'medium' => 'email'],
+            'properties' => ['product' => $mug, 'currency' => 'EUR']]],
         ['track', $who + ['type' => 'add_to_cart',
-            'properties' => ['product' => $shoe, 'cart_id' => $cartId, 'currency' => 'EUR']]],
+            'properties' => ['product' => $mug, 'cart_id' => $cartId, 'currency' => 'EUR']]],
         ['track', $who + ['type' => 'checkout',
             'properties' => ['checkout_id' => $checkoutId, 'cart_id' => $cartId, 'value' => $total,
-                'currency' => 'EUR', 'items' => [$shoe, $socks], 'step' => 1]]],
+                'currency' => 'EUR', 'items' => [$mug], 'step' => 1]]],
+        // Money events must not be lost: wait until they are committed.
         ['trackDurable', $who + ['type' => 'payment',
             'properties' => ['order_id' => $orderId, 'checkout_id' => $checkoutId,
                 'value' => $total, 'currency' => 'EUR', 'method' => 'card']]],
         ['trackDurable', $who + ['type' => 'purchase',
             'properties' => ['order_id' => $orderId, 'checkout_id' => $checkoutId, 'cart_id' => $cartId,
-                'value' => $total, 'currency' => 'EUR', 'tax' => 18.6, 'items' => [$shoe, $socks]]]],
+                'value' => $total, 'currency' => 'EUR', 'shipping' => 4.95, 'items' => [$mug]]]],
     ];
 }
 

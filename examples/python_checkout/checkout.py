@@ -85,25 +85,27 @@ class Tracker:
 
 
 def checkout_events(anonymous_id, order_id):
+    """The checkout of examples/cpp_checkout: [(method, event)] in funnel order."""
     cart_id, checkout_id = f"cart-{order_id}", f"chk-{order_id}"
-    shoe = {"id": "sku-trail-42", "name": "Trail Shoe", "category": "shoes", "price": 89.0, "quantity": 1}
-    socks = {"id": "sku-sock-3", "name": "Wool Socks", "category": "socks", "price": 12.5, "quantity": 2}
-    total = shoe["price"] + socks["price"] * socks["quantity"]
+    mug = {"id": "mug-01", "name": "Enamel mug", "price": 14.90, "quantity": 2, "category": "kitchen"}
+    total = 2 * 14.90 + 4.95
     who = {"anonymous_id": anonymous_id, "context": {"library": {"name": "journey-python-example"}}}
     return [
-        ("track", {**who, "type": "view", "properties": {"product": shoe, "currency": "EUR"}}),
+        ("track", {**who, "type": "view", "channel": {"source": "newsletter", "medium": "email"},
+                   "properties": {"product": mug, "currency": "EUR"}}),
         ("track", {**who, "type": "add_to_cart",
-                   "properties": {"product": shoe, "cart_id": cart_id, "currency": "EUR"}}),
+                   "properties": {"product": mug, "cart_id": cart_id, "currency": "EUR"}}),
         ("track", {**who, "type": "checkout",
                    "properties": {"checkout_id": checkout_id, "cart_id": cart_id, "value": total,
-                                  "currency": "EUR", "items": [shoe, socks], "step": 1}}),
+                                  "currency": "EUR", "items": [mug], "step": 1}}),
+        # Money events must not be lost: wait until they are committed.
         ("track_durable", {**who, "type": "payment",
                            "properties": {"order_id": order_id, "checkout_id": checkout_id,
                                           "value": total, "currency": "EUR", "method": "card"}}),
         ("track_durable", {**who, "type": "purchase",
                            "properties": {"order_id": order_id, "checkout_id": checkout_id,
                                           "cart_id": cart_id, "value": total, "currency": "EUR",
-                                          "tax": 18.6, "items": [shoe, socks]}}),
+                                          "shipping": 4.95, "items": [mug]}}),
     ]
 
 

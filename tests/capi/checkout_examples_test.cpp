@@ -56,7 +56,7 @@ void expect_checkout(const TestBackend& backend, const std::string& anonymous_id
       EXPECT_EQ(p["order_id"], order_id) << e.dump();
       EXPECT_EQ(p["checkout_id"], "chk-" + order_id) << e.dump();
       EXPECT_EQ(p["currency"], "EUR");
-      EXPECT_DOUBLE_EQ(p["value"].get<double>(), 114.0);
+      EXPECT_DOUBLE_EQ(p["value"].get<double>(), 2 * 14.90 + 4.95);
     }
     if (type == "payment") {
       EXPECT_EQ(p["status"], "captured");  // default written by the SDK
@@ -66,6 +66,10 @@ void expect_checkout(const TestBackend& backend, const std::string& anonymous_id
     }
     if (type == "add_to_cart") {
       EXPECT_EQ(p["cart_id"], "cart-" + order_id);
+    }
+    if (type == "view") {  // a landing from the newsletter: stage awareness by default
+      EXPECT_EQ(e["stage"], "awareness");
+      EXPECT_EQ(p["product"]["quantity"], 2);
     }
   }
 }
