@@ -149,7 +149,10 @@ std::string quick_check(Db& db) {
   int rc = s.step();
   if (rc != SQLITE_ROW) return db.errmsg();
   std::string r = s.text(0);
-  return r == "ok" ? "" : r;
+  if (r == "ok") return "";
+  for (auto& c : r)
+    if (c == '\n' || c == '\r') c = ' ';
+  return r;
 }
 
 }  // namespace journey::spool
