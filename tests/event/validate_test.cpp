@@ -285,6 +285,17 @@ TEST(ParseLimited, AcceptsValidUnicode) {
   EXPECT_EQ((*j)["s"], "\xf0\x9f\x9b\x92 \xc3\xa9 \xf0\x9f\x98\x80");
 }
 
+TEST(Consent, AnalyticsFalseIsValidButDenied) {
+  Json ev = base("refund", {{"order_id", "o"}});
+  ev["consent"] = {{"analytics", false}, {"marketing", true}};
+  EXPECT_TRUE(run(ev).empty());
+  EXPECT_TRUE(analytics_consent_denied(ev));
+  ev["consent"]["analytics"] = true;
+  EXPECT_FALSE(analytics_consent_denied(ev));
+  ev.erase("consent");
+  EXPECT_FALSE(analytics_consent_denied(ev));
+}
+
 TEST(JourneyKey, UserIdElseAnonymousId) {
   EXPECT_EQ(journey_key(Json{{"anonymous_id", "a"}, {"user_id", "u"}}), "u");
   EXPECT_EQ(journey_key(Json{{"anonymous_id", "a"}}), "a");

@@ -52,4 +52,8 @@ std::string new_uuid_v7();
 // The journey key: user_id when present, else anonymous_id (SPEC sections 8, 9).
 std::string journey_key(const Json& event);
 
+// True when the event carries consent.analytics == false: it is valid and answered
+// as accepted, but neither stored nor forwarded (dropped, reason "consent").
+bool analytics_consent_denied(const Json& event);
+
 }  // namespace journey

@@ -174,4 +174,12 @@ std::string journey_key(const Json& event) {
   return {};
 }
 
+bool analytics_consent_denied(const Json& event) {
+  if (!event.is_object()) return false;
+  auto consent = event.find("consent");
+  if (consent == event.end() || !consent->is_object()) return false;
+  auto analytics = consent->find("analytics");
+  return analytics != consent->end() && analytics->is_boolean() && !analytics->get<bool>();
+}
+
 }  // namespace journey
