@@ -1,0 +1,84 @@
+// The spool behind the real Pipeline and http sink, against the test backend:
+// a backend that is down for a whole run, then a restart with it up.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "journey/pipeline.hpp"
+#include "journey/sinks.hpp"
+#include "spool_helpers.hpp"
+#include "test_backend.hpp"
+
+using namespace journey;
+using namespace spool_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+DeliveryOptions fast_delivery() {
+  DeliveryOptions d;
+  d.batch_max_events = 37;
+  d.flush_interval = 20ms;
+  d.retry_base = 20ms;
+  d.retry_max = 100ms;
+  d.request_timeout = 2s;
+  return d;
+}
+
+std::shared_ptr<Sink> http_sink(const test::TestBackend& backend) {
+  HttpSinkOptions o;
+  o.endpoint = backend.url();
+  std::string err;
+  auto s = make_http_sink(o, &err);
+  EXPECT_TRUE(s) << err;
+  return s;
+}
+
+}  // namespace
+
+TEST(SpoolDelivery, BackendDownForAWholeRunThenUpDeliversEverythingInAcceptanceOrder) {
+  TempDir dir;
+  test::TestBackend backend;
+  backend.set_default(test::Response::status_only(503, "down"));
+  const std::string path = dir.file("spool.db");
+  constexpr int kEvents = 600;
+  std::vector<std::string> accepted;
+  {
+    std::string err;
+    auto store = open_spool(options(path), &err);
+    ASSERT_TRUE(store) << err;
+    Pipeline pipeline(store, {http_sink(backend)}, fast_delivery());
+    pipeline.start();
+    for (int i = 0; i < kEvents; i += 20) {
+      std::vector<Record> recs;
+      for (int k = i; k < i + 20; ++k) {
+        recs.push_back(make_record("ord-" + std::to_string(k), 0, 300));
+        accepted.push_back(recs.back().event_id);
+      }
+      ASSERT_TRUE(store->submit_and_wait(recs, in(10s)).ok());
+    }
+    ASSERT_TRUE(backend.wait_for_requests(5, 10s)) << "the pipeline kept trying";
+    EXPECT_FALSE(pipeline.flush(std::chrono::steady_clock::now() + 100ms));
+    pipeline.stop(std::chrono::steady_clock::now() + 1s);
+    store->close();
+  }
+  EXPECT_EQ(backend.delivered_event_count(), 0u);
+  backend.set_default(test::Response::ok());
+  std::string err;
+  auto store = open_spool(options(path), &err);
+  ASSERT_TRUE(store) << err;
+  EXPECT_EQ(store->stats().pending_events["http"], size_t(kEvents));
+  Pipeline pipeline(store, {http_sink(backend)}, fast_delivery());
+  pipeline.start();
+  ASSERT_TRUE(pipeline.flush(std::chrono::steady_clock::now() + 30s));
+  std::vector<std::string> first_seen;
+  std::set<std::string> seen;
+  for (const auto& e : backend.delivered_events()) {
+    std::string id = e.value("event_id", "");
+    if (seen.insert(id).second) first_seen.push_back(id);
+  }
+  EXPECT_EQ(first_seen, accepted);
+  EXPECT_EQ(store->stats().pending_events["http"], 0u);
+  EXPECT_EQ(store->stats().pending_bytes, 0u);
+  pipeline.stop(std::chrono::steady_clock::now() + 1s);
+}
