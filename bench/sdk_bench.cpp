@@ -1,0 +1,127 @@
+// journey-bench sdk --threads T --iterations N [--spool DIR] (SPEC section 13):
+// T producers each track N x (view, add_to_cart, purchase) into a Tracker whose
+// sink discards, then flush. Times each track() call.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench.hpp"
+#include "journey/journey.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  int threads = 5;
+  int iterations = 10000;
+  std::string spool_dir;
+};
+
+bool parse(int argc, char** argv, Args* a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (i + 1 >= argc) return false;
+    std::string v = argv[++i];
+    if (k == "--threads") a->threads = std::atoi(v.c_str());
+    else if (k == "--iterations") a->iterations = std::atoi(v.c_str());
+    else if (k == "--spool") a->spool_dir = v;
+    else return false;
+  }
+  return a->threads > 0 && a->iterations > 0;
+}
+
+// One shopper's three touchpoints, with the properties a storefront sends.
+void track_shopper(journey::Tracker& t, int thread, int i, std::vector<uint32_t>& ns,
+                   std::atomic<uint64_t>& errors) {
+  const std::string anon = "anon-" + std::to_string(thread) + "-" + std::to_string(i);
+  const std::string cart = "cart-" + std::to_string(thread) + "-" + std::to_string(i);
+  journey::Product p{.id = "sku-" + std::to_string(i % 500), .name = "Linen shirt", .price = 39.90,
+                     .quantity = 1, .category = "apparel/shirts", .brand = "Acme"};
+  journey::Json events[3] = {
+      journey::view(p, "EUR").anonymous_id(anon).session_id("s-" + anon)
+          .page("https://shop.example/p/linen-shirt", "Linen shirt").source("google").medium("cpc").json(),
+      journey::add_to_cart(p, "EUR").anonymous_id(anon).session_id("s-" + anon).cart_id(cart).json(),
+      journey::purchase("ord-" + std::to_string(thread) + "-" + std::to_string(i), 44.85, "EUR")
+          .anonymous_id(anon).session_id("s-" + anon).cart_id(cart).item(p).tax(6.37).shipping_cost(4.95)
+          .json()};
+  for (auto& e : events) {
+    auto start = Clock::now();
+    journey::Status s = t.track(std::move(e));
+    ns.push_back(static_cast<uint32_t>(std::min<int64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(), UINT32_MAX)));
+    if (!s.ok()) errors.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+int bench_sdk(int argc, char** argv) {
+  Args a;
+  if (!parse(argc, argv, &a)) {
+    std::fprintf(stderr, "usage: journey-bench sdk --threads T --iterations N [--spool DIR]\n");
+    return 2;
+  }
+  const uint64_t total = uint64_t(a.threads) * a.iterations * 3;
+  journey::Config c;
+  c.sinks = {journey::make_discard_sink()};
+  c.queue_max_events = total;  // measures tracking, not a full queue
+  if (!a.spool_dir.empty()) {
+    std::filesystem::create_directories(a.spool_dir);
+    c.spool_path = a.spool_dir + "/bench-spool.db";
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(c.spool_path + suffix);
+    c.spool_max_bytes = uint64_t(1) << 40;
+  }
+  std::unique_ptr<journey::Tracker> tracker;
+  try {
+    tracker = std::make_unique<journey::Tracker>(c);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "journey-bench sdk: %s\n", e.what());
+    return 2;
+  }
+
+  std::vector<std::vector<uint32_t>> per_thread(a.threads);
+  std::atomic<uint64_t> errors{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> producers;
+  for (int th = 0; th < a.threads; ++th)
+    producers.emplace_back([&, th] {
+      auto& ns = per_thread[th];
+      ns.reserve(size_t(a.iterations) * 3);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      for (int i = 0; i < a.iterations; ++i) track_shopper(*tracker, th, i, ns, errors);
+    });
+  auto start = Clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& p : producers) p.join();
+  bool flushed = tracker->flush(std::chrono::minutes(5));
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  tracker->shutdown(std::chrono::seconds(10));
+
+  std::vector<uint32_t> all;
+  all.reserve(total);
+  for (auto& v : per_thread) all.insert(all.end(), v.begin(), v.end());
+  auto pct = [&](double q) -> uint64_t {
+    if (all.empty()) return 0;
+    size_t k = std::min(all.size() - 1, size_t(q * double(all.size())));
+    std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k), all.end());
+    return all[k];
+  };
+  uint64_t p50 = pct(0.50), p99 = pct(0.99);
+  std::printf("{\"events\": %llu, \"seconds\": %.4f, \"events_per_second\": %.0f, \"track_ns_p50\": %llu, "
+              "\"track_ns_p99\": %llu, \"threads\": %d, \"iterations\": %d, \"spool\": %s, \"errors\": %llu}\n",
+              static_cast<unsigned long long>(total), seconds, double(total) / seconds,
+              static_cast<unsigned long long>(p50), static_cast<unsigned long long>(p99), a.threads,
+              a.iterations, a.spool_dir.empty() ? "false" : "true",
+              static_cast<unsigned long long>(errors.load()));
+  if (!flushed) std::fprintf(stderr, "journey-bench sdk: flush did not finish\n");
+  return errors.load() == 0 && flushed ? 0 : 1;
+}
+
+}  // namespace
+
+JOURNEY_BENCH_COMMAND(sdk, bench_sdk, "--threads T --iterations N [--spool DIR]");
