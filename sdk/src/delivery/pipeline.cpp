@@ -20,6 +20,7 @@ namespace journey {
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kExpirePeriod{5};
+constexpr std::chrono::milliseconds kFillPoll{2};
 
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -157,11 +158,20 @@ struct Pipeline::Impl {
       if (full || b.events.size() >= max_events || Clock::now() >= close_at ||
           flush_target.load() >= b.events.front().seq || is_stopping())
         break;
-      store->wait_pending(sink, last, close_at);
+      fill_pause(close_at, b.events.front().seq);
     }
     *cursor = last;
     b.batch_id = new_uuid_v7();
     return b;
+  }
+
+  // While a batch fills, the thread naps instead of waiting on the store: a store
+  // wakes its waiters on every submit, and a wake per event costs more than the
+  // event itself on track()'s side. Flush and stop cut the nap short.
+  void fill_pause(Clock::time_point close_at, int64_t first_seq) {
+    std::unique_lock lk(mu);
+    cv.wait_until(lk, std::min(close_at, Clock::now() + kFillPoll),
+                  [&] { return stopping || flush_target.load() >= first_seq; });
   }
 
   // Waits for d or until stop; true when stopping.
@@ -340,6 +350,7 @@ bool Pipeline::flush(SteadyTime deadline) {
     if (now >= deadline) return false;
     lk.unlock();
     im.store->wake();
+    im.cv.notify_all();
     lk.lock();
     im.cv.wait_until(lk, std::min(deadline, now + std::chrono::milliseconds(50)));
   }
