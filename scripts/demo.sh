@@ -2,7 +2,7 @@
 # make demo: journeyd on the local sink in a fresh data dir, 1,200 simulated shoppers
 # through the browser tag (HTTP replay), the C++ SDK and signed Shopify/WooCommerce
 # webhooks, then SIGTERM and the journey map (SPEC sections 1 and 8).
-#   scripts/demo.sh BUILD_DIR      (SHOPPERS, SEED override the defaults)
+#   scripts/demo.sh BUILD_DIR      (SHOPPERS, SEED and DEMO_DIR override the defaults)
 set -euo pipefail
 
 BUILD=${1:?usage: scripts/demo.sh BUILD_DIR}
@@ -11,7 +11,8 @@ BUILD=$(cd "$BUILD" && pwd)
 BIN=$BUILD/bin
 SHOPPERS=${SHOPPERS:-1200}
 SEED=${SEED:-7}
-DATA=$BUILD/demo/journey-data
+DEMO=${DEMO_DIR:-$BUILD/demo}
+DATA=$DEMO/journey-data
 SHOPIFY_SECRET=demo-shopify-secret
 WOO_SECRET=demo-woocommerce-secret
 
@@ -20,11 +21,11 @@ for b in journeyd journeyctl journey-demo-checkout; do
 done
 command -v python3 >/dev/null || { echo "demo: python3 is required" >&2; exit 1; }
 
-rm -rf "$BUILD/demo"
+rm -rf "$DEMO"
 mkdir -p "$DATA"
-LOG=$BUILD/demo/journeyd.log
-OUT=$BUILD/demo/journeyd.out
-EXPECT=$BUILD/demo/expected.json
+LOG=$DEMO/journeyd.log
+OUT=$DEMO/journeyd.out
+EXPECT=$DEMO/expected.json
 
 echo "== Journey demo: $SHOPPERS shoppers, seed $SEED"
 "$BIN/journeyd" --listen 127.0.0.1:0 --data-dir "$DATA" \
@@ -72,8 +73,8 @@ HTML=$DATA/journey-map.html
 "$BIN/journeyctl" report --data-dir "$DATA" --by channel.source --format html --output "$HTML" 2>/dev/null
 
 # The map must show what the simulation did: per step, the shoppers the plan took that far.
-"$BIN/journeyctl" report --data-dir "$DATA" --format json >"$BUILD/demo/funnel.json"
-python3 - "$EXPECT" "$BUILD/demo/funnel.json" <<'PY'
+"$BIN/journeyctl" report --data-dir "$DATA" --format json >"$DEMO/funnel.json"
+python3 - "$EXPECT" "$DEMO/funnel.json" <<'PY'
 import json, sys
 expected = json.load(open(sys.argv[1]))
 got = {s["step"]: s["journeys"] for s in json.load(open(sys.argv[2]))["steps"]}
