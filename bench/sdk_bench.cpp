@@ -1,6 +1,8 @@
 // journey-bench sdk --threads T --iterations N [--spool DIR] (SPEC section 13):
 // T producers each track N x (view, add_to_cart, purchase) into a Tracker whose
 // sink discards, then flush. Times each track() call.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -102,6 +104,10 @@ int bench_sdk(int argc, char** argv) {
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   tracker->shutdown(std::chrono::seconds(10));
 
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+
   std::vector<uint32_t> all;
   all.reserve(total);
   for (auto& v : per_thread) all.insert(all.end(), v.begin(), v.end());
@@ -113,9 +119,9 @@ int bench_sdk(int argc, char** argv) {
   };
   uint64_t p50 = pct(0.50), p99 = pct(0.99);
   std::printf("{\"events\": %llu, \"seconds\": %.4f, \"events_per_second\": %.0f, \"track_ns_p50\": %llu, "
-              "\"track_ns_p99\": %llu, \"threads\": %d, \"iterations\": %d, \"spool\": %s, \"errors\": %llu}\n",
+              "\"track_ns_p99\": %llu, \"cpu_seconds\": %.3f, \"threads\": %d, \"iterations\": %d, \"spool\": %s, \"errors\": %llu}\n",
               static_cast<unsigned long long>(total), seconds, double(total) / seconds,
-              static_cast<unsigned long long>(p50), static_cast<unsigned long long>(p99), a.threads,
+              static_cast<unsigned long long>(p50), static_cast<unsigned long long>(p99), cpu, a.threads,
               a.iterations, a.spool_dir.empty() ? "false" : "true",
               static_cast<unsigned long long>(errors.load()));
   if (!flushed) std::fprintf(stderr, "journey-bench sdk: flush did not finish\n");
