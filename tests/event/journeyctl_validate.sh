@@ -44,6 +44,10 @@ out=$("$ctl" validate "$tmp/missing.json" 2>"$tmp/err"); rc=$?
 expect "unreadable file exits 2" 2 "" $rc "$out"
 grep -q "missing.json" "$tmp/err" || { echo "FAIL unreadable file: stderr does not name the file: $(cat "$tmp/err")"; fails=$((fails + 1)); }
 
+out=$("$ctl" validate "$tmp" 2>"$tmp/err"); rc=$?
+expect "a directory exits 2" 2 "" $rc "$out"
+grep -q "cannot read $tmp" "$tmp/err" || { echo "FAIL directory: stderr does not name it: $(cat "$tmp/err")"; fails=$((fails + 1)); }
+
 out=$("$ctl" validate --bogus 2>/dev/null); rc=$?
 expect "unknown option exits 2" 2 "" $rc "$out"
 
