@@ -1,4 +1,5 @@
 // The local sink: each batch in one transaction into journeys.db, each event_id once.
+#include <algorithm>
 #include <mutex>
 
 #include "journey/json.hpp"
@@ -51,10 +52,13 @@ class LocalSink : public Sink {
     return true;
   }
 
-  SendResult send(const Batch& batch, std::chrono::steady_clock::time_point) override {
+  SendResult send(const Batch& batch, std::chrono::steady_clock::time_point deadline) override {
     std::lock_guard lk(mu_);
     SendResult r;
     std::string err;
+    // A reader or another writer holding the lock: wait for it only until the deadline.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    sqlite3_busy_timeout(db_.get(), static_cast<int>(std::clamp<int64_t>(left.count(), 1, 5000)));
     if (!db_.exec("BEGIN IMMEDIATE", &err)) return retry(err);
     for (size_t i = 0; i < batch.events.size(); ++i) {
       const Record& rec = batch.events[i].record;
