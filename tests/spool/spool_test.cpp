@@ -188,9 +188,17 @@ TEST(Spool, WaitPendingWakesOnCommitOnWakeAndTimesOut) {
   EXPECT_TRUE(s->wait_pending("http", 0, in(10s)));
   producer.join();
   int64_t seq = s->last_seq();
-  std::thread waker([&] { s->wake(); });
+  // wake() wakes the waiters of that moment: repeat it until this one has returned.
+  std::atomic<bool> returned{false};
+  std::thread waker([&] {
+    while (!returned) {
+      s->wake();
+      std::this_thread::sleep_for(1ms);
+    }
+  });
   t0 = std::chrono::steady_clock::now();
   EXPECT_FALSE(s->wait_pending("http", seq, in(10s)));
+  returned = true;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 9s);
   waker.join();
 }

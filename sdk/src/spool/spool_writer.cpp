@@ -1,4 +1,5 @@
 // The writer thread: group commit of everything queued, one transaction a round.
+#include <algorithm>
 #include <cstdio>
 
 #include "spool/spool_internal.hpp"
@@ -18,6 +19,10 @@ int SpoolStore::Writer::prepare() {
       {&ins_pending, "INSERT OR IGNORE INTO pending(sink, seq) VALUES(?,?)"},
       {&del_pending, "DELETE FROM pending WHERE sink = ? AND seq = ?"},
       {&has_pending, "SELECT 1 FROM pending WHERE sink = ? AND seq = ?"},
+      {&del_pending_range, "DELETE FROM pending WHERE sink = ? AND seq BETWEEN ? AND ?"},
+      {&del_events_range,
+       "DELETE FROM events WHERE seq BETWEEN ?1 AND ?2 AND NOT EXISTS (SELECT 1 FROM pending p WHERE "
+       "p.sink IN (SELECT id FROM sinks) AND p.seq = events.seq) RETURNING bytes"},
       {&del_event, "DELETE FROM events WHERE seq = ? RETURNING bytes"},
       {&ins_dead,
        "INSERT INTO dead_letters(sink, event_id, key, received_at_ms, status, reason, answer, json, at_ms) "
@@ -183,11 +188,26 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
     case Op::Kind::ack: {
       int64_t id = sink_id(op.sink, false);
       if (id < 0) return true;
+      std::vector<int64_t> seqs = op.seqs;
+      std::sort(seqs.begin(), seqs.end());
+      seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
       int64_t done = 0;
-      for (int64_t seq : op.seqs) {
-        int removed = remove_pending(id, seq, d);
-        if (removed < 0) return false;
+      // Runs of consecutive seqs go in two range statements instead of one per event.
+      for (size_t i = 0; i < seqs.size();) {
+        size_t j = i;
+        while (j + 1 < seqs.size() && seqs[j + 1] == seqs[j] + 1) ++j;
+        w_->del_pending_range.bind(1, id).bind(2, seqs[i]).bind(3, seqs[j]);
+        if (w_->del_pending_range.run() != SQLITE_DONE) return false;
+        int64_t removed = sqlite3_changes(w_->db.get());
+        if (removed > 0) {
+          ResetOnExit r{w_->del_events_range};
+          w_->del_events_range.bind(1, seqs[i]).bind(2, seqs[j]);
+          int rc;
+          while ((rc = w_->del_events_range.step()) == SQLITE_ROW) d.bytes -= w_->del_events_range.i64(0);
+          if (rc != SQLITE_DONE) return false;
+        }
         done += removed;
+        i = j + 1;
       }
       d.pending[op.sink] -= done;
       if (done > 0) {
