@@ -23,7 +23,7 @@ extern char** environ;
 namespace jdtest {
 namespace {
 
-std::string journeyd_path() { return std::string(JOURNEY_BIN_DIR) + "/journeyd"; }
+std::string bin_path(const std::string& name) { return std::string(JOURNEY_BIN_DIR) + "/" + name; }
 
 std::vector<std::string> make_env(const std::map<std::string, std::string>& extra) {
   std::vector<std::string> env;
@@ -37,8 +37,8 @@ std::vector<std::string> make_env(const std::map<std::string, std::string>& extr
 }
 
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env_extra, int out_fd,
-            const std::string& err_path) {
-  std::vector<std::string> argv_s{journeyd_path()};
+            const std::string& err_path, const std::string& program = "journeyd") {
+  std::vector<std::string> argv_s{bin_path(program)};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -150,11 +150,16 @@ long Journeyd::peak_rss_kib() const {
 }
 
 RunResult run_journeyd(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  return run_bin("journeyd", args, env);
+}
+
+RunResult run_bin(const std::string& name, const std::vector<std::string>& args,
+                  const std::map<std::string, std::string>& env) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   char tmpl[] = "/tmp/journeyd-stderr-XXXXXX";
   close(mkstemp(tmpl));
-  pid_t pid = spawn(args, env, fds[1], tmpl);
+  pid_t pid = spawn(args, env, fds[1], tmpl, name);
   close(fds[1]);
   RunResult r;
   char buf[4096];

@@ -56,6 +56,9 @@ struct RunResult {
   std::string out, err;
 };
 RunResult run_journeyd(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+// Any program of bin/ (e.g. "journeyctl"), to completion.
+RunResult run_bin(const std::string& name, const std::vector<std::string>& args,
+                  const std::map<std::string, std::string>& env = {});
 
 struct HttpResult {
   int status = 0;  // 0: no answer (connection failed or closed)

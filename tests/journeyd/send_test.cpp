@@ -1,0 +1,59 @@
+// journeyctl send against a real journeyd (SPEC section 11).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+#include "harness.hpp"
+#include "journey/json.hpp"
+#include "test_backend.hpp"
+
+namespace {
+
+using journey::Json;
+using namespace std::chrono_literals;
+
+std::string view(const std::string& id) {
+  return Json{{"event_id", id}, {"type", "view"}, {"anonymous_id", "a"}, {"context", {{"page", {{"url", "https://x/"}}}}}}
+      .dump();
+}
+
+TEST(JourneyctlSend, PostsEveryEventInBatchesAndReportsRejections) {
+  journey::test::TestBackend backend;
+  jdtest::TempDir dir;
+  jdtest::Journeyd jd({"--data-dir", dir.path(), "--sink", "http", "--endpoint", backend.url(), "--flush-interval-ms",
+                       "20", "--ingest-key", "k1"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  std::string file = dir.path() + "/events.ndjson";
+  {
+    std::ofstream out(file);
+    for (int i = 0; i < 1200; ++i) {
+      if (i == 7) out << "not json\n";
+      if (i == 900) out << R"({"type":"view"})" << "\n";
+      out << view("s-" + std::to_string(i)) << "\n";
+    }
+  }
+  std::string url = "http://127.0.0.1:" + std::to_string(jd.port());
+  auto r = jdtest::run_bin("journeyctl", {"send", file, "--url", url, "--ingest-key", "k1"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.out.find("accepted 1200, rejected 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("event 7: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("event 901: anonymous_id"), std::string::npos) << r.out;
+  ASSERT_TRUE(backend.wait_for_events(1200, 20s));
+  std::set<std::string> ids;
+  for (const auto& e : backend.delivered_events()) ids.insert(e["event_id"].get<std::string>());
+  EXPECT_EQ(ids.size(), 1200u);
+
+  std::string good = dir.path() + "/good.json";
+  std::ofstream(good) << "[" << view("g-1") << "," << view("g-2") << "]";
+  auto ok = jdtest::run_bin("journeyctl", {"send", good, "--url", url}, {{"JOURNEY_INGEST_KEY", "k1"}});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("accepted 2, rejected 0"), std::string::npos) << ok.out;
+
+  auto denied = jdtest::run_bin("journeyctl", {"send", good, "--url", url, "--ingest-key", "wrong"});
+  EXPECT_EQ(denied.code, 1);
+  EXPECT_NE(denied.err.find("401"), std::string::npos) << denied.err;
+  EXPECT_EQ(jdtest::run_bin("journeyctl", {"send", good}).code, 2);
+}
+
+}  // namespace
