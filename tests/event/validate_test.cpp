@@ -224,6 +224,17 @@ TEST(Validate, DeepNestingFromCppStopsAtTheLimit) {
   }() + ": nesting deeper than 32 levels");
 }
 
+TEST(Validate, ProblemsAreCappedForHostileEvents) {
+  Json items = Json::array();
+  for (int i = 0; i < 100000; ++i) items.push_back(Json::object());
+  Json ev = base("refund", {{"order_id", "o"}, {"items", std::move(items)}});
+  auto errors = validate(ev, kNow);
+  ASSERT_EQ(errors.size(), 51u);
+  EXPECT_EQ(errors[0], "properties.items[0].id: required");
+  EXPECT_EQ(errors[49], "properties.items[49].id: required");
+  EXPECT_EQ(errors[50], "event: more than 50 problems, the rest not shown");
+}
+
 TEST(Validate, CharactersAreCodePoints) {
   Json ok = base("refund", {{"order_id", "o"}});
   ok["anonymous_id"] = std::string(128 / 1, 'a');

@@ -93,11 +93,20 @@ class Checker {
  public:
   explicit Checker(std::vector<std::string>* errors) : errors_(errors) {}
 
+  // At most kMaxProblems are kept, so a hostile event cannot make a huge answer.
   void add(const Path& p, string_view problem) {
+    if (errors_->size() >= kMaxProblems) {
+      truncated_ = true;
+      return;
+    }
     std::string s = p.str();
     s += ": ";
     s += problem;
     errors_->push_back(std::move(s));
+  }
+
+  void finish() {
+    if (truncated_) errors_->push_back("event: more than " + std::to_string(kMaxProblems) + " problems, the rest not shown");
   }
 
   // A string of [min_chars, max_chars] code points (max 0: no limit). True when valid.
@@ -171,8 +180,7 @@ class Checker {
   void need_currency(const Path& amount) {
     if (currency_present_ || currency_reported_) return;
     currency_reported_ = true;
-    std::string s = "properties.currency: required when " + amount.str() + " is set";
-    errors_->push_back(std::move(s));
+    add(Path{nullptr, "properties.currency"}, "required when " + amount.str() + " is set");
   }
 
   void amount(const Json& v, const Path& p) {
@@ -218,7 +226,9 @@ class Checker {
   void consent(const Json& v, const Path& p);
   void properties(const Json* v, const Path& p, int type, bool page_url);
 
+  static constexpr size_t kMaxProblems = 50;
   std::vector<std::string>* errors_;
+  bool truncated_ = false;
   bool currency_present_ = false;
   bool currency_reported_ = false;
 };
@@ -465,7 +475,9 @@ void Checker::check(const Json& ev, SysTime received_at, std::optional<SysTime> 
 
 void check_event(const Json& event, SysTime received_at, std::optional<SysTime> sent_at,
                  std::vector<std::string>* errors, Checked* out) {
-  Checker(errors).check(event, received_at, sent_at, out);
+  Checker checker(errors);
+  checker.check(event, received_at, sent_at, out);
+  checker.finish();
 }
 
 const char* default_stage(const Checked& c) {
