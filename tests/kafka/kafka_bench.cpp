@@ -4,7 +4,8 @@
 //       KEY=VALUE to librdkafka (e.g. --Xlinger.ms 20).
 //   kafka-bench journeyd --journeyd PATH [--events N] [--batch B] [--connections C] [--partitions P]
 //       starts journeyd --sink kafka against the mock cluster, posts the events to
-//       /v1/events over keep-alive connections and waits until the topic holds them all.
+//       /v1/events over keep-alive connections and waits until the topic holds them all;
+//       --XKEY VALUE becomes --kafka-option KEY=VALUE.
 // Prints one JSON object on stdout. Not a test: built beside the kafka tests.
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -204,6 +205,11 @@ int run_journeyd(const Args& a) {
   std::vector<std::string> argv_s = {it->second, "--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(),
                                      "--sink", "kafka", "--kafka-brokers", cluster.bootstraps(),
                                      "--kafka-topic", kTopic};
+  for (const auto& [k, v] : a.kv)
+    if (k.rfind("X", 0) == 0) {
+      argv_s.push_back("--kafka-option");
+      argv_s.push_back(k.substr(1) + "=" + v);
+    }
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
   argv.push_back(nullptr);
