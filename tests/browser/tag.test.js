@@ -6,6 +6,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
+const http = require('http');
 const path = require('path');
 const { SOURCE_DIR, tool, waitFor, startBackend, startJourneyd, launchChromium, tempDir } = require('./support');
 const shopServer = require(path.join(SOURCE_DIR, 'examples/shop/server.js'));
@@ -132,6 +133,30 @@ describe('browser tag', () => {
       await viewOf('/index.html', (e) => e.anonymous_id === landing.anonymous_id && !e.channel);
       await waitFor('the stored queue to empty', async () => (await stored(page, 'journey_queue')) === null);
     });
+  });
+
+  it('loaded from journeyd with data-endpoint, it sends cross-origin and confirms the 202', async () => {
+    // A storefront on another origin that installs the tag straight from journeyd.
+    const html = `<!doctype html><title>Direct install</title>
+      <script>window.journey = window.journey || []; journey.push(['identify', 'customer-42']);</script>
+      <script async src="${journeyd.url}/tag.js" data-endpoint="${journeyd.url}"></script>`;
+    const store = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise((resolve) => store.listen(0, '127.0.0.1', resolve));
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      const accepted = page.waitForResponse((r) => r.url() === `${journeyd.url}/v1/collect` && r.status() === 202);
+      await page.goto(`http://127.0.0.1:${store.address().port}/direct.html`);
+      await accepted;
+      const view = await viewOf('/direct.html', (e) => e.user_id === 'customer-42');
+      assert.ok(view.anonymous_id, 'anonymous_id is kept beside user_id');
+      assert.equal(await page.evaluate(() => window.journey.endpoint), `${journeyd.url}/v1/collect`);
+      await waitFor('the confirmed event to leave storage', async () => (await stored(page, 'journey_queue')) === null);
+    } finally {
+      await context.close();
+      store.closeAllConnections();
+      await new Promise((resolve) => store.close(resolve));
+    }
   });
 
   it('falls back to a first-party cookie when localStorage is unavailable', async () => {
