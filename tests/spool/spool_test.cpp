@@ -269,3 +269,13 @@ TEST(Spool, StrictDurabilityOpensAndBadDurabilityIsNamed) {
   EXPECT_FALSE(open_spool(o, &err));
   EXPECT_NE(err.find("durability"), std::string::npos) << err;
 }
+
+TEST(Spool, MarkedCleanOnlyWhileClosedSoACrashedSpoolIsCheckedOnOpen) {
+  TempDir dir;
+  std::string path = dir.file("spool.db");
+  auto s = open_ok(options(path));
+  ASSERT_TRUE(s->submit_and_wait(records(0, 2), in(5s)).ok());
+  EXPECT_EQ(sql_int(path, "SELECT value FROM meta WHERE key='clean'"), 0);
+  s->close();
+  EXPECT_EQ(sql_int(path, "SELECT value FROM meta WHERE key='clean'"), 1);
+}

@@ -96,6 +96,7 @@ class SpoolStore final : public Store {
 
   SpoolOptions options_;
   int lock_fd_ = -1;
+  bool loaded_ = false;  // only a spool that opened fully is marked closed cleanly
   std::unique_ptr<Writer> w_;
   std::thread writer_;
 
