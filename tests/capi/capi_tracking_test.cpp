@@ -193,6 +193,41 @@ TEST(CapiDeadlines, FlushAndShutdownReturnByTheirDeadline) {
   EXPECT_LT(Clock::now() - start, 2s);
 }
 
+TEST(CapiDeadlines, ShutdownWhileThreadsTrackIsSafe) {
+  TestBackend backend;
+  auto t = make(config_for(backend));
+  std::atomic<int> unexpected{0}, refused{0}, tracked{0};
+  std::atomic<bool> started{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0;; ++n) {
+        char err[256];
+        int rc = journey_track_json(t.get(), view_of("s" + std::to_string(i) + "-" + std::to_string(n)).c_str(),
+                                    err, sizeof err);
+        started = true;
+        if (rc == JOURNEY_OK) {
+          ++tracked;
+        } else if (rc == JOURNEY_E_SHUTTING_DOWN) {
+          ++refused;
+          return;
+        } else if (rc != JOURNEY_E_QUEUE_FULL) {
+          ++unexpected;
+          return;
+        }
+      }
+    });
+  }
+  while (!started) std::this_thread::yield();
+  EXPECT_EQ(journey_shutdown(t.get(), 10000), JOURNEY_OK);
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(refused.load(), 4);
+  // What was accepted before the shutdown was delivered by it.
+  std::set<std::string> ids = event_ids(backend.delivered_events());
+  EXPECT_EQ(ids.size(), static_cast<size_t>(tracked.load()));
+}
+
 TEST(CapiBackpressure, FullQueueAnswersQueueFullAtOnce) {
   TestBackend backend;
   backend.set_default(Response::hang());
