@@ -378,6 +378,7 @@
   w.addEventListener('pagehide', onHide);
   d.addEventListener('visibilitychange', function () {
     if (d.visibilityState === 'hidden') onHide();
+    else if (load().length) schedule(BATCH_MS);
   });
   w.addEventListener('online', function () {
     backoff = 0;
