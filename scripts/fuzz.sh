@@ -2,7 +2,8 @@
 # usage: scripts/fuzz.sh BUILD_DIR SECONDS
 # Runs every libFuzzer binary BUILD_DIR/bin/fuzz_* for SECONDS over its seed corpus
 # tests/fuzz/corpus/<name>/ (seeds are read, never written; new inputs go to
-# BUILD_DIR/fuzz-corpus/<name>/, crashes to BUILD_DIR/fuzz-artifacts/<name>/).
+# BUILD_DIR/fuzz-corpus/<name>/, crashes to BUILD_DIR/fuzz-artifacts/<name>/);
+# tests/fuzz/<name>.dict, when present, is the libFuzzer dictionary.
 # Exit 0 when no target found a crash, 1 when one did, 2 on bad usage.
 set -uo pipefail
 if [ $# -ne 2 ] || ! [[ $2 =~ ^[0-9]+$ ]]; then
@@ -26,8 +27,10 @@ for bin in "${bins[@]}"; do
   mkdir -p "$work" "$artifacts"
   [ -d "$seeds" ] || echo "fuzz.sh: warning: no seed corpus $seeds" >&2
   echo "fuzz.sh: $name for ${seconds}s"
+  dict=()
+  [ -f "$root/tests/fuzz/$name.dict" ] && dict=(-dict="$root/tests/fuzz/$name.dict")
   if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-       -artifact_prefix="$artifacts/" "$work" "$seeds"; then
+       "${dict[@]}" -artifact_prefix="$artifacts/" "$work" "$seeds"; then
     failed+=("$name")
   fi
 done
