@@ -88,3 +88,16 @@ TEST(Options, BeyondLoopbackWithIngestKeyIsAllowed) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every route journeyd serves is described in its OpenAPI document.
+TEST(OpenApi, DescribesEveryRoute) {
+  std::string doc = jdtest::read_file(std::string(JOURNEY_SOURCE_DIR) + "/plugin/journeyd/openapi.yaml");
+  ASSERT_FALSE(doc.empty());
+  for (const char* path : {"/v1/events", "/v1/collect", "/v1/webhooks/shopify", "/v1/webhooks/woocommerce", "/tag.js",
+                           "/healthz", "/readyz", "/metrics", "/v1/journeys/funnel", "/journeys"})
+    EXPECT_NE(doc.find(std::string("\n  ") + path + ":\n"), std::string::npos) << path;
+}
+
+}  // namespace
