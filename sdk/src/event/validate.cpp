@@ -39,7 +39,8 @@ size_t dump_size_bound(const Json& j) {
   }
 }
 
-// Bytes of event.dump(), or 0 when the event is certainly within the limit.
+// Bytes of event.dump() when that is over the limit, else 0 (usually known without
+// serializing, from the bound).
 // Throws Json::exception on invalid UTF-8.
 size_t stored_size_over_limit(const Json& event) {
   if (dump_size_bound(event) <= Limits::max_event_bytes) return 0;
@@ -73,12 +74,13 @@ void default_quantity(Json& product, Undo& undo) {
 
 void apply_defaults(Json& event, const Checked& c, const NormalizeOptions& opts, Undo& undo) {
   auto& obj = event.get_ref<Json::object_t&>();
+  std::string received = format_rfc3339(opts.received_at);
   if (obj.find("event_id") == obj.end()) {
     obj.emplace("event_id", new_uuid_v7());
     undo.event_id = true;
   }
   if (auto it = obj.find("timestamp"); it == obj.end()) {
-    obj.emplace("timestamp", format_rfc3339(opts.received_at));
+    obj.emplace("timestamp", received);
     undo.timestamp_added = true;
   } else if (opts.sent_at && c.timestamp) {
     undo.timestamp = std::move(it->second);
@@ -90,9 +92,9 @@ void apply_defaults(Json& event, const Checked& c, const NormalizeOptions& opts,
   }
   if (auto it = obj.find("received_at"); it != obj.end()) {
     undo.received_at = std::move(it->second);
-    it->second = format_rfc3339(opts.received_at);
+    it->second = std::move(received);
   } else {
-    obj.emplace("received_at", format_rfc3339(opts.received_at));
+    obj.emplace("received_at", std::move(received));
   }
   auto props = obj.find("properties");
   if (props == obj.end() || !props->second.is_object()) return;
