@@ -77,6 +77,16 @@ TEST(CapiConfig, WrongValueTypeIsNamed) {
   EXPECT_NE(std::strstr(err, "batch_max_events"), nullptr) << err;
 }
 
+TEST(CapiConfig, UnusableSpoolPathIsAnError) {
+  // A path below a file cannot be made, whoever runs the test (root too).
+  char err[512];
+  EXPECT_EQ(journey_tracker_new(
+                R"({"endpoint": "http://127.0.0.1:1/", "spool_path": "/dev/null/spool.db"})",
+                err, sizeof err),
+            nullptr);
+  EXPECT_NE(std::strstr(err, "/dev/null/spool.db"), nullptr) << err;
+}
+
 TEST(CapiConfig, NullErrorBufferIsAllowed) {
   EXPECT_EQ(journey_tracker_new("nope", nullptr, 0), nullptr);
   EXPECT_EQ(journey_tracker_new("nope", nullptr, 64), nullptr);

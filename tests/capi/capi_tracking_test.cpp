@@ -112,13 +112,15 @@ struct Seen {
   std::condition_variable cv;
   std::vector<std::pair<int, std::string>> outcomes;  // outcome, event_id
   int last_status = 0;
+  std::string last_reason;
 };
 
-void on_event(int outcome, const char* event_id, int status, const char*, void* user_data) {
+void on_event(int outcome, const char* event_id, int status, const char* reason, void* user_data) {
   auto* seen = static_cast<Seen*>(user_data);
   std::lock_guard lock(seen->mu);
   seen->outcomes.emplace_back(outcome, event_id);
   seen->last_status = status;
+  seen->last_reason = reason;
   seen->cv.notify_all();
 }
 
@@ -171,6 +173,29 @@ TEST(CapiCallback, ReportsDeadLettersWithTheStatus) {
   char counters[512];
   ASSERT_GT(journey_counters_json(t.get(), counters, sizeof counters), 0);
   EXPECT_EQ(nlohmann::json::parse(counters)["dead_lettered"], 1);
+  journey_shutdown(t.get(), 1000);
+}
+
+TEST(CapiCallback, ReportsConsentDropsAndForwardsNothing) {
+  TestBackend backend;
+  Seen seen;
+  auto t = make_with_callback(config_for(backend), &seen);
+  std::string event = R"({"type": "view", "anonymous_id": "no-consent", "event_id": "ev-consent-1",
+                          "consent": {"analytics": false}, "properties": {"product": {"id": "p-1"}}})";
+  char err[256];
+  EXPECT_EQ(journey_track_json(t.get(), event.c_str(), err, sizeof err), JOURNEY_E_DROPPED);
+  EXPECT_NE(std::strstr(err, "consent"), nullptr) << err;
+  ASSERT_TRUE(wait_outcomes(seen, JOURNEY_DROPPED_EVENT, 1));
+  {
+    std::lock_guard lock(seen.mu);
+    EXPECT_EQ(seen.outcomes.back().second, "ev-consent-1");
+    EXPECT_EQ(seen.last_reason, "consent");
+  }
+  ASSERT_EQ(journey_track_json(t.get(), view_of("with-consent").c_str(), nullptr, 0), JOURNEY_OK);
+  ASSERT_EQ(journey_flush(t.get(), 10000), JOURNEY_OK);
+  auto events = backend.delivered_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["anonymous_id"], "with-consent");
   journey_shutdown(t.get(), 1000);
 }
 
