@@ -60,7 +60,7 @@ JOURNEY_API int journey_track_durable_json(journey_tracker *tracker, const char 
 JOURNEY_API int journey_flush(journey_tracker *tracker, int timeout_ms);
 
 /* Delivers what it can within timeout_ms, then stops; undelivered events stay in
- * the spool. 0 when everything was delivered, else JOURNEY_E_TIMEOUT. Later
+ * the spool (without spool_path they are lost with the tracker). 0 when everything was delivered, else JOURNEY_E_TIMEOUT. Later
  * tracking and flushing answer JOURNEY_E_SHUTTING_DOWN; a second shutdown
  * returns the first one's result. */
 JOURNEY_API int journey_shutdown(journey_tracker *tracker, int timeout_ms);
