@@ -200,3 +200,26 @@ TEST(HttpSink, CancelAbortsASendThatHangs) {
 
 }  // namespace
 }  // namespace journey::test
+
+namespace journey::test {
+namespace {
+
+TEST(TestBackendItself, AnswersExpectContinueAndRecordsPlainClients) {
+  TestBackend backend;
+  std::string cmd = "curl -s -o /dev/null -w '%{http_code}' -H 'Expect: 100-continue' -H 'Content-Type: application/json' "
+                    "--data-binary @- " + backend.url("/x") + " <<'EOF'\n[{\"event_id\":\"one\"}]\nEOF";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char out[16] = {0};
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  pclose(p);
+  EXPECT_EQ(std::string(out, n), "200");
+  auto reqs = backend.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].header("expect").value_or(""), "100-continue");
+  ASSERT_EQ(reqs[0].events.size(), 1u);
+  EXPECT_EQ(reqs[0].events[0]["event_id"], "one");
+}
+
+}  // namespace
+}  // namespace journey::test

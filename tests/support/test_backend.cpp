@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
@@ -230,6 +231,13 @@ void TestBackend::serve(int fd) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(256u * 1024 * 1024);
     boost::system::error_code ec;
+    http::read_header(sock, buf, parser, ec);
+    if (ec) break;
+    if (boost::beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      static constexpr char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::write(sock, asio::buffer(cont, sizeof cont - 1), ec);
+      if (ec) break;
+    }
     http::read(sock, buf, parser, ec);
     if (ec) break;
     auto req = parser.release();
