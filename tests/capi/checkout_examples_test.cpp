@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -81,6 +83,20 @@ TEST(CheckoutExamples, PythonCheckoutArrives) {
                 "--anonymous-id", "anon-py-1"});
   ASSERT_EQ(rc, 0);
   expect_checkout(backend, "anon-py-1", "ord-py-1", "journey-python-example");
+}
+
+TEST(CheckoutExamples, PythonCheckoutWithASpoolArrives) {
+  TestBackend backend;
+  auto dir = std::filesystem::temp_directory_path() / ("capi-py-spool-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string spool = (dir / "spool.db").string();
+  int rc = run({"python3", JOURNEY_SOURCE_DIR "/examples/python_checkout/checkout.py", "--endpoint",
+                backend.url(), "--lib", JOURNEY_LIB_PATH, "--order-id", "ord-py-2",
+                "--anonymous-id", "anon-py-2", "--spool", spool});
+  EXPECT_TRUE(std::filesystem::exists(spool));
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(rc, 0);
+  expect_checkout(backend, "anon-py-2", "ord-py-2", "journey-python-example");
 }
 
 TEST(CheckoutExamples, PhpCheckoutArrives) {
