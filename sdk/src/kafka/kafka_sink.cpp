@@ -164,6 +164,8 @@ SendResult KafkaSink::send(const Batch& batch, Clock::time_point deadline) {
     return std::all_of(slots.begin(), slots.end(), [](const auto& s) { return !s || s->done; });
   });
 
+  // The error callback may not have run yet when the purge reports of a fatal error arrive.
+  if (!fatal_ && rd_kafka_fatal_error(producer_->handle(), nullptr, 0)) fatal_ = true;
   size_t delivered = 0, pending = 0;
   std::string rejected_detail, retry_detail;
   for (size_t i = 0; i < n; ++i) {
@@ -188,9 +190,10 @@ SendResult KafkaSink::send(const Batch& batch, Clock::time_point deadline) {
     }
     if (!err) {
       ++delivered;
-    } else if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    } else if (err == RD_KAFKA_RESP_ERR__FATAL ||
+               (fatal_ && (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT))) {
       result.rejected.push_back(i);
-      append_unique(&rejected_detail, reason(err, fatal_text_locked()));
+      append_unique(&rejected_detail, reason(RD_KAFKA_RESP_ERR__FATAL, fatal_text_locked()));
     } else if (!is_retriable(err)) {
       result.rejected.push_back(i);
       append_unique(&rejected_detail, reason(err, text));
