@@ -135,6 +135,20 @@ describe('browser tag', () => {
     });
   });
 
+  it('an external referrer without utm parameters is a referral landing', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${shop.url}/product.html?id=bottle-750`, { referer: 'https://search.example.org/results?q=bottle' });
+      const view = await viewOf('/product.html', (e) => e.properties.product.id === 'bottle-750' && e.channel);
+      assert.deepEqual(view.channel, { source: 'search.example.org', medium: 'referral',
+        referrer: 'https://search.example.org/results?q=bottle' });
+      assert.equal(view.stage, 'awareness');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('loaded from journeyd with data-endpoint, it sends cross-origin and confirms the 202', async () => {
     // A storefront on another origin that installs the tag straight from journeyd.
     const html = `<!doctype html><title>Direct install</title>
