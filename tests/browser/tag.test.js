@@ -100,8 +100,8 @@ describe('browser tag', () => {
         backend.find((e) => e.type === 'purchase' && e.anonymous_id === landing.anonymous_id));
       assert.equal(purchase.properties.cart_id, addToCart.properties.cart_id);
       assert.equal(purchase.properties.value, 89.9);
-      const checkout = backend.find((e) => e.type === 'checkout' && e.anonymous_id === landing.anonymous_id);
-      assert.ok(checkout, 'checkout delivered');
+      const checkout = await waitFor('checkout', () =>
+        backend.find((e) => e.type === 'checkout' && e.anonymous_id === landing.anonymous_id));
       assert.equal(checkout.properties.checkout_id, purchase.properties.checkout_id);
       await waitFor('payment', () => backend.find((e) => e.type === 'payment' && e.properties.order_id === purchase.properties.order_id));
     });
