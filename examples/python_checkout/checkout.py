@@ -8,11 +8,13 @@ Exit status: 0 when every event was tracked and delivered, 1 when not (they stay
 spooled), 2 on bad usage or configuration.
 """
 import argparse
+import collections
 import ctypes
 import ctypes.util
 import json
 import os
 import sys
+import threading
 import uuid
 
 
@@ -27,10 +29,19 @@ class Tracker:
 
     _ERR_LEN = 4096
 
-    def __init__(self, lib_path, config):
+    # void (*)(int outcome, const char *event_id, int status, const char *reason, void *user_data)
+    _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                 ctypes.c_void_p)
+    OUTCOMES = {1: "delivered", 2: "retried", 3: "dead_lettered", 4: "dropped"}
+
+    def __init__(self, lib_path, config, on_event=None):
+        """on_event(outcome, event_id, status, reason) runs on a library thread for each event."""
         lib = ctypes.CDLL(lib_path)
         lib.journey_tracker_new.restype = ctypes.c_void_p
         lib.journey_tracker_new.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+        lib.journey_tracker_new_with_callback.restype = ctypes.c_void_p
+        lib.journey_tracker_new_with_callback.argtypes = [
+            ctypes.c_char_p, self._CALLBACK, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
         for name in ("journey_track_json", "journey_track_durable_json"):
             fn = getattr(lib, name)
             fn.restype = ctypes.c_int
@@ -44,7 +55,16 @@ class Tracker:
         lib.journey_version.restype = ctypes.c_char_p
         self._lib = lib
         err = ctypes.create_string_buffer(self._ERR_LEN)
-        self._handle = lib.journey_tracker_new(json.dumps(config).encode(), err, self._ERR_LEN)
+        cfg = json.dumps(config).encode()
+        if on_event is None:
+            self._handle = lib.journey_tracker_new(cfg, err, self._ERR_LEN)
+        else:
+            def trampoline(outcome, event_id, status, reason, _user_data):
+                on_event(self.OUTCOMES.get(outcome, str(outcome)), event_id.decode(), status,
+                         reason.decode(errors="replace"))
+            self._callback = self._CALLBACK(trampoline)  # must outlive the handle
+            self._handle = lib.journey_tracker_new_with_callback(cfg, self._callback, None, err,
+                                                                 self._ERR_LEN)
         if not self._handle:
             raise JourneyError(-6, err.value.decode(errors="replace"))
 
@@ -123,8 +143,15 @@ def main():
     config = {"endpoint": args.endpoint, "flush_interval_ms": 100}
     if args.spool:
         config["spool_path"] = args.spool
+    outcomes = collections.Counter()  # per outcome, from the library's delivery thread
+    lock = threading.Lock()
+
+    def on_event(outcome, _event_id, _status, _reason):
+        with lock:
+            outcomes[outcome] += 1
+
     try:
-        tracker = Tracker(lib, config)
+        tracker = Tracker(lib, config, on_event)
     except (OSError, JourneyError) as e:
         print(f"checkout.py: {e}", file=sys.stderr)
         return 2
@@ -138,8 +165,10 @@ def main():
                 rejected += 1
         delivered = tracker.flush(args.timeout_ms)
         tracker.close(args.timeout_ms if delivered else 0)  # undelivered events stay spooled
+    with lock:  # the tracker is shut down: every report has come in
+        reported = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())) or "none"
     print(f"order {args.order_id}: {'delivered' if delivered else 'NOT delivered'} "
-          f"(journey {tracker.version})")
+          f"(journey {tracker.version}; reported: {reported})")
     return 0 if delivered and not rejected else 1
 
 

@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,19 +23,38 @@ namespace {
 
 using journey::test::TestBackend;
 
-// Exit status of the program (found on PATH), or -1 when it could not run.
-int run(const std::vector<std::string>& argv) {
+struct Outcome {
+  int status = -1;  // exit status, -1 when it could not run or was killed
+  std::string out;  // what it wrote on stdout
+};
+
+// Runs the program (found on PATH) and waits for it.
+Outcome run(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::string out_path = (std::filesystem::temp_directory_path() /
+                          ("capi-example-" + std::to_string(::getpid()) + ".out")).string();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  Outcome o;
   pid_t pid;
-  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return o;
   int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (waitpid(pid, &status, 0) != pid) return o;
+  if (WIFEXITED(status)) o.status = WEXITSTATUS(status);
+  std::ifstream in(out_path);
+  o.out.assign(std::istreambuf_iterator<char>(in), {});
+  std::filesystem::remove(out_path);
+  std::cout << o.out;
+  return o;
 }
 
-bool php_has_ffi() { return run({"sh", "-c", "php -m 2>/dev/null | grep -qx FFI"}) == 0; }
+bool php_has_ffi() { return run({"sh", "-c", "php -m 2>/dev/null | grep -qx FFI"}).status == 0; }
 
 // The five events of one checkout, as the backend received them.
 void expect_checkout(const TestBackend& backend, const std::string& anonymous_id,
@@ -78,10 +101,12 @@ void expect_checkout(const TestBackend& backend, const std::string& anonymous_id
 
 TEST(CheckoutExamples, PythonCheckoutArrives) {
   TestBackend backend;
-  int rc = run({"python3", JOURNEY_SOURCE_DIR "/examples/python_checkout/checkout.py", "--endpoint",
+  Outcome rc = run({"python3", JOURNEY_SOURCE_DIR "/examples/python_checkout/checkout.py", "--endpoint",
                 backend.url(), "--lib", JOURNEY_LIB_PATH, "--order-id", "ord-py-1",
                 "--anonymous-id", "anon-py-1"});
-  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(rc.status, 0);
+  // Each event's delivery came back through the C callback into Python.
+  EXPECT_NE(rc.out.find("reported: 5 delivered"), std::string::npos) << rc.out;
   expect_checkout(backend, "anon-py-1", "ord-py-1", "journey-python-example");
 }
 
@@ -90,22 +115,22 @@ TEST(CheckoutExamples, PythonCheckoutWithASpoolArrives) {
   auto dir = std::filesystem::temp_directory_path() / ("capi-py-spool-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string spool = (dir / "spool.db").string();
-  int rc = run({"python3", JOURNEY_SOURCE_DIR "/examples/python_checkout/checkout.py", "--endpoint",
+  Outcome rc = run({"python3", JOURNEY_SOURCE_DIR "/examples/python_checkout/checkout.py", "--endpoint",
                 backend.url(), "--lib", JOURNEY_LIB_PATH, "--order-id", "ord-py-2",
                 "--anonymous-id", "anon-py-2", "--spool", spool});
   EXPECT_TRUE(std::filesystem::exists(spool));
   std::filesystem::remove_all(dir);
-  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(rc.status, 0);
   expect_checkout(backend, "anon-py-2", "ord-py-2", "journey-python-example");
 }
 
 TEST(CheckoutExamples, PhpCheckoutArrives) {
   if (!php_has_ffi()) GTEST_SKIP() << "php with FFI is not installed";
   TestBackend backend;
-  int rc = run({"php", "-d", "ffi.enable=1", JOURNEY_SOURCE_DIR "/examples/php_checkout/checkout.php",
+  Outcome rc = run({"php", "-d", "ffi.enable=1", JOURNEY_SOURCE_DIR "/examples/php_checkout/checkout.php",
                 "--endpoint=" + backend.url(), std::string("--lib=") + JOURNEY_LIB_PATH,
                 "--order-id=ord-php-1", "--anonymous-id=anon-php-1"});
-  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(rc.status, 0);
   expect_checkout(backend, "anon-php-1", "ord-php-1", "journey-php-example");
 }
 
@@ -113,9 +138,10 @@ TEST(CheckoutExamples, UnreachableBackendIsReportedNotHidden) {
   TestBackend backend;
   std::string endpoint = backend.url();
   backend.stop();  // nothing answers any more
-  int rc = run({"python3", JOURNEY_SOURCE_DIR "/examples/python_checkout/checkout.py", "--endpoint",
+  Outcome rc = run({"python3", JOURNEY_SOURCE_DIR "/examples/python_checkout/checkout.py", "--endpoint",
                 endpoint, "--lib", JOURNEY_LIB_PATH, "--timeout-ms", "300"});
-  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(rc.status, 1);
+  EXPECT_NE(rc.out.find("NOT delivered"), std::string::npos) << rc.out;
 }
 
 }  // namespace
