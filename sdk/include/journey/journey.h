@@ -100,7 +100,8 @@ typedef void (*journey_event_callback)(int outcome, const char *event_id, int st
                                        const char *reason, void *user_data);
 
 /* As journey_tracker_new, with a callback for delivered, retried, dead-lettered
- * and dropped events (callback may be NULL). */
+ * and dropped events (callback may be NULL). The callback and user_data must
+ * stay valid until journey_tracker_free returns. */
 JOURNEY_API journey_tracker *journey_tracker_new_with_callback(const char *config_json,
                                                                journey_event_callback callback,
                                                                void *user_data, char *err,
