@@ -46,15 +46,18 @@ int run(const journeyctl::Args& args) {
       return usage_error(flag + ": needs a value");
     }
     const std::string name = flag.substr(2);
-    if (name == "data-dir") data_dir = value;
-    else if (name == "format") format = value;
-    else if (name == "output") {
+    if (name == "data-dir") {
+      data_dir = value;
+    } else if (name == "format") {
+      format = value;
+    } else if (name == "output") {
       if (value.empty()) return usage_error("--output: must not be empty");
       output = value;
-    }
-    else if (name == "steps" || name == "window" || name == "since" || name == "until" || name == "by")
+    } else if (name == "steps" || name == "window" || name == "since" || name == "until" || name == "by") {
       query[name] = value;
-    else return usage_error(flag + ": unknown flag (see --help)");
+    } else {
+      return usage_error(flag + ": unknown flag (see --help)");
+    }
   }
   if (format != "table" && format != "json" && format != "html")
     return usage_error("--format: expected table, json or html, got \"" + format + "\"");
