@@ -55,12 +55,17 @@ TEST(Tracker, InvalidEventReturnsEveryMessageAndIsNotSent) {
   Status s = t.track(Json{{"type", "add-to-cart"}});
   EXPECT_EQ(s.code, Code::invalid);
   EXPECT_GE(s.messages.size(), 2u);  // unknown type, no id
+  Json bad_utf8 = view_event("a1");
+  bad_utf8["properties"]["product"]["name"] = std::string("caf\xc3");
+  Status u = t.track(bad_utf8);
+  EXPECT_EQ(u.code, Code::invalid);
+  EXPECT_NE(u.message().find("UTF-8"), std::string::npos) << u.message();
   Status bad_json = t.track_json("{not json");
   EXPECT_EQ(bad_json.code, Code::invalid);
   EXPECT_FALSE(bad_json.messages.empty());
   ASSERT_TRUE(t.flush(5s));
   EXPECT_EQ(backend.request_count(), 0u);
-  EXPECT_EQ(t.counters().invalid, 2u);
+  EXPECT_EQ(t.counters().invalid, 3u);
 }
 
 TEST(Tracker, ConsentFalseIsDroppedNotStored) {

@@ -114,3 +114,36 @@ TEST(MemoryStore, WakeInterruptsAWait) {
 
 }  // namespace
 }  // namespace journey::test
+
+#include "sdk/src/delivery/json_writer.hpp"
+
+namespace journey::test {
+namespace {
+
+TEST(JsonWriter, SameBytesAsDump) {
+  std::vector<Json> cases = {
+      Json::parse(R"({"b":1,"a":[true,false,null],"c":{"z":-9223372036854775808,"y":18446744073709551615}})"),
+      Json::parse(R"({"price":12.5,"whole":3.0,"tiny":1e-300,"big":1.7976931348623157e308,"neg":-0.1})"),
+      Json{{"s", "quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f ctl \x01 \x1f del \x7f"}},
+      Json{{"utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9b\x92 \xe4\xb8\xad"}, {"k\xc3\xa9y", ""}},
+      Json::array(),
+      Json::object(),
+      Json(42),
+      Json("plain"),
+  };
+  for (const auto& j : cases) {
+    std::string out;
+    ASSERT_TRUE(delivery::write_json(j, &out));
+    EXPECT_EQ(out, j.dump());
+  }
+}
+
+TEST(JsonWriter, RejectsInvalidUtf8) {
+  for (const char* bad : {"\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ok\xe2\x82"}) {
+    std::string out;
+    EXPECT_FALSE(delivery::write_json(Json{{"s", std::string(bad)}}, &out)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace journey::test

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "delivery/json_writer.hpp"
 #include "journey/sinks.hpp"
 #include "journey/spool.hpp"
 #include "journey/validate.hpp"
@@ -48,7 +49,13 @@ struct Tracker::Impl {
       return Status::error(Code::shutting_down, "the tracker is shut down");
     NormalizeOptions opts{now_us(), std::nullopt};
     Record rec;
-    std::vector<std::string> errors = validate_and_normalize(event, opts, &rec.json);
+    // Serialized here rather than by the validator: the same bytes as dump(), in
+    // a fraction of the time (dump was a third of track()'s cost).
+    std::vector<std::string> errors = validate_and_normalize(event, opts);
+    if (errors.empty()) {
+      rec.json.reserve(512);
+      if (!delivery::write_json(event, &rec.json)) errors.push_back("event: a string is not valid UTF-8");
+    }
     if (!errors.empty()) {
       invalid_count.fetch_add(1, std::memory_order_relaxed);
       return invalid(std::move(errors));
