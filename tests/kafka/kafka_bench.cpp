@@ -72,6 +72,9 @@ class Cluster {
     char err[256];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+    // The mock brokers' sockets take this handle's settings: without it Nagle holds
+    // back pipelined responses for a delayed ACK (40 ms stalls).
+    rd_kafka_conf_set(conf, "socket.nagle.disable", "true", err, sizeof err);
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!rk_) throw std::runtime_error(err);
     mc_ = rd_kafka_mock_cluster_new(rk_, 3);

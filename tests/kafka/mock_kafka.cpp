@@ -13,6 +13,9 @@ MockCluster::MockCluster(int brokers) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+  // The mock brokers' sockets take this handle's settings: without it Nagle holds
+  // back pipelined responses for a delayed ACK (40 ms stalls).
+  rd_kafka_conf_set(conf, "socket.nagle.disable", "true", err, sizeof err);
   rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk_) throw std::runtime_error(std::string("mock cluster handle: ") + err);
   mcluster_ = rd_kafka_mock_cluster_new(rk_, brokers);
