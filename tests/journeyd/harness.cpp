@@ -23,7 +23,9 @@ extern char** environ;
 namespace jdtest {
 namespace {
 
-std::string bin_path(const std::string& name) { return std::string(JOURNEY_BIN_DIR) + "/" + name; }
+std::string bin_path(const std::string& name) {
+  return name.find('/') != std::string::npos ? name : std::string(JOURNEY_BIN_DIR) + "/" + name;
+}
 
 std::vector<std::string> make_env(const std::map<std::string, std::string>& extra) {
   std::vector<std::string> env;

@@ -56,7 +56,7 @@ struct RunResult {
   std::string out, err;
 };
 RunResult run_journeyd(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
-// Any program of bin/ (e.g. "journeyctl"), to completion.
+// Any program of bin/ (e.g. "journeyctl"), or one given by a path with a '/', to completion.
 RunResult run_bin(const std::string& name, const std::vector<std::string>& args,
                   const std::map<std::string, std::string>& env = {});
 
