@@ -1,6 +1,8 @@
 // journeyctl report as a process: exit codes, and the table/json/html outputs
 // over map_fixture.ndjson (counts worked out in map_chromium.test.js).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>

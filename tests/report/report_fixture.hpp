@@ -1,6 +1,7 @@
 // Hand-made events written through the real local sink into a fresh data dir.
 #pragma once
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
