@@ -15,3 +15,19 @@ echo "# sdk (in-memory queue): journey-bench sdk --threads 5 --iterations 10000"
 "$BENCH" sdk --threads 5 --iterations 10000
 echo "# sdk (spool): journey-bench sdk --threads 5 --iterations 10000 --spool DIR"
 "$BENCH" sdk --threads 5 --iterations 10000 --spool "$TMP/spool"
+
+# Ingest: journeyd (spool at normal durability, discard sink so only the front door
+# and the spool are measured) under keep-alive load; journeyd's peak RSS from /proc.
+JD_DIR="$TMP/journeyd"
+mkdir -p "$JD_DIR"
+"$BUILD/bin/journeyd" --listen 127.0.0.1:0 --data-dir "$JD_DIR" --sink discard >"$TMP/journeyd.out" 2>"$TMP/journeyd.err" &
+JD_PID=$!
+for _ in $(seq 100); do grep -q listening "$TMP/journeyd.out" 2>/dev/null && break; sleep 0.1; done
+JD_URL=$(sed -n 's/^journeyd listening on //p' "$TMP/journeyd.out")
+echo "# ingest: journey-bench ingest --url $JD_URL --connections 16 --batch 100 --seconds 10"
+"$BUILD/bin/journey-bench" ingest --url "$JD_URL" --connections 16 --batch 100 --seconds 10
+echo "# ingest: journey-bench ingest --url $JD_URL --connections 32 --batch 1 --seconds 10"
+"$BUILD/bin/journey-bench" ingest --url "$JD_URL" --connections 32 --batch 1 --seconds 10
+echo "{\"journeyd_peak_rss_kib\": $(awk '/VmHWM/{print $2}' /proc/$JD_PID/status)}"
+kill -TERM "$JD_PID"
+wait "$JD_PID" || true
