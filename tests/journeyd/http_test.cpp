@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -343,6 +347,35 @@ TEST(JourneydProcess, SigtermExitsZeroAndKeepsUndeliveredEvents) {
   ASSERT_TRUE(again.ok()) << again.stderr_text();
   ASSERT_TRUE(w.backend.wait_for_events(1, 10s));
   EXPECT_EQ(w.delivered_ids(), std::set<std::string>{"kept"});
+}
+
+}  // namespace
+
+namespace {
+
+TEST(JourneydProcess, BeyondMaxConnectionsAnswers503AndCloses) {
+  jdtest::TempDir dir;
+  jdtest::Journeyd jd({"--data-dir", dir.path(), "--max-connections", "2"});
+  ASSERT_TRUE(jd.ok());
+  // Two keep-alive connections held open by raw sockets that send nothing.
+  std::vector<int> held;
+  for (int i = 0; i < 2; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(jd.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    held.push_back(fd);
+  }
+  jdtest::HttpResult r;
+  for (int i = 0; i < 200 && r.status != 503; ++i) r = jdtest::http(jd.port(), "GET", "/healthz");  // accepts race the count
+  EXPECT_EQ(r.status, 503);
+  EXPECT_FALSE(r.headers["retry-after"].empty());
+  for (int fd : held) close(fd);
+  jdtest::HttpResult ok;
+  for (int i = 0; i < 200 && ok.status != 200; ++i) ok = jdtest::http(jd.port(), "GET", "/healthz");
+  EXPECT_EQ(ok.status, 200);
 }
 
 }  // namespace
