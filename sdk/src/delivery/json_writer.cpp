@@ -27,6 +27,15 @@ size_t utf8_sequence(const unsigned char* s, size_t i, size_t n) {
   return 0;
 }
 
+// 1 for bytes that are copied as they are (printable ASCII but '"' and '\\').
+constexpr std::array<unsigned char, 256> kPlain = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[c] = 1;
+  t['"'] = 0;
+  t['\\'] = 0;
+  return t;
+}();
+
 bool write_string(const std::string& v, std::string* out) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* s = reinterpret_cast<const unsigned char*>(v.data());
@@ -35,7 +44,7 @@ bool write_string(const std::string& v, std::string* out) {
   size_t run = 0;  // start of the pending run of bytes copied as they are
   for (size_t i = 0; i < n;) {
     unsigned char c = s[i];
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+    if (kPlain[c]) {
       ++i;
       continue;
     }
