@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
     std::atomic<long> failed{0}, committed{0};
     std::vector<std::string> tmpl;  // realistic events, made before the clock starts
     for (int i = 0; i < 300; ++i) tmpl.push_back(event_json("@ID@", i));
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
     auto t0 = Clock::now();
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; ++t)
@@ -91,7 +94,7 @@ int main(int argc, char** argv) {
           r.key = "anon-" + std::to_string(i % 5000);
           r.json = tmpl[i % tmpl.size()];
           r.json.replace(r.json.find("@ID@"), 4, r.event_id);
-          r.received_at_ms = 1764082274123;
+          r.received_at_ms = now_ms;
           std::vector<Record> one;
           one.push_back(std::move(r));
           if (!s->submit(std::move(one), [&](const Status& st) { (st.ok() ? committed : failed)++; }).ok()) failed++;
