@@ -107,6 +107,8 @@ TEST(Tracker, QueueFullAnswersAtOnceAndCounts) {
   EXPECT_EQ(t.counters().dropped, 1u);
   EXPECT_EQ(queue_full_drops.load(), 1);
   EXPECT_FALSE(t.shutdown(200ms));
+  // Without a spool, what is still queued at shutdown is dropped, reason "shutdown".
+  EXPECT_EQ(t.counters().dropped, 6u);
 }
 
 TEST(Tracker, TrackDurableReturnsOnceQueued) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 #include "delivery/json_writer.hpp"
@@ -41,6 +42,14 @@ struct Tracker::Impl {
       } catch (...) {
       }
     }
+  }
+
+  // In memory mode what is still queued at shutdown is lost: count it, reason "shutdown".
+  void drop_undelivered() {
+    std::set<std::string> ids;
+    for (const auto& sink : sink_names)
+      for (const auto& e : store->fetch(sink, 0, SIZE_MAX, SIZE_MAX)) ids.insert(e.record.event_id);
+    for (const auto& id : ids) drop(id, "shutdown");
   }
 
   // Validates and normalizes `event` in place, then queues it. done: as Store::submit.
@@ -216,6 +225,7 @@ bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
     bool all = im.pipeline->flush(deadline);
     im.pipeline->stop(deadline);
     im.store->close();
+    if (im.config.spool_path.empty()) im.drop_undelivered();
     im.shutdown_result = all;
   } catch (...) {
     im.shutdown_result = false;
