@@ -143,6 +143,10 @@ class HttpSink final : public Sink {
     curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(budget.count()));
     curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(budget.count()));
     curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+    // An abandoned DNS lookup must not hold up cancel() until getaddrinfo gives up.
+    curl_easy_setopt(easy_, CURLOPT_QUICK_EXIT, 1L);
+#endif
 
     curl_multi_add_handle(multi_, easy_);
     CURLcode code = CURLE_OK;
