@@ -1,6 +1,7 @@
 // journey-bench ingest --url http://HOST:PORT --connections C --batch B --seconds S
 // Keep-alive load against journeyd's /v1/events from one epoll thread: C connections,
-// each sending the next request as soon as the previous answer is in (SPEC section 13).
+// each sending the next request as soon as the previous answer is in (SPEC section 13),
+// or, with --rate R, paced to R requests per second in all (latency below saturation).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -32,6 +33,8 @@ struct Conn {
   size_t sent = 0;
   std::string in;
   Clock::time_point started;
+  bool waiting = false;        // --rate: answered, next request not yet due
+  Clock::time_point next_due;  // --rate: when the next request may leave
 };
 
 // Appends instead of operator+ (GCC 12 -O3 reports a false -Wrestrict on literal + string).
@@ -73,7 +76,7 @@ double percentile(std::vector<double>& v, double p) {
 
 int usage(const char* msg) {
   std::fprintf(stderr, "journey-bench ingest: %s\nusage: journey-bench ingest --url http://HOST:PORT "
-               "[--connections C] [--batch B] [--seconds S] [--ingest-key K]\n", msg);
+               "[--connections C] [--batch B] [--seconds S] [--rate REQUESTS_PER_S] [--ingest-key K]\n", msg);
   return 2;
 }
 
@@ -94,7 +97,7 @@ size_t parse_response(const std::string& in, int* status) {
 int bench_ingest(int argc, char** argv) {
   std::string url, key;
   long connections = 8, batch = 100;
-  double seconds = 10;
+  double seconds = 10, rate = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) return usage(("missing value for " + a).c_str());
@@ -104,12 +107,18 @@ int bench_ingest(int argc, char** argv) {
     else if (a == "--batch") batch = std::atol(v.c_str());
     else if (a == "--seconds") seconds = std::atof(v.c_str());
     else if (a == "--ingest-key") key = v;
+    else if (a == "--rate") rate = std::atof(v.c_str());
     else return usage(("unknown option " + a).c_str());
   }
   if (url.rfind("http://", 0) != 0) return usage("--url: expected http://HOST:PORT");
   if (connections < 1 || connections > 10000) return usage("--connections: expected 1 to 10000");
   if (batch < 1 || batch > 2000) return usage("--batch: expected 1 to 2000");
   if (!(seconds > 0)) return usage("--seconds: expected a positive number");
+  if (rate < 0) return usage("--rate: expected requests per second (0: as fast as answered)");
+  // With --rate each connection sends one request per `interval`, so latency is measured below saturation.
+  const auto interval = rate > 0 ? std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(double(connections) / rate))
+                                 : Clock::duration::zero();
   std::string hostport = url.substr(7);
   hostport = hostport.substr(0, hostport.find('/'));
   auto colon = hostport.rfind(':');
@@ -154,7 +163,7 @@ int bench_ingest(int argc, char** argv) {
     if (connect(c.fd, res->ai_addr, res->ai_addrlen) != 0) return false;
     fcntl(c.fd, F_SETFL, O_NONBLOCK);
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT;
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;  // edge-triggered: no wake-ups while merely writable
     ev.data.u64 = i;
     epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
     c.started = Clock::now();
@@ -170,10 +179,24 @@ int bench_ingest(int argc, char** argv) {
   std::vector<epoll_event> ready(conns.size());
   char buf[65536];
   while (Clock::now() < end) {
-    int n = epoll_wait(ep, ready.data(), int(ready.size()), 100);
+    int wait_ms = 100;
+    if (rate > 0) {
+      auto now = Clock::now();
+      for (auto& c : conns) {
+        if (!c.waiting) continue;
+        if (c.next_due <= now) {
+          c.waiting = false;
+          c.started = now;
+          send_more(c);
+        } else {
+          wait_ms = std::min<int>(wait_ms, int(std::chrono::duration_cast<std::chrono::milliseconds>(c.next_due - now).count()) + 1);
+        }
+      }
+    }
+    int n = epoll_wait(ep, ready.data(), int(ready.size()), wait_ms);
     for (int k = 0; k < n; ++k) {
       Conn& c = conns[ready[size_t(k)].data.u64];
-      if (ready[size_t(k)].events & EPOLLOUT) send_more(c);
+      if ((ready[size_t(k)].events & EPOLLOUT) && !c.waiting) send_more(c);
       if (!(ready[size_t(k)].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
       bool closed = false;
       for (;;) {
@@ -196,8 +219,13 @@ int bench_ingest(int argc, char** argv) {
         else ++errors;
         c.in.erase(0, used);
         c.sent = 0;
-        c.started = now;
-        if (now < end) send_more(c);
+        if (rate > 0) {
+          c.next_due = c.started + interval;
+          c.waiting = true;
+        } else {
+          c.started = now;
+          if (now < end) send_more(c);
+        }
       }
       if (closed) {
         ++errors;
@@ -220,7 +248,8 @@ int bench_ingest(int argc, char** argv) {
                        {"latency_ms_p99", percentile(latencies, 0.99)},
                        {"errors", errors},
                        {"connections", connections},
-                       {"batch", batch}};
+                       {"batch", batch},
+                       {"rate", rate}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
@@ -228,4 +257,4 @@ int bench_ingest(int argc, char** argv) {
 }  // namespace
 
 JOURNEY_BENCH_COMMAND(ingest, bench_ingest,
-                      "--url http://HOST:PORT [--connections C] [--batch B] [--seconds S] [--ingest-key K]");
+                      "--url http://HOST:PORT [--connections C] [--batch B] [--seconds S] [--rate R] [--ingest-key K]");
