@@ -60,7 +60,9 @@ class JourneyClient {
   }
 
   async _post(events, attempt = 1) {
-    const body = JSON.stringify({ sent_at: new Date().toISOString(), events });
+    // No sent_at: a server's clock is NTP-synced, and skew correction would shift each
+    // request by its own transit time, reordering touchpoints milliseconds apart.
+    const body = JSON.stringify(events);
     const { status, headers, text } = await this._request(body);
     let answer = {};
     try { answer = JSON.parse(text); } catch { /* not JSON */ }
