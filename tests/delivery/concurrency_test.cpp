@@ -46,6 +46,31 @@ TEST(Concurrency, ManyProducersNoLostOrDuplicatedEvents) {
   EXPECT_EQ(t.counters().delivered, uint64_t{kThreads * kPerThread});
 }
 
+TEST(Concurrency, QueueFullFromManyThreadsEveryDropReported) {
+  TestBackend backend;
+  backend.set_default(Response::hang());
+  Config c;
+  c.endpoint = backend.url();
+  c.queue_max_events = 100;
+  c.delivery.request_timeout = 60s;
+  std::atomic<uint64_t> notified{0};
+  c.on_drop = [&](const std::string&, const std::string&) { ++notified; };
+  Tracker t(c);
+  std::vector<std::thread> producers;
+  for (int th = 0; th < 4; ++th)
+    producers.emplace_back([&, th] {
+      for (int i = 0; i < 2000; ++i)
+        t.track(Json{{"type", "view"}, {"anonymous_id", "a" + std::to_string(th)},
+                     {"context", {{"page", {{"url", "https://shop.example/" + std::to_string(i)}}}}}});
+    });
+  for (auto& p : producers) p.join();
+  EXPECT_FALSE(t.shutdown(200ms));
+  auto counters = t.counters();
+  EXPECT_EQ(counters.tracked, 100u);
+  EXPECT_EQ(counters.dropped, 8000u);  // 7900 queue full + 100 lost at shutdown (no spool)
+  EXPECT_EQ(notified.load(), 8000u);
+}
+
 TEST(Concurrency, TwoSinksEachGetEveryEventWhileFlushingConcurrently) {
   TestBackend a, b;
   std::string err;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "journey/journey.hpp"
 #include "test_backend.hpp"
@@ -73,9 +74,11 @@ TEST(Tracker, ConsentFalseIsDroppedNotStored) {
   Config c = config_for(backend);
   std::mutex mu;
   std::vector<std::string> drops;
+  std::vector<std::thread::id> threads;
   c.on_drop = [&](const std::string&, const std::string& reason) {
     std::lock_guard lk(mu);
     drops.push_back(reason);
+    threads.push_back(std::this_thread::get_id());
   };
   Tracker t(c);
   Json e = view_event("a2");
@@ -84,8 +87,11 @@ TEST(Tracker, ConsentFalseIsDroppedNotStored) {
   ASSERT_TRUE(t.flush(5s));
   EXPECT_EQ(backend.request_count(), 0u);
   EXPECT_EQ(t.counters().dropped, 1u);
+  EXPECT_TRUE(t.shutdown(5s));  // delivers pending drop notifications
   std::lock_guard lk(mu);
   EXPECT_EQ(drops, std::vector<std::string>{"consent"});
+  ASSERT_EQ(threads.size(), 1u);
+  EXPECT_NE(threads[0], std::this_thread::get_id());  // never on the caller's thread
 }
 
 TEST(Tracker, QueueFullAnswersAtOnceAndCounts) {
@@ -105,8 +111,8 @@ TEST(Tracker, QueueFullAnswersAtOnceAndCounts) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
   EXPECT_EQ(s.code, Code::queue_full);
   EXPECT_EQ(t.counters().dropped, 1u);
-  EXPECT_EQ(queue_full_drops.load(), 1);
   EXPECT_FALSE(t.shutdown(200ms));
+  EXPECT_EQ(queue_full_drops.load(), 1);
   // Without a spool, what is still queued at shutdown is dropped, reason "shutdown".
   EXPECT_EQ(t.counters().dropped, 6u);
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "delivery/drop_notifier.hpp"
 #include "delivery/json_writer.hpp"
 #include "journey/sinks.hpp"
 #include "journey/spool.hpp"
@@ -28,6 +29,7 @@ struct Tracker::Impl {
   std::vector<std::string> sink_names;
 
   std::atomic<uint64_t> tracked{0}, invalid_count{0}, delivered{0}, retried{0}, dead{0}, dropped{0};
+  std::unique_ptr<delivery::DropNotifier> notifier;  // set when on_drop is
   std::atomic<bool> shut{false};
   std::mutex shutdown_mu;
   bool shutdown_result = false;
@@ -36,12 +38,7 @@ struct Tracker::Impl {
     dropped.fetch_add(1, std::memory_order_relaxed);
     metrics.add("journey_events_dropped_total", {{"reason", reason}}, 1);
     store->count_dropped(reason, 1);
-    if (config.on_drop) {
-      try {
-        config.on_drop(event_id, reason);
-      } catch (...) {
-      }
-    }
+    if (notifier) notifier->post(event_id, reason);
   }
 
   // In memory mode what is still queued at shutdown is lost: count it, reason "shutdown".
@@ -138,6 +135,7 @@ Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
                           &err);
     if (!im.store) throw std::invalid_argument("spool_path: " + err);
   }
+  if (c.on_drop) im.notifier = std::make_unique<delivery::DropNotifier>(c.on_drop);
   auto user_report = c.on_report;
   im.pipeline = std::make_unique<Pipeline>(
       im.store, std::move(sinks), c.delivery, &im.metrics,
@@ -226,6 +224,7 @@ bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
     im.pipeline->stop(deadline);
     im.store->close();
     if (im.config.spool_path.empty()) im.drop_undelivered();
+    if (im.notifier) im.notifier->drain();
     im.shutdown_result = all;
   } catch (...) {
     im.shutdown_result = false;
