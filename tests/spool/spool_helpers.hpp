@@ -12,6 +12,7 @@
 #include <iterator>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "journey/record.hpp"
@@ -71,6 +72,17 @@ inline int64_t sql_int(const std::string& db_path, const std::string& sql) {
   }
   sqlite3_close(db);
   return v;
+}
+
+// Acks commit in the writer's next round: the stats and room they free follow within ms.
+template <class Pred>
+bool eventually(Pred pred) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 inline journey::SteadyTime in(std::chrono::milliseconds d) { return std::chrono::steady_clock::now() + d; }

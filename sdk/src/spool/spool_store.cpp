@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "spool/schema.hpp"
 #include "spool/spool_internal.hpp"
@@ -200,10 +201,19 @@ std::map<std::string, uint64_t> SpoolStore::run_sync(Op op, std::chrono::millise
 
 void SpoolStore::ack(const std::string& sink, const std::vector<int64_t>& seqs) {
   if (seqs.empty()) return;
+  // Not waited for: the next round commits it with everything else; until
+  // then fetch, oldest_pending and wait_pending leave these seqs out.
   Op op{Op::Kind::ack};
   op.sink = sink;
   op.seqs = seqs;
-  run_sync(std::move(op), std::chrono::seconds(30));
+  std::lock_guard lk(mu_);
+  if (closing_) return;
+  acking_[sink].insert(seqs.begin(), seqs.end());
+  ops_.push_back(std::move(op));
+  if (writer_idle_) {
+    writer_idle_ = false;
+    work_cv_.notify_one();
+  }
 }
 
 void SpoolStore::dead_letter(const std::string& sink, const std::vector<int64_t>& seqs, int status,
@@ -255,7 +265,7 @@ std::unique_ptr<SpoolStore::Reader> SpoolStore::acquire_reader() {
                        "SELECT e.seq, e.event_id, e.key, e.json, e.received_at_ms FROM pending p "
                        "JOIN events e ON e.seq = p.seq WHERE p.sink = ? AND p.seq > ? ORDER BY p.seq LIMIT ?") !=
           SQLITE_OK ||
-      r->oldest.prepare(r->db, "SELECT seq FROM pending WHERE sink = ? ORDER BY seq LIMIT 1") != SQLITE_OK) {
+      r->oldest.prepare(r->db, "SELECT seq FROM pending WHERE sink = ? ORDER BY seq LIMIT ?") != SQLITE_OK) {
     std::fprintf(stderr, "journey: spool %s: cannot open a read connection: %s\n", options_.path.c_str(),
                  r->db ? r->db.errmsg().c_str() : err.c_str());
     return nullptr;
@@ -272,22 +282,25 @@ std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t afte
                                            size_t max_bytes) {
   std::vector<StoredEvent> out;
   int64_t id;
+  std::set<int64_t> skip;
   {
     std::lock_guard lk(mu_);
     auto it = sink_ids_.find(sink);
     if (it == sink_ids_.end() || max_events == 0) return out;
     id = it->second;
+    if (auto a = acking_.find(sink); a != acking_.end()) skip.insert(a->second.upper_bound(after_seq), a->second.end());
   }
   auto r = acquire_reader();
   if (!r) return out;
   {
     ResetOnExit reset{r->fetch};
-    r->fetch.bind(1, id).bind(2, after_seq).bind(3, static_cast<int64_t>(max_events));
+    r->fetch.bind(1, id).bind(2, after_seq).bind(3, static_cast<int64_t>(max_events + skip.size()));
     size_t bytes = 0;
     int rc;
-    while ((rc = r->fetch.step()) == SQLITE_ROW) {
+    while (out.size() < max_events && (rc = r->fetch.step()) == SQLITE_ROW) {
       StoredEvent e;
       e.seq = r->fetch.i64(0);
+      if (skip.count(e.seq)) continue;
       e.record.event_id = r->fetch.text(1);
       e.record.key = r->fetch.text(2);
       e.record.json = r->fetch.text(3);
@@ -296,7 +309,7 @@ std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t afte
       bytes += e.record.json.size();
       out.push_back(std::move(e));
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (out.size() < max_events && rc != SQLITE_ROW && rc != SQLITE_DONE)
       std::fprintf(stderr, "journey: spool %s: fetch for sink %s failed: %s\n", options_.path.c_str(), sink.c_str(),
                    r->db.errmsg().c_str());
   }
@@ -306,6 +319,7 @@ std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t afte
 
 std::optional<int64_t> SpoolStore::oldest_pending(const std::string& sink) {
   int64_t id;
+  std::set<int64_t> skip;
   {
     std::lock_guard lk(mu_);
     auto it = sink_ids_.find(sink);
@@ -313,14 +327,19 @@ std::optional<int64_t> SpoolStore::oldest_pending(const std::string& sink) {
     auto p = pending_.find(sink);
     if (p == pending_.end() || p->second <= 0) return std::nullopt;
     id = it->second;
+    if (auto a = acking_.find(sink); a != acking_.end()) skip = a->second;
   }
   auto r = acquire_reader();
   if (!r) return std::nullopt;
   std::optional<int64_t> out;
   {
     ResetOnExit reset{r->oldest};
-    r->oldest.bind(1, id);
-    if (r->oldest.step() == SQLITE_ROW) out = r->oldest.i64(0);
+    r->oldest.bind(1, id).bind(2, static_cast<int64_t>(skip.size() + 1));
+    while (r->oldest.step() == SQLITE_ROW)
+      if (!skip.count(r->oldest.i64(0))) {
+        out = r->oldest.i64(0);
+        break;
+      }
   }
   release_reader(std::move(r));
   return out;
@@ -332,7 +351,9 @@ bool SpoolStore::wait_pending(const std::string& sink, int64_t after_seq, Steady
   auto has = [&] {
     auto p = pending_.find(sink);
     auto m = max_seq_.find(sink);
-    return p != pending_.end() && p->second > 0 && m != max_seq_.end() && m->second > after_seq;
+    auto a = acking_.find(sink);
+    int64_t in_ack = a == acking_.end() ? 0 : static_cast<int64_t>(a->second.size());
+    return p != pending_.end() && p->second - in_ack > 0 && m != max_seq_.end() && m->second > after_seq;
   };
   pending_cv_.wait_until(lk, deadline, [&] { return has() || wake_gen_ != gen || closed_; });
   return has();
@@ -354,7 +375,11 @@ int64_t SpoolStore::last_seq() const {
 StoreStats SpoolStore::stats() {
   StoreStats s;
   std::lock_guard lk(mu_);
-  for (const auto& [k, v] : pending_) s.pending_events[k] = static_cast<uint64_t>(std::max<int64_t>(v, 0));
+  for (const auto& [k, v] : pending_) {
+    auto a = acking_.find(k);
+    int64_t in_ack = a == acking_.end() ? 0 : static_cast<int64_t>(a->second.size());
+    s.pending_events[k] = static_cast<uint64_t>(std::max<int64_t>(v - in_ack, 0));
+  }
   for (const auto& k : options_.sinks) s.pending_events.try_emplace(k, 0);
   s.pending_bytes = pending_bytes_;
   for (const auto& [k, v] : dead_) if (v > 0) s.dead_letters[k] = static_cast<uint64_t>(v);

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "journey/spool.hpp"
@@ -115,6 +116,7 @@ class SpoolStore final : public Store {
   Counts pending_, dead_, dropped_;
   std::map<std::string, int64_t> max_seq_;
   std::map<std::string, int64_t> sink_ids_;  // every sink the file knows
+  std::map<std::string, std::set<int64_t>> acking_;  // acked, not committed yet
   // Writer thread only.
   std::vector<std::pair<std::string, int64_t>> configured_;
   std::vector<std::string> new_sinks_;

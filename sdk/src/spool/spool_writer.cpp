@@ -379,6 +379,10 @@ void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays)
     for (const auto& [k, v] : d.dead) dead_[k] += v;
     for (const auto& [k, v] : d.dropped) dropped_[k] += v;
     for (const auto& [k, v] : d.max_seq) max_seq_[k] = std::max(max_seq_[k], v);
+    for (const auto& op : ops)
+      if (op.kind == Op::Kind::ack)
+        if (auto a = acking_.find(op.sink); a != acking_.end())
+          for (int64_t seq : op.seqs) a->second.erase(seq);
     if (d.submitted > 0) {
       for (const auto& [name, id] : configured_) {
         pending_[name] += d.submitted;
