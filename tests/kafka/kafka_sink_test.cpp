@@ -214,6 +214,7 @@ TEST(KafkaSink, MessageOverMaxBytesIsRejectedOthersDelivered) {
   EXPECT_TRUE(r.retriable.empty());
   EXPECT_NE(r.detail.find("kafka: "), std::string::npos) << r.detail;
   EXPECT_NE(r.detail.find("too large"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("over message.max.bytes"), std::string::npos) << r.detail;
   auto msgs = test::read_topic(cluster.bootstraps(), kTopic);
   EXPECT_EQ(msgs.size(), 4u);
   EXPECT_EQ(count_by_event_id(msgs).count("big-0"), 0u);

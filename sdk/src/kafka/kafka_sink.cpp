@@ -172,6 +172,11 @@ SendResult KafkaSink::send(const Batch& batch, Clock::time_point deadline) {
     const std::string& id = batch.events[i].record.event_id;
     rd_kafka_resp_err_t err = produce_err[i];
     std::string text;
+    if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+      text = "message of " + std::to_string(batch.events[i].record.json.size()) +
+             " bytes is over message.max.bytes (librdkafka: " + rd_kafka_err2str(err) + ")";
+    else if (err)
+      text = std::string("refused before sending: ") + rd_kafka_err2str(err);
     if (slots[i]) {
       if (!slots[i]->done) {
         if (fatal_) {
