@@ -307,7 +307,10 @@ Pipeline::Pipeline(std::shared_ptr<Store> store, std::vector<std::shared_ptr<Sin
         {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600});
     metrics->help("journey_delivery_latency_seconds",
                   "Seconds from an event's acceptance to its delivery, per event.");
-    metrics->help("journey_delivery_attempts_total", "Batches sent, by outcome.");
+    metrics->help("journey_delivery_attempts_total", "Batches sent, by outcome (success, retry, dead_letter).");
+    metrics->help("journey_events_delivered_total", "Events a sink's backend accepted.");
+    metrics->help("journey_events_dead_lettered_total",
+                  "Events moved to dead letters (http_4xx, too_large, expired, rejected).");
   }
 }
 
