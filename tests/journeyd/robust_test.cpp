@@ -102,6 +102,48 @@ TEST(JourneydRobust, SlowlorisAndAThousandIdleConnectionsDoNotStopANormalRequest
   EXPECT_EQ(http(jd.port(), "GET", "/healthz").status, 200);
 }
 
+// A body that never comes is cut 30 s after the headers; an idle keep-alive connection after 60 s.
+TEST(JourneydRobust, BodyAndIdleKeepAliveTimeouts) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  auto lifetime = [&](const std::string& request, bool expect_answer) {
+    int fd = connect_to(jd.port());
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), ssize_t(request.size()));
+    auto sent = std::chrono::steady_clock::now();
+    if (expect_answer) {  // read the answer, then stay idle
+      std::string got;
+      char buf[4096];
+      while (got.find("\r\n\r\n") == std::string::npos) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 5000) <= 0) break;
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, size_t(n));
+      }
+      EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+      sent = std::chrono::steady_clock::now();
+    }
+    bool closed = closed_within(fd, 75s);
+    auto lived = std::chrono::steady_clock::now() - sent;
+    close(fd);
+    return closed ? lived : std::chrono::steady_clock::duration::max();
+  };
+  std::chrono::steady_clock::duration body_wait{}, idle_wait{};
+  std::thread body([&] {
+    body_wait = lifetime("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 100\r\n\r\n{\"type\":", false);
+  });
+  idle_wait = lifetime("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", true);
+  body.join();
+  EXPECT_GE(body_wait, 29s);
+  EXPECT_LE(body_wait, 36s);
+  EXPECT_GE(idle_wait, 59s);
+  EXPECT_LE(idle_wait, 66s);
+  EXPECT_EQ(jdtest::metric(http(jd.port(), "GET", "/metrics").body, "journey_events_accepted_total"), 0);
+}
+
 TEST(JourneydRobust, KillNineUnderLoadLosesNoAcceptedEvent) {
   journey::test::TestBackend backend;
   jdtest::TempDir dir;
