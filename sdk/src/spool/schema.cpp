@@ -96,7 +96,7 @@ int configure_writer(Db& db, const std::string& durability) {
   sqlite3_busy_timeout(db.get(), 5000);
   int rc = db.exec(
       "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;"
-      "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4096;");
+      "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4096; PRAGMA journal_size_limit=67108864;");
   if (rc != SQLITE_OK) return rc;
   return db.exec(durability == "strict" ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
 }

@@ -19,6 +19,10 @@ std::shared_ptr<Store> open_spool(const SpoolOptions& options, std::string* erro
 }
 
 namespace spool {
+namespace {
+// Submitted but not yet committed, in memory: beyond this submit() answers queue_full.
+constexpr uint64_t kMaxQueuedBytes = 256ull << 20;
+}  // namespace
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -165,6 +169,9 @@ Status SpoolStore::submit(std::vector<Record> records, CommitCallback done) {
   {
     std::lock_guard lk(mu_);
     if (closing_) return Status::error(Code::shutting_down, "spool " + options_.path + " is closing");
+    if (queued_bytes_ + bytes > kMaxQueuedBytes && queued_bytes_ > 0)
+      return Status::error(Code::queue_full, "spool writer behind: " + std::to_string(queued_bytes_) +
+                                                 " bytes waiting for their commit");
     if (options_.max_bytes && pending_bytes_ + queued_bytes_ + bytes > options_.max_bytes)
       return Status::error(Code::queue_full, "spool full: " + std::to_string(pending_bytes_ + queued_bytes_) +
                                                  " of " + std::to_string(options_.max_bytes) +

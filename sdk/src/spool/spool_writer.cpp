@@ -20,6 +20,7 @@ int SpoolStore::Writer::prepare() {
       {&del_pending, "DELETE FROM pending WHERE sink = ? AND seq = ?"},
       {&has_pending, "SELECT 1 FROM pending WHERE sink = ? AND seq = ?"},
       {&del_pending_range, "DELETE FROM pending WHERE sink = ? AND seq BETWEEN ? AND ?"},
+      {&del_events_range_one, "DELETE FROM events WHERE seq BETWEEN ?1 AND ?2 RETURNING bytes"},
       {&del_events_range,
        "DELETE FROM events WHERE seq BETWEEN ?1 AND ?2 AND NOT EXISTS (SELECT 1 FROM pending p WHERE "
        "p.sink IN (SELECT id FROM sinks) AND p.seq = events.seq) RETURNING bytes"},
@@ -200,10 +201,16 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
         if (w_->del_pending_range.run() != SQLITE_DONE) return false;
         int64_t removed = sqlite3_changes(w_->db.get());
         if (removed > 0) {
-          ResetOnExit r{w_->del_events_range};
-          w_->del_events_range.bind(1, seqs[i]).bind(2, seqs[j]);
+          bool only_sink;
+          {
+            std::lock_guard lk(mu_);
+            only_sink = sink_ids_.size() == 1;
+          }
+          Stmt& del = only_sink ? w_->del_events_range_one : w_->del_events_range;
+          ResetOnExit r{del};
+          del.bind(1, seqs[i]).bind(2, seqs[j]);
           int rc;
-          while ((rc = w_->del_events_range.step()) == SQLITE_ROW) d.bytes -= w_->del_events_range.i64(0);
+          while ((rc = del.step()) == SQLITE_ROW) d.bytes -= del.i64(0);
           if (rc != SQLITE_DONE) return false;
         }
         done += removed;
