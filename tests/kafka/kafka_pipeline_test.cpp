@@ -167,3 +167,25 @@ TEST(KafkaPipeline, UnreachableBrokersKeepEventsPendingAndStopStillReturns) {
 
 }  // namespace
 }  // namespace journey
+
+namespace journey {
+namespace {
+
+TEST(KafkaPipeline, StopCancelsASendWaitingOnUnreachableBrokers) {
+  auto sink = make_sink("127.0.0.1:1");
+  ASSERT_TRUE(sink);
+  auto store = make_memory_store({"kafka"}, 1000);
+  DeliveryOptions o = fast_options();
+  o.request_timeout = std::chrono::seconds(60);
+  Pipeline pipeline(store, {sink}, o);
+  pipeline.start();
+  ASSERT_TRUE(store->submit(records_of(test::make_events(3, 1), 0, 3)).ok());
+  EXPECT_FALSE(pipeline.flush(Clock::now() + 500ms));
+  const auto t0 = Clock::now();
+  pipeline.stop(Clock::now() + 200ms);
+  EXPECT_LT(Clock::now() - t0, 2s) << "stop must cancel the send instead of waiting for its 60 s timeout";
+  EXPECT_EQ(store->stats().pending_events["kafka"], 3u);
+}
+
+}  // namespace
+}  // namespace journey

@@ -28,7 +28,7 @@ class KafkaSink final : public Sink, private ProducerEvents {
   const std::string& name() const override { return name_; }
   // Produces every event not already in flight from an earlier attempt, then
   // waits for their delivery reports until the deadline. Per-event outcome:
-  // delivered; retriable (errors::is_retriable, deadline, cancel); rejected
+  // delivered; retriable (is_retriable in errors.hpp, deadline, cancel); rejected
   // (permanent or fatal errors). All delivered → delivered; none delivered and
   // none rejected → retry; otherwise partial.
   SendResult send(const Batch& batch, std::chrono::steady_clock::time_point deadline) override;
