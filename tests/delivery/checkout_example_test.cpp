@@ -48,6 +48,14 @@ TEST(CheckoutExample, UnreachableBackendExitsByItsDeadline) {
   EXPECT_NE(r.out.find("5 events not delivered"), std::string::npos) << r.out;
 }
 
+TEST(CheckoutExample, RejectedEventsAreReportedAndExitOne) {
+  TestBackend backend;
+  backend.set_default(Response::status_only(400, R"({"error":"no"})"));
+  ChildRun r = run(backend.url() + " --timeout-ms 20000");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("5 events rejected by the backend"), std::string::npos) << r.out;
+}
+
 TEST(CheckoutExample, BadUsageExitsTwo) {
   EXPECT_EQ(run("").exit_code, 2);
   EXPECT_EQ(run("not-a-url").exit_code, 2);
