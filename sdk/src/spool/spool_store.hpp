@@ -120,7 +120,9 @@ class SpoolStore final : public Store {
   // Writer thread only.
   std::vector<std::pair<std::string, int64_t>> configured_;
   std::vector<std::string> new_sinks_;
-  std::vector<std::pair<int64_t, const Record*>> staged_;  // submitted records of the round
+  std::vector<std::pair<int64_t, const Record*>> staged_;
+  std::string last_error_;
+  std::chrono::steady_clock::time_point last_error_at_{};  // submitted records of the round
 
   std::mutex close_mu_;
   std::mutex readers_mu_;

@@ -1,6 +1,7 @@
 // The writer thread: group commit of everything queued, one transaction a round.
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "spool/spool_internal.hpp"
 
@@ -352,8 +353,14 @@ void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays)
   if (ok) ok = db.exec("COMMIT") == SQLITE_OK;
   if (!ok) {
     std::string why = db.errmsg();
+    if (int e = sqlite3_system_errno(db.get()); e != 0) why += std::string(" (") + std::strerror(e) + ")";
     if (!sqlite3_get_autocommit(db.get())) db.exec("ROLLBACK");
-    std::fprintf(stderr, "journey: spool %s: cannot commit: %s\n", options_.path.c_str(), why.c_str());
+    auto now = std::chrono::steady_clock::now();
+    if (why != last_error_ || now - last_error_at_ > std::chrono::seconds(10)) {  // no log flood while a disk stays full
+      std::fprintf(stderr, "journey: spool %s: cannot commit: %s\n", options_.path.c_str(), why.c_str());
+      last_error_ = why;
+      last_error_at_ = now;
+    }
     Status failed = Status::error(Code::io_error, "spool " + options_.path + ": cannot commit: " + why);
     uint64_t released = 0;
     std::deque<Op> keep;
