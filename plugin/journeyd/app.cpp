@@ -167,9 +167,10 @@ std::optional<Response> App::on_headers(const http::request_header<>& h) {
     res.set(http::field::access_control_max_age, "86400");
     return res;
   }
-  if (post != (h.method() == http::verb::post) || (!post && h.method() != http::verb::get)) {
+  const bool get = h.method() == http::verb::get || h.method() == http::verb::head;
+  if (post ? h.method() != http::verb::post : !get) {
     Response res = answer(h, http::status::method_not_allowed, error_body("method not allowed"));
-    res.set(http::field::allow, post ? (route == Route::collect ? "POST, OPTIONS" : "POST") : "GET");
+    res.set(http::field::allow, post ? (route == Route::collect ? "POST, OPTIONS" : "POST") : "GET, HEAD");
     return res;
   }
   if (route == Route::events && !options_.ingest_key.empty()) {

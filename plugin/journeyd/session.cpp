@@ -61,6 +61,7 @@ void Session::on_header(beast::error_code ec) {
   if (ec) return fail(400, "request: " + ec.message());
   const auto& header = parser_->get();
   keep_alive_ = header.keep_alive();
+  head_ = header.method() == http::verb::head;
   if (auto early = handler_.on_headers(header)) return send(std::move(*early), !parser_->is_done());
   if (parser_->is_done()) return dispatch();
   auto read_body = [self = shared_from_this()] {
@@ -101,7 +102,7 @@ void Session::dispatch() {
       self->res_ = res;
       bool close = !self->keep_alive_ || self->state_.stopping;
       self->res_->keep_alive(!close);
-      self->res_->prepare_payload();
+      self->finalize(*self->res_);
       self->stream_.expires_after(self->timeouts_.write);
       http::async_write(self->stream_, *self->res_,
                         [self, close](beast::error_code ec, size_t) { self->on_write(ec, true, close); });
@@ -120,11 +121,19 @@ void Session::send(Response&& res, bool close_after) {
   res_ = std::make_shared<Response>(std::move(res));
   bool close = close_after || !keep_alive_ || state_.stopping;
   res_->keep_alive(!close);
-  res_->prepare_payload();
+  finalize(*res_);
   stream_.expires_after(timeouts_.write);
   http::async_write(stream_, *res_, [self = shared_from_this(), close](beast::error_code ec, size_t) {
     self->on_write(ec, false, close);
   });
+}
+
+// HEAD: the GET answer's headers (with its Content-Length) and no body.
+void Session::finalize(Response& res) const {
+  if (!head_) return res.prepare_payload();
+  const auto length = res.body().size();
+  res.body().clear();
+  res.content_length(length);
 }
 
 void Session::on_write(beast::error_code ec, bool counted, bool close) {

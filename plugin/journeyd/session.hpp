@@ -33,6 +33,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(Response&& res, bool close_after);
   void on_write(beast::error_code ec, bool counted, bool close);
   void fail(int status, const std::string& message);
+  void finalize(Response& res) const;
   void close();
   void linger();
   void drain();
@@ -47,6 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string peer_ip_;
   bool first_ = true;
   bool keep_alive_ = true;
+  bool head_ = false;
 };
 
 }  // namespace journeyd

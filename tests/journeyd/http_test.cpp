@@ -106,6 +106,10 @@ TEST(JourneydProcess, ReadyLineHealthAndRouting) {
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(wrong.headers["allow"], "POST");
   EXPECT_EQ(http(jd.port(), "POST", "/metrics", "x").status, 405);
+  auto head = http(jd.port(), "HEAD", "/healthz");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.headers["content-length"], std::to_string(http(jd.port(), "GET", "/healthz").body.size()));
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/spool.db"));
 }
 
