@@ -212,6 +212,22 @@ TEST(RetryTable, ConnectionRefusedIsRetriedUntilTheBackendIsUp) {
   EXPECT_EQ(h.store->stats().pending_events.at("http"), 1u);
 }
 
+TEST(RetryTable, TlsFailureIsRetried) {
+  // https:// to a plain-HTTP server: the TLS handshake fails.
+  TestBackend plain;
+  HttpSinkOptions http;
+  http.endpoint = "https://127.0.0.1:" + std::to_string(plain.port()) + "/v1/batch";
+  Harness h(fast_options(), http);
+  h.submit(make_records(0, 1));
+  ASSERT_TRUE(h.wait_reports([](const auto& r) { return r.size() >= 2; }));
+  for (const auto& r : h.reports()) {
+    EXPECT_EQ(r.kind, DeliveryReport::Kind::retried);
+    EXPECT_EQ(r.status, 0);
+  }
+  EXPECT_EQ(h.store->stats().pending_events.at("http"), 1u);
+  EXPECT_EQ(plain.delivered_event_count(), 0u);
+}
+
 TEST(RetryTable, OldEventsExpireToDeadLetters) {
   DeliveryOptions o = fast_options();
   o.max_event_age = std::chrono::seconds(60);
