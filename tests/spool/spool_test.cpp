@@ -282,3 +282,21 @@ TEST(Spool, MarkedCleanOnlyWhileClosedSoACrashedSpoolIsCheckedOnOpen) {
   s->close();
   EXPECT_EQ(sql_int(path, "SELECT value FROM meta WHERE key='clean'"), 1);
 }
+
+TEST(Spool, AnOpenReadTransactionElsewhereDoesNotStallCommits) {
+  TempDir dir;
+  std::string path = dir.file("spool.db");
+  auto s = open_ok(options(path));
+  ASSERT_TRUE(s->submit_and_wait(records(0, 100, 300), in(5s)).ok());
+  // Another process's reader (journeyctl) in the middle of a long read.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN; SELECT count(*) FROM events;", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(s->submit_and_wait(records(100 + i * 50, 150 + i * 50, 300), in(3s)).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_EQ(fetch_all(*s, "http").size(), 1100u);
+  EXPECT_EQ(sql_int(path, "SELECT count(*) FROM events"), 1100);
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+}
