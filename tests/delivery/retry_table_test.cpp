@@ -196,7 +196,7 @@ TEST(RetryTable, TimeoutIsRetried) {
   EXPECT_EQ(reports[0].status, 0);
 }
 
-TEST(RetryTable, ConnectionRefusedIsRetriedUntilTheBackendIsUp) {
+TEST(RetryTable, ConnectionRefusedIsRetried) {
   // The backend's port is closed: connect fails, the batch waits and retries.
   uint16_t port;
   {
