@@ -3,6 +3,9 @@
 // (submits, acks, dead letters, expiry, replays) in one transaction per round:
 // group commit. Reads use a small pool of read connections (WAL: they never
 // block the writer). Counts and bytes are mirrored in memory after each commit.
+// ack() returns at once: until its round commits, the acked seqs are left out of
+// fetch/oldest_pending/wait_pending/stats. Submit callbacks run on the writer
+// thread after the commit and must not wait for the spool.
 // A lock file (<path>.lock, flock) keeps a second owner out; other processes
 // (journeyctl) only mark dead letters for replay, which the owner picks up by
 // polling PRAGMA data_version.
