@@ -6,6 +6,9 @@
 //       starts journeyd --sink kafka against the mock cluster, posts the events to
 //       /v1/events over keep-alive connections and waits until the topic holds them all;
 //       --XKEY VALUE becomes --kafka-option KEY=VALUE.
+//   kafka-bench recovery --journeyd PATH [--events N] [--partitions P]
+//       events posted while the brokers are unreachable wait in the spool; journeyd
+//       is restarted against the cluster and timed until the topic holds them all.
 // Prints one JSON object on stdout. Not a test: built beside the kafka tests.
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -56,7 +59,7 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  if (argc < 2) throw std::invalid_argument("usage: kafka-bench sink|journeyd [--events N] ...");
+  if (argc < 2) throw std::invalid_argument("usage: kafka-bench sink|journeyd|recovery [--events N] ... (see the top of kafka_bench.cpp)");
   a.mode = argv[1];
   for (int i = 2; i < argc; ++i) {
     std::string k = argv[i];
@@ -188,56 +191,71 @@ long peak_rss_kb(pid_t pid) {
   return -1;
 }
 
-int run_journeyd(const Args& a) {
-  const size_t n = static_cast<size_t>(a.num("events", 100000));
-  const size_t batch = static_cast<size_t>(a.num("batch", 100));
-  const size_t conns = static_cast<size_t>(a.num("connections", 4));
+struct Journeyd {
+  pid_t pid = 0;
+  std::string url;  // http://HOST:PORT
+};
+
+// Starts journeyd --sink kafka on a free port and waits for its ready line.
+Journeyd spawn_journeyd(const Args& a, const std::filesystem::path& dir, const std::string& brokers,
+                        std::vector<std::string> extra = {}) {
   auto it = a.kv.find("journeyd");
   if (it == a.kv.end()) throw std::invalid_argument("--journeyd: path to the journeyd binary required");
-  Cluster cluster(static_cast<int>(a.num("partitions", 6)));
-
-  auto dir = std::filesystem::temp_directory_path() / ("kafka-bench-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
   int out_pipe[2];
   if (pipe(out_pipe) != 0) throw std::runtime_error("pipe");
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
-  posix_spawn_file_actions_addopen(&fa, 2, (dir / "journeyd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (dir / "journeyd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   std::vector<std::string> argv_s = {it->second, "--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(),
-                                     "--sink", "kafka", "--kafka-brokers", cluster.bootstraps(),
-                                     "--kafka-topic", kTopic};
+                                     "--sink", "kafka", "--kafka-brokers", brokers, "--kafka-topic", kTopic};
   for (const auto& [k, v] : a.kv)
     if (k.rfind("X", 0) == 0) {
       argv_s.push_back("--kafka-option");
       argv_s.push_back(k.substr(1) + "=" + v);
     }
+  argv_s.insert(argv_s.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
   argv.push_back(nullptr);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) throw std::runtime_error("spawn journeyd");
+  Journeyd jd;
+  if (posix_spawn(&jd.pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) throw std::runtime_error("spawn journeyd");
+  posix_spawn_file_actions_destroy(&fa);
   close(out_pipe[1]);
   std::string line;
   char c;
   while (read(out_pipe[0], &c, 1) == 1 && c != '\n') line += c;
+  close(out_pipe[0]);
   const std::string prefix = "journeyd listening on ";
   if (line.rfind(prefix, 0) != 0) {
-    kill(pid, SIGKILL);
+    kill(jd.pid, SIGKILL);
     throw std::runtime_error("journeyd did not start (see " + (dir / "journeyd.log").string() + "): " + line);
   }
-  const std::string url = line.substr(prefix.size()) + "/v1/events";
+  jd.url = line.substr(prefix.size());
+  return jd;
+}
 
+int stop_journeyd(const Journeyd& jd) {
+  kill(jd.pid, SIGTERM);
+  int status = 0;
+  waitpid(jd.pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::string> request_bodies(size_t n, size_t batch) {
   std::vector<std::string> bodies;
   for (size_t from = 0; from < n; from += batch) {
     std::string body = "[";
     for (size_t i = from; i < std::min(n, from + batch); ++i) body += (i > from ? "," : "") + event_json(i);
     bodies.push_back(body + "]");
   }
-  rd_kafka_t* client = watermark_client(cluster.bootstraps());
+  return bodies;
+}
+
+// POSTs every body over `conns` keep-alive connections; returns the answers other than 202.
+size_t post_all(const std::string& url, const std::vector<std::string>& bodies, size_t conns) {
   std::atomic<size_t> next{0}, errors{0};
-  const auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (size_t t = 0; t < conns; ++t)
     threads.emplace_back([&] {
@@ -258,23 +276,78 @@ int run_journeyd(const Args& a) {
       curl_easy_cleanup(h);
     });
   for (auto& t : threads) t.join();
-  const double ingest_secs = seconds_since(t0);
+  return errors.load();
+}
+
+int64_t wait_for_topic(const Cluster& cluster, rd_kafka_t* client, size_t n) {
   int64_t in_topic = 0;
-  const auto give_up = Clock::now() + std::chrono::minutes(5);
+  const auto give_up = Clock::now() + std::chrono::minutes(10);
   while ((in_topic = cluster.messages(client)) < static_cast<int64_t>(n) && Clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return in_topic;
+}
+
+std::filesystem::path work_dir() {
+  auto dir = std::filesystem::temp_directory_path() / ("kafka-bench-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+int run_journeyd(const Args& a) {
+  const size_t n = static_cast<size_t>(a.num("events", 100000));
+  const size_t batch = static_cast<size_t>(a.num("batch", 100));
+  const size_t conns = static_cast<size_t>(a.num("connections", 4));
+  Cluster cluster(static_cast<int>(a.num("partitions", 6)));
+  const auto dir = work_dir();
+  Journeyd jd = spawn_journeyd(a, dir, cluster.bootstraps());
+  const auto bodies = request_bodies(n, batch);
+  rd_kafka_t* client = watermark_client(cluster.bootstraps());
+  const auto t0 = Clock::now();
+  const size_t errors = post_all(jd.url + "/v1/events", bodies, conns);
+  const double ingest_secs = seconds_since(t0);
+  const int64_t in_topic = wait_for_topic(cluster, client, n);
   const double e2e_secs = seconds_since(t0);
-  const long rss = peak_rss_kb(pid);
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const long rss = peak_rss_kb(jd.pid);
+  const int exit_code = stop_journeyd(jd);
   rd_kafka_destroy(client);
   std::filesystem::remove_all(dir);
   journey::Json out = {{"mode", "journeyd"}, {"events", n}, {"batch", batch}, {"connections", conns},
                        {"ingest_seconds", ingest_secs}, {"ingest_events_per_second", n / ingest_secs},
                        {"end_to_end_seconds", e2e_secs}, {"end_to_end_events_per_second", n / e2e_secs},
-                       {"messages_in_topic", in_topic}, {"http_errors", errors.load()},
-                       {"journeyd_peak_rss_kb", rss}, {"journeyd_exit", WIFEXITED(status) ? WEXITSTATUS(status) : -1}};
+                       {"messages_in_topic", in_topic}, {"http_errors", errors},
+                       {"journeyd_peak_rss_kb", rss}, {"journeyd_exit", exit_code}};
+  std::cout << out.dump() << std::endl;
+  return in_topic == static_cast<int64_t>(n) && errors == 0 ? 0 : 1;
+}
+
+// Brokers unreachable while the events arrive (they wait in the spool), then
+// journeyd restarted against a reachable cluster: time until the topic has them all.
+int run_recovery(const Args& a) {
+  const size_t n = static_cast<size_t>(a.num("events", 100000));
+  const auto dir = work_dir();
+  Journeyd down = spawn_journeyd(a, dir, "127.0.0.1:1", {"--shutdown-timeout-ms", "500"});
+  const auto t0 = Clock::now();
+  const size_t errors = post_all(down.url + "/v1/events", request_bodies(n, 100), 4);
+  const double ingest_secs = seconds_since(t0);
+  const int first_exit = stop_journeyd(down);
+
+  Cluster cluster(static_cast<int>(a.num("partitions", 6)));
+  rd_kafka_t* client = watermark_client(cluster.bootstraps());
+  const auto t1 = Clock::now();
+  Journeyd up = spawn_journeyd(a, dir, cluster.bootstraps());
+  const double start_secs = seconds_since(t1);
+  const int64_t in_topic = wait_for_topic(cluster, client, n);
+  const double drain_secs = seconds_since(t1);
+  const long rss = peak_rss_kb(up.pid);
+  const int exit_code = stop_journeyd(up);
+  rd_kafka_destroy(client);
+  std::filesystem::remove_all(dir);
+  journey::Json out = {{"mode", "recovery"}, {"events", n}, {"ingest_seconds_brokers_down", ingest_secs},
+                       {"restart_to_ready_seconds", start_secs}, {"restart_to_drained_seconds", drain_secs},
+                       {"drain_events_per_second", n / drain_secs}, {"messages_in_topic", in_topic},
+                       {"http_errors", errors}, {"journeyd_peak_rss_kb", rss},
+                       {"journeyd_exit", {first_exit, exit_code}}};
   std::cout << out.dump() << std::endl;
   return in_topic == static_cast<int64_t>(n) && errors == 0 ? 0 : 1;
 }
@@ -286,7 +359,8 @@ int main(int argc, char** argv) {
     Args a = parse(argc, argv);
     if (a.mode == "sink") return run_sink(a);
     if (a.mode == "journeyd") return run_journeyd(a);
-    throw std::invalid_argument("unknown mode \"" + a.mode + "\" (expected sink or journeyd)");
+    if (a.mode == "recovery") return run_recovery(a);
+    throw std::invalid_argument("unknown mode \"" + a.mode + "\" (expected sink, journeyd or recovery)");
   } catch (const std::exception& e) {
     std::cerr << "kafka-bench: " << e.what() << "\n";
     return 2;
