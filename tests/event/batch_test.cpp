@@ -43,7 +43,15 @@ TEST(ParseBody, WrapperWithSentAt) {
   EXPECT_EQ(parse_fail(R"({"sent_at":"yesterday","events":[]})"), "sent_at: must be an RFC 3339 date-time with offset");
   EXPECT_EQ(parse_fail(R"({"events":{}})"), "events: must be an array of events");
   EXPECT_EQ(parse_fail(R"({"events":[],"extra":1})"),
-            "body: unknown field \"extra\" beside events (expected sent_at, events)");
+            "body: unknown field \"extra\" beside events (expected batch_id, sent_at, events)");
+}
+
+TEST(ParseBody, AcceptsTheHttpSinksWireForm) {
+  // What one Journey's http sink sends (SPEC section 4) is a body another accepts.
+  auto b = parse_ok(R"({"batch_id":"b-1","sent_at":"2026-11-25T12:00:00Z","events":[{"type":"view"}]})");
+  ASSERT_EQ(b.items.size(), 1u);
+  ASSERT_TRUE(b.sent_at);
+  EXPECT_EQ(parse_fail(R"({"batch_id":7,"events":[]})"), "batch_id: must be a string");
 }
 
 TEST(ParseBody, NdjsonSkipsBlankLinesAndIsolatesBadLines) {

@@ -27,8 +27,14 @@ void parse_lines(std::string_view body, ParsedBody* out) {
 bool take_events(Json&& value, ParsedBody* out, std::string* error) {
   if (value.is_object() && value.contains("events")) {
     for (const auto& [k, v] : value.items()) {
+      // batch_id: the wire form of SPEC section 4, so one Journey can forward to another.
+      if (k == "batch_id") {
+        if (v.is_string()) continue;
+        *error = "batch_id: must be a string";
+        return false;
+      }
       if (k != "events" && k != "sent_at") {
-        *error = "body: unknown field \"" + k.substr(0, 64) + "\" beside events (expected sent_at, events)";
+        *error = "body: unknown field \"" + k.substr(0, 64) + "\" beside events (expected batch_id, sent_at, events)";
         return false;
       }
     }
