@@ -56,16 +56,19 @@ bool etag_matches(std::string_view if_none_match, const std::string& etag) {
   return false;
 }
 
-const char* endpoint_label(int route_index) {
-  static const char* names[] = {"", "events", "collect", "shopify", "woocommerce"};
-  return names[route_index];
-}
-
 }  // namespace
 
 App::App(const Options& options, std::shared_ptr<journey::Store> store, journey::Metrics& metrics,
          ServerState& state, net::any_io_executor blocking)
-    : options_(options), store_(std::move(store)), metrics_(metrics), state_(state), blocking_(std::move(blocking)) {
+    : options_(options),
+      store_(std::move(store)),
+      metrics_(metrics),
+      state_(state),
+      blocking_(std::move(blocking)),
+      received_events_(metrics.counter("journey_events_received_total", {{"endpoint", "events"}})),
+      received_collect_(metrics.counter("journey_events_received_total", {{"endpoint", "collect"}})),
+      accepted_(metrics.counter("journey_events_accepted_total")),
+      rejected_invalid_(metrics.counter("journey_events_rejected_total", {{"reason", "invalid"}})) {
 #ifdef JOURNEYD_HAVE_TAG
   tag_etag_ = fnv1a_etag(journey::tag_script());
 #endif
@@ -120,31 +123,38 @@ App::Route App::route_of(std::string_view path) {
   return Route::none;
 }
 
-Response App::answer(const http::request_header<>& req, http::status status, std::string body,
-                     const char* content_type) const {
-  Response res{status, req.version()};
+App::ReplyTo App::reply_to(const http::request_header<>& req) {
+  ReplyTo to;
+  to.version = req.version();
+  to.cors = route_of(split_target(req.target()).path) == Route::collect;
+  if (to.cors) to.origin = std::string(req[http::field::origin]);
+  return to;
+}
+
+Response App::answer(const ReplyTo& to, http::status status, std::string body, const char* content_type) const {
+  Response res{status, to.version};
   res.set(http::field::server, "journeyd/" JOURNEY_VERSION);
   res.set(http::field::content_type, content_type);
   if (status == http::status::service_unavailable) res.set(http::field::retry_after, kRetryAfter);
   res.body() = std::move(body);
-  if (route_of(split_target(req.target()).path) == Route::collect) add_cors(req, res);
+  if (to.cors) add_cors(to.origin, res);
   return res;
 }
 
-void App::add_cors(const http::request_header<>& req, Response& res) const {
+void App::add_cors(const std::string& origin, Response& res) const {
   const auto& allowed = options_.allowed_origins;
   if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
     res.set(http::field::access_control_allow_origin, "*");
     return;
   }
   res.set(http::field::vary, "Origin");
-  std::string origin(req[http::field::origin]);
   if (!origin.empty() && std::find(allowed.begin(), allowed.end(), origin) != allowed.end())
     res.set(http::field::access_control_allow_origin, origin);
 }
 
 void App::decorate(const http::request_header<>& header, Response& res) {
-  if (route_of(split_target(header.target()).path) == Route::collect) add_cors(header, res);
+  ReplyTo to = reply_to(header);
+  if (to.cors) add_cors(to.origin, res);
 }
 
 void App::count_rejected(const std::string& reason, uint64_t n) {
@@ -238,27 +248,27 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
   }
   in.received_at = journey::now_us();
   IngestOutcome out = journeyd::ingest(in);
-  metrics_.add("journey_events_received_total", {{"endpoint", endpoint_label(int(route))}}, out.received);
-  if (!out.rejected.empty()) count_rejected("invalid", out.rejected.size());
-  auto header = std::make_shared<http::request_header<>>(req.base());
+  (collect ? received_collect_ : received_events_) += out.received;
+  rejected_invalid_ += out.rejected.size();
+  auto to = std::make_shared<ReplyTo>(ReplyTo{req.version(), collect, collect ? std::string(req[http::field::origin]) : ""});
   if (out.status != 202) {
     if (out.status == 413) count_rejected("too_large", std::max<size_t>(1, out.received));
     else if (out.status == 415) count_rejected("unsupported_media_type", 1);
     else if (out.received == 0 || out.rejected.empty()) count_rejected("malformed", std::max<size_t>(1, out.received));
-    return respond(answer(*header, static_cast<http::status>(out.status), render_answer(out)));
+    return respond(answer(*to, static_cast<http::status>(out.status), render_answer(out)));
   }
-  auto finish = [this, header, respond, accepted = out.accepted, dropped = out.dropped_consent,
+  auto finish = [this, to, respond, accepted = out.accepted, dropped = out.dropped_consent,
                  rejected = std::move(out.rejected)](const journey::Status& s) mutable {
     if (!s.ok()) {
       if (s.code == journey::Code::io_error) commit_failed_ = true;
       count_rejected(journey::code_name(s.code), accepted);
       log(Level::warn, "events refused: spool did not take them", {{"code", journey::code_name(s.code)},
                                                                     {"error", s.message()}});
-      return respond(answer(*header, http::status::service_unavailable,
+      return respond(answer(*to, http::status::service_unavailable,
                             error_body(std::string("spool: ") + journey::code_name(s.code) + ": " + s.message())));
     }
-    commit_failed_ = false;
-    metrics_.add("journey_events_accepted_total", {}, accepted);
+    if (commit_failed_.load(std::memory_order_relaxed)) commit_failed_ = false;
+    accepted_ += accepted;
     if (dropped) {
       metrics_.add("journey_events_dropped_total", {{"reason", "consent"}}, dropped);
       store_->count_dropped("consent", dropped);
@@ -266,14 +276,14 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
     IngestOutcome o;
     o.accepted = accepted;
     o.rejected = std::move(rejected);
-    respond(answer(*header, http::status::accepted, render_answer(o)));
+    respond(answer(*to, http::status::accepted, render_answer(o)));
   };
   if (out.records.empty()) return finish(journey::Status::success());
   size_t n = out.records.size();
   journey::Status s = store_->submit(std::move(out.records), finish);
   if (!s.ok()) {
     count_rejected(journey::code_name(s.code), n);
-    respond(answer(*header, http::status::service_unavailable,
+    respond(answer(*to, http::status::service_unavailable,
                    error_body(std::string("spool: ") + journey::code_name(s.code) + ": " + s.message())));
   }
 }

@@ -34,9 +34,20 @@ class App : public Handler {
   void metrics(Respond respond);
   void journey_map(const Request& req, bool html, Respond respond);
 
-  Response answer(const http::request_header<>& req, http::status status, std::string body,
+  // Where an answer goes: HTTP version, and the Origin when CORS applies (/v1/collect).
+  struct ReplyTo {
+    unsigned version = 11;
+    bool cors = false;
+    std::string origin;
+  };
+  static ReplyTo reply_to(const http::request_header<>& req);
+  Response answer(const ReplyTo& to, http::status status, std::string body,
                   const char* content_type = "application/json") const;
-  void add_cors(const http::request_header<>& req, Response& res) const;
+  Response answer(const http::request_header<>& req, http::status status, std::string body,
+                  const char* content_type = "application/json") const {
+    return answer(reply_to(req), status, std::move(body), content_type);
+  }
+  void add_cors(const std::string& origin, Response& res) const;
   void count_rejected(const std::string& reason, uint64_t n);
 
   Options options_;
@@ -46,6 +57,11 @@ class App : public Handler {
   net::any_io_executor blocking_;
   std::string tag_etag_;
   std::atomic<bool> commit_failed_{false};
+  // Hot-path series, looked up once.
+  std::atomic<uint64_t>& received_events_;
+  std::atomic<uint64_t>& received_collect_;
+  std::atomic<uint64_t>& accepted_;
+  std::atomic<uint64_t>& rejected_invalid_;
 };
 
 }  // namespace journeyd

@@ -367,6 +367,8 @@ IngestOutcome ingest(const IngestRequest& req) {
 }
 
 std::string render_answer(const IngestOutcome& o) {
+  if (o.status == 202 && o.rejected.empty())
+    return "{\"accepted\":" + std::to_string(o.accepted) + ",\"rejected\":[]}";
   Json rejected = Json::array();
   for (const auto& r : o.rejected) rejected.push_back({{"index", r.index}, {"errors", r.errors}});
   Json j;
