@@ -22,6 +22,9 @@ namespace spool {
 namespace {
 // Submitted but not yet committed, in memory: beyond this submit() answers queue_full.
 constexpr uint64_t kMaxQueuedBytes = 256ull << 20;
+// dead_letter()/expire() wait at most this for their commit (a full disk must not
+// hold a delivery thread past its stop deadline); the change still commits later.
+constexpr auto kSyncWait = std::chrono::seconds(5);
 }  // namespace
 
 int64_t now_ms() {
@@ -232,13 +235,13 @@ void SpoolStore::dead_letter(const std::string& sink, const std::vector<int64_t>
   op.status = status;
   op.reason = reason;
   op.answer = answer.substr(0, 1024);
-  run_sync(std::move(op), std::chrono::seconds(30));
+  run_sync(std::move(op), kSyncWait);
 }
 
 std::map<std::string, uint64_t> SpoolStore::expire(std::chrono::seconds max_age) {
   Op op{Op::Kind::expire};
   op.cutoff_ms = now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
-  return run_sync(std::move(op), std::chrono::seconds(30));
+  return run_sync(std::move(op), kSyncWait);
 }
 
 void SpoolStore::count_dropped(const std::string& reason, uint64_t n) {
