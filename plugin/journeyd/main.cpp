@@ -60,6 +60,9 @@ std::vector<std::shared_ptr<journey::Sink>> make_sinks(const Options& o, std::st
       k.brokers = o.kafka_brokers;
       k.topic = o.kafka_topic;
       k.options = o.kafka_options;
+      k.log = [](int level, const std::string& message) {  // syslog levels from librdkafka
+        log(level <= 3 ? Level::error : level == 4 ? Level::warn : Level::info, "kafka", {{"detail", message}});
+      };
       s = journey::make_kafka_sink(k, &err);
     } else if (name == "discard") {
       s = journey::make_discard_sink("discard");
