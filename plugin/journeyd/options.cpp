@@ -247,8 +247,12 @@ std::optional<std::string> read_config(const std::string& path, Sources* src) {
     std::replace(flag.begin(), flag.end(), '_', '-');
     const Spec* s = find_spec(flag);
     std::string who = "config file " + path + ": key " + key;
-    if (!s || flag == "config" || key.find('-') != std::string::npos)
-      return "config file " + path + ": unknown key \"" + key + "\"";
+    if (s && key.find('-') != std::string::npos) {
+      std::string underscored = key;
+      std::replace(underscored.begin(), underscored.end(), '-', '_');
+      return "config file " + path + ": unknown key \"" + key + "\" (keys use underscores: \"" + underscored + "\")";
+    }
+    if (!s || flag == "config") return "config file " + path + ": unknown key \"" + key + "\"";
     Given g{{}, who};
     auto scalar = [&](const nlohmann::json& v) -> std::optional<std::string> {
       if (v.is_string()) return v.get<std::string>();

@@ -78,6 +78,8 @@ TEST(Options, ErrorsNameTheFlagEnvOrKey) {
   expect_error({"--config", cfg}, {}, "gzip");
   std::ofstream(cfg) << R"({"no_such_key": 1})";
   expect_error({"--config", cfg}, {}, "no_such_key");
+  std::ofstream(cfg) << R"({"data-dir": "/tmp/x"})";
+  expect_error({"--config", cfg}, {}, "data_dir");
 }
 
 TEST(Options, BeyondLoopbackWithIngestKeyIsAllowed) {
