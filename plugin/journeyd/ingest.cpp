@@ -189,8 +189,10 @@ std::optional<IngestOutcome> split_json(std::string_view body, Shape* shape) {
           return bad;
         }
         shape->sent_at = t;
+      } else if (key == "\"batch_id\"") {
+        // The http sink's body: one journeyd (or SDK) can deliver to another journeyd.
       } else {
-        bad.error = "body: unknown field " + std::string(key) + " beside \"events\" (expected sent_at, events)";
+        bad.error = "body: unknown field " + std::string(key) + " beside \"events\" (expected sent_at, events, batch_id)";
         return bad;
       }
     }

@@ -383,3 +383,26 @@ TEST(JourneydProcess, BeyondMaxConnectionsAnswers503AndCloses) {
 }
 
 }  // namespace
+
+namespace {
+
+// An edge journeyd forwards over its http sink (gzip, Bearer write key) to a central
+// journeyd's /v1/events (ingest key), which delivers to the backend.
+TEST(JourneydProcess, OneJourneydDeliversToAnother) {
+  WithBackend central({"--ingest-key", "central-key"});
+  ASSERT_TRUE(central.jd->ok()) << central.jd->stderr_text();
+  jdtest::TempDir edge_dir;
+  std::string central_url = "http://127.0.0.1:" + std::to_string(central.jd->port()) + "/v1/events";
+  Journeyd edge({"--data-dir", edge_dir.path(), "--sink", "http", "--endpoint", central_url, "--write-key",
+                 "central-key", "--flush-interval-ms", "20", "--gzip", "always"});
+  ASSERT_TRUE(edge.ok()) << edge.stderr_text();
+  std::string body = "[";
+  for (int i = 0; i < 30; ++i) body += (i ? "," : "") + view_with_id("edge-" + std::to_string(i));
+  body += "]";
+  ASSERT_EQ(http(edge.port(), "POST", "/v1/events", body, kJson).status, 202);
+  ASSERT_TRUE(central.backend.wait_for_events(30, 15s)) << edge.stderr_text();
+  EXPECT_EQ(central.delivered_ids().size(), 30u);
+  EXPECT_EQ(jdtest::metric(http(edge.port(), "GET", "/metrics").body, "journey_events_delivered_total{sink=\"http\"}"), 30);
+}
+
+}  // namespace

@@ -47,6 +47,13 @@ TEST(Ingest, SingleArrayAndEnvelopeAreAccepted) {
   auto env = run(R"({"sent_at":"2020-01-01T00:00:00Z","events":[)" + kView + "]}");
   EXPECT_EQ(env.status, 202);
   EXPECT_EQ(env.records.size(), 1u);
+
+  // The http sink's own body, so journeyd can deliver to another journeyd.
+  auto fwd = run(R"({"batch_id":"b-1","sent_at":"2020-01-01T00:00:00Z","events":[)" + kView + "]}");
+  EXPECT_EQ(fwd.status, 202);
+  auto unknown = run(R"({"extra":1,"events":[)" + kView + "]}");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.error.find("extra"), std::string::npos) << unknown.error;
 }
 
 TEST(Ingest, SentAtShiftsTimestampsByTheSkew) {
