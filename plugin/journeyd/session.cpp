@@ -96,7 +96,15 @@ void Session::dispatch() {
   ++state_.in_flight;
   stream_.expires_never();
   auto self = shared_from_this();
-  Respond respond = [self](Response&& r) {
+  std::string access;  // debug access log: method and target
+  if (log_enabled(Level::debug))
+    access = std::string(parser_->get().method_string()) + " " + std::string(parser_->get().target());
+  Respond respond = [self, access = std::move(access), start = std::chrono::steady_clock::now()](Response&& r) {
+    if (!access.empty())
+      log(Level::debug, "request", {{"request", access}, {"status", std::to_string(r.result_int())},
+                                    {"peer", self->peer_ip_},
+                                    {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                              std::chrono::steady_clock::now() - start).count())}});
     auto res = std::make_shared<Response>(std::move(r));
     net::post(self->stream_.get_executor(), [self, res] {
       self->res_ = res;
