@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # usage: scripts/fuzz.sh BUILD_DIR SECONDS
 # Runs every libFuzzer binary BUILD_DIR/bin/fuzz_* for SECONDS over its seed corpus
-# tests/fuzz/corpus/<name>/ (seeds are read, never written; new inputs go to
+# tests/fuzz/corpus/<name>/ or tests/<name>/corpus/ (seeds are read, never written; new inputs go to
 # BUILD_DIR/fuzz-corpus/<name>/, crashes to BUILD_DIR/fuzz-artifacts/<name>/);
 # tests/fuzz/<name>.dict, when present, is the libFuzzer dictionary.
 # Exit 0 when no target found a crash, 1 when one did, 2 on bad usage.
@@ -22,6 +22,8 @@ failed=()
 for bin in "${bins[@]}"; do
   name=$(basename "$bin")
   seeds=$root/tests/fuzz/corpus/$name
+  # A target that lives in its own test dir keeps its seeds there (tests/fuzz_ingest/corpus).
+  [ -d "$seeds" ] || seeds=$root/tests/${name}/corpus
   work=$build/fuzz-corpus/$name
   artifacts=$build/fuzz-artifacts/$name
   mkdir -p "$work" "$artifacts"

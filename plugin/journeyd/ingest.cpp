@@ -246,13 +246,6 @@ void fill_request_context(Json& event, const IngestRequest& req) {
   else (*ctx)["user_agent"] = req.user_agent;
 }
 
-bool consent_withheld(const Json& event) {
-  auto c = event.find("consent");
-  if (c == event.end() || !c->is_object()) return false;
-  auto a = c->find("analytics");
-  return a != c->end() && a->is_boolean() && !a->get<bool>();
-}
-
 }  // namespace
 
 int check_media(std::string_view content_type, std::string_view content_encoding, bool collect,
@@ -348,7 +341,7 @@ IngestOutcome ingest(const IngestRequest& req) {
         continue;
       }
       ++out.accepted;
-      if (consent_withheld(*ev)) {
+      if (journey::analytics_consent_denied(*ev)) {
         ++out.dropped_consent;
         continue;
       }

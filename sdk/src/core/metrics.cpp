@@ -1,5 +1,6 @@
 #include "journey/metrics.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -94,12 +95,12 @@ std::string render_labels(const Labels& labels, const std::string& extra = {}) {
   return out + "}";
 }
 
+// Shortest text that reads back as the same double (0.005, not 0.0050000000000000001).
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 }  // namespace
