@@ -5,6 +5,7 @@
 #include <string>
 
 #include "command.hpp"
+#include "flags.hpp"
 #include "journey/json.hpp"
 #include "journey/spool_admin.hpp"
 
@@ -35,32 +36,17 @@ void progress_bar(uint64_t done, uint64_t total) {
 }
 
 int run(const journeyctl::Args& args) {
-  std::string data_dir = "./journey-data", format = "text", sink, action, timeout = "10000";
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i], value;
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (flag.rfind("--", 0) != 0) {
-      if (!action.empty()) return usage_error("unexpected argument \"" + flag + "\" (see --help)");
-      action = flag;
-      continue;
-    }
-    if (size_t eq = flag.find('='); eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return usage_error(flag + ": needs a value");
-    }
-    if (flag == "--data-dir") data_dir = value;
-    else if (flag == "--format") format = value;
-    else if (flag == "--sink") sink = value;
-    else if (flag == "--timeout-ms") timeout = value;
-    else return usage_error(flag + ": unknown flag (see --help)");
+  journeyctl::Flags flags;
+  std::string bad;
+  if (!journeyctl::parse_flags(args, {"data-dir", "format", "sink", "timeout-ms"}, 1, &flags, &bad))
+    return usage_error(bad);
+  if (flags.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
+  const std::string data_dir = flags.get("data-dir", "./journey-data"), format = flags.get("format", "text"),
+                    sink = flags.get("sink", ""), timeout = flags.get("timeout-ms", "10000");
+  const std::string action = flags.positional.empty() ? "" : flags.positional[0];
   if (action != "list" && action != "replay")
     return usage_error(action.empty() ? "missing action: list or replay (see --help)"
                                       : "unknown action \"" + action + "\" (expected list or replay)");

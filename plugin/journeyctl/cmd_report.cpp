@@ -6,6 +6,7 @@
 #include <string>
 
 #include "command.hpp"
+#include "flags.hpp"
 #include "journey/report.hpp"
 
 namespace {
@@ -27,25 +28,18 @@ int usage_error(const std::string& msg) {
 }
 
 int run(const journeyctl::Args& args) {
+  journeyctl::Flags flags;
+  std::string bad;
+  if (!journeyctl::parse_flags(args, {"data-dir", "format", "output", "steps", "window", "since", "until", "by"}, 0,
+                               &flags, &bad))
+    return usage_error(bad);
+  if (flags.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   std::string data_dir = "./journey-data", format = "table", output;
   std::map<std::string, std::string> query;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i], value;
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (flag.rfind("--", 0) != 0) return usage_error("unexpected argument \"" + flag + "\" (see --help)");
-    const size_t eq = flag.find('=');
-    if (eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return usage_error(flag + ": needs a value");
-    }
-    const std::string name = flag.substr(2);
+  for (const auto& [name, value] : flags.values) {
     if (name == "data-dir") {
       data_dir = value;
     } else if (name == "format") {
@@ -53,10 +47,8 @@ int run(const journeyctl::Args& args) {
     } else if (name == "output") {
       if (value.empty()) return usage_error("--output: must not be empty");
       output = value;
-    } else if (name == "steps" || name == "window" || name == "since" || name == "until" || name == "by") {
-      query[name] = value;
     } else {
-      return usage_error(flag + ": unknown flag (see --help)");
+      query[name] = value;
     }
   }
   if (format != "table" && format != "json" && format != "html")

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "command.hpp"
+#include "flags.hpp"
 #include "journey/json.hpp"
 #include "journey/spool_admin.hpp"
 
@@ -28,30 +29,15 @@ void print_map(const char* title, const std::map<std::string, uint64_t>& m) {
 }
 
 int run(const journeyctl::Args& args) {
-  std::string data_dir = "./journey-data", format = "text", action;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i], value;
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (flag.rfind("--", 0) != 0) {
-      if (!action.empty()) return usage_error("unexpected argument \"" + flag + "\" (see --help)");
-      action = flag;
-      continue;
-    }
-    if (size_t eq = flag.find('='); eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return usage_error(flag + ": needs a value");
-    }
-    if (flag == "--data-dir") data_dir = value;
-    else if (flag == "--format") format = value;
-    else return usage_error(flag + ": unknown flag (see --help)");
+  journeyctl::Flags flags;
+  std::string bad;
+  if (!journeyctl::parse_flags(args, {"data-dir", "format"}, 1, &flags, &bad)) return usage_error(bad);
+  if (flags.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
+  const std::string data_dir = flags.get("data-dir", "./journey-data"), format = flags.get("format", "text");
+  const std::string action = flags.positional.empty() ? "" : flags.positional[0];
   if (action != "stats") return usage_error(action.empty() ? "missing action: stats (see --help)"
                                                            : "unknown action \"" + action + "\" (expected stats)");
   if (format != "text" && format != "json") return usage_error("--format: expected text or json, got \"" + format + "\"");
