@@ -125,7 +125,7 @@ TEST(CheckoutExamples, PythonCheckoutWithASpoolArrives) {
 }
 
 TEST(CheckoutExamples, PhpCheckoutArrives) {
-  if (!php_has_ffi()) GTEST_SKIP() << "php with FFI is not installed";
+  ASSERT_TRUE(php_has_ffi()) << "php-cli with FFI is needed (make deps installs php-cli)";
   TestBackend backend;
   Outcome rc = run({"php", "-d", "ffi.enable=1", JOURNEY_SOURCE_DIR "/examples/php_checkout/checkout.php",
                 "--endpoint=" + backend.url(), std::string("--lib=") + JOURNEY_LIB_PATH,

@@ -139,7 +139,7 @@ TEST(JourneyctlSpool, ReplayWithoutOwnerRequeuesItselfForTheNextStart) {
 }
 
 TEST(JourneyctlSpool, ReplayShowsAProgressBarOnATerminal) {
-  if (run_cmd("command -v script").code != 0) GTEST_SKIP() << "script(1) is not installed";
+  ASSERT_EQ(run_cmd("command -v script").code, 0) << "script(1) (Debian bsdutils) is needed to give replay a terminal";
   TempDir dir;
   auto s = spool_with_dead_letters(dir);
   ASSERT_TRUE(s);
