@@ -14,8 +14,14 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
-[ ${#missing[@]} -eq 0 ] && exit 0
+node_too_old() { command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; }
+if [ ${#missing[@]} -eq 0 ]; then
+  node_too_old && echo "deps: warning: Node.js $(node -v) found; the browser and OpenAPI tests need Node.js 20 or newer" >&2
+  exit 0
+fi
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+node_too_old && echo "deps: warning: Node.js $(node -v) found; the browser and OpenAPI tests need Node.js 20 or newer" >&2
+exit 0
