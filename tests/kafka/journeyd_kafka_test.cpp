@@ -26,7 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-const std::string kTopic = "journey-events";
+using test::kTopic;
 
 class Journeyd {
  public:

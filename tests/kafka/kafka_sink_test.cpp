@@ -18,20 +18,8 @@ using Clock = std::chrono::steady_clock;
 using test::ConsumedMessage;
 using test::MockCluster;
 
-const std::string kTopic = "journey-events";
-
-std::shared_ptr<Sink> make_sink(const std::string& brokers,
-                                std::vector<std::pair<std::string, std::string>> extra = {}) {
-  KafkaSinkOptions o;
-  o.brokers = brokers;
-  o.topic = kTopic;
-  o.options = std::move(extra);
-  o.log = [](int, const std::string&) {};
-  std::string error;
-  auto sink = make_kafka_sink(o, &error);
-  EXPECT_TRUE(sink) << error;
-  return sink;
-}
+using test::kTopic;
+using test::make_sink;
 
 Batch batch_of(std::vector<StoredEvent> events) {
   Batch b;

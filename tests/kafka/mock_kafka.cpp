@@ -6,8 +6,22 @@
 #include <stdexcept>
 
 #include "journey/json.hpp"
+#include "journey/sinks.hpp"
 
 namespace journey::test {
+
+std::shared_ptr<Sink> make_sink(const std::string& brokers,
+                                std::vector<std::pair<std::string, std::string>> extra) {
+  KafkaSinkOptions o;
+  o.brokers = brokers;
+  o.topic = kTopic;
+  o.options = std::move(extra);
+  o.log = [](int, const std::string&) {};
+  std::string error;
+  auto sink = make_kafka_sink(o, &error);
+  EXPECT_TRUE(sink) << error;
+  return sink;
+}
 
 MockCluster::MockCluster(int brokers) {
   char err[512];

@@ -6,15 +6,25 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "journey/record.hpp"
+#include "journey/sink.hpp"
 
 namespace journey::test {
 
 constexpr int16_t kProduceApiKey = 0;        // Kafka protocol ProduceRequest
 constexpr int16_t kInitProducerIdApiKey = 22;
+
+inline const std::string kTopic = "journey-events";
+
+// A kafka sink for kTopic on `brokers` with librdkafka's log silenced; a failure to
+// make it fails the calling test (and returns nullptr).
+std::shared_ptr<Sink> make_sink(const std::string& brokers,
+                                std::vector<std::pair<std::string, std::string>> extra = {});
 
 class MockCluster {
  public:
