@@ -18,6 +18,23 @@ class PayloadError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Runs map (which fills result->events); a PayloadError or an unexpected JSON
+// shape becomes a 400 in *result with no events.
+template <class Map>
+void map_or_reject(Result* result, Map&& map) {
+  try {
+    map();
+  } catch (const PayloadError& e) {
+    result->status = 400;
+    result->error = e.what();
+    result->events.clear();
+  } catch (const Json::exception&) {
+    result->status = 400;
+    result->error = "body: unexpected JSON structure";
+    result->events.clear();
+  }
+}
+
 // Parses the body as a JSON object (nesting at most 64). Throws PayloadError
 // "body: ..." naming the byte offset of the problem.
 Json parse_payload(std::string_view body);

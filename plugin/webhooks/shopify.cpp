@@ -309,18 +309,10 @@ Result shopify(const Request& request, const std::string& secret) {
   d.delivery_id = header(request, "x-shopify-event-id");
   if (d.delivery_id.empty()) d.delivery_id = header(request, "x-shopify-webhook-id");
   d.shop = header(request, "x-shopify-shop-domain");
-  try {
+  map_or_reject(&r, [&] {
     if (d.delivery_id.empty()) throw PayloadError("X-Shopify-Webhook-Id: required");
     r.events = mapper->second(d, parse_payload(request.body));
-  } catch (const PayloadError& e) {
-    r.status = 400;
-    r.error = e.what();
-    r.events.clear();
-  } catch (const Json::exception&) {
-    r.status = 400;
-    r.error = "body: unexpected JSON structure";
-    r.events.clear();
-  }
+  });
   return r;
 }
 

@@ -260,22 +260,14 @@ Result woocommerce(const Request& request, const std::string& secret) {
     r.ignored = true;
     return r;
   }
-  try {
+  map_or_reject(&r, [&] {
     const std::string host = source_host(header(request, "x-wc-webhook-source"));
     if (host.empty()) throw PayloadError("X-WC-Webhook-Source: required (the shop's URL)");
     const Json p = parse_payload(request.body);
     const Order o{host, required_id(p, "id", "id"), p};
     r.events = map_order(o);
     if (r.events.empty()) r.ignored = true;  // a status without a touchpoint (cancelled, failed, ...)
-  } catch (const PayloadError& e) {
-    r.status = 400;
-    r.error = e.what();
-    r.events.clear();
-  } catch (const Json::exception&) {
-    r.status = 400;
-    r.error = "body: unexpected JSON structure";
-    r.events.clear();
-  }
+  });
   return r;
 }
 
