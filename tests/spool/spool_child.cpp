@@ -53,16 +53,20 @@ std::vector<Record> batch(const std::string& prefix, int* n, int count, size_t p
   return out;
 }
 
-int crash(const std::string& path) {
+// The spool with one sink "http", or nullptr after printing why.
+std::shared_ptr<Store> open_http_spool(const std::string& path) {
   SpoolOptions o;
   o.path = path;
   o.sinks = {"http"};
   std::string err;
   auto s = open_spool(o, &err);
-  if (!s) {
-    std::fprintf(stderr, "spool_child: %s\n", err.c_str());
-    return 1;
-  }
+  if (!s) std::fprintf(stderr, "spool_child: %s\n", err.c_str());
+  return s;
+}
+
+int crash(const std::string& path) {
+  auto s = open_http_spool(path);
+  if (!s) return 1;
   std::string prefix = "c" + std::to_string(::getpid()) + "-";
   std::vector<std::thread> ts;
   for (int t = 0; t < 3; ++t)
@@ -90,15 +94,8 @@ uint64_t spool_size(const std::string& path) {
 
 int fsize(const std::string& path) {
   ::signal(SIGXFSZ, SIG_IGN);
-  SpoolOptions o;
-  o.path = path;
-  o.sinks = {"http"};
-  std::string err;
-  auto s = open_spool(o, &err);
-  if (!s) {
-    std::fprintf(stderr, "spool_child: %s\n", err.c_str());
-    return 1;
-  }
+  auto s = open_http_spool(path);
+  if (!s) return 1;
   int n = 0;
   auto deadline = [] { return std::chrono::steady_clock::now() + 10s; };
   for (int i = 0; i < 5; ++i) {
