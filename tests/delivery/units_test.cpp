@@ -115,7 +115,7 @@ TEST(MemoryStore, WakeInterruptsAWait) {
 }  // namespace
 }  // namespace journey::test
 
-#include "sdk/src/delivery/json_writer.hpp"
+#include "sdk/src/event/json_text.hpp"
 
 namespace journey::test {
 namespace {
@@ -133,7 +133,7 @@ TEST(JsonWriter, SameBytesAsDump) {
   };
   for (const auto& j : cases) {
     std::string out;
-    ASSERT_TRUE(delivery::write_json(j, &out));
+    ASSERT_TRUE(detail::write_json(j, &out));
     EXPECT_EQ(out, j.dump());
   }
 }
@@ -141,7 +141,7 @@ TEST(JsonWriter, SameBytesAsDump) {
 TEST(JsonWriter, RejectsInvalidUtf8) {
   for (const char* bad : {"\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ok\xe2\x82"}) {
     std::string out;
-    EXPECT_FALSE(delivery::write_json(Json{{"s", std::string(bad)}}, &out)) << bad;
+    EXPECT_FALSE(detail::write_json(Json{{"s", std::string(bad)}}, &out)) << bad;
   }
 }
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "delivery/drop_notifier.hpp"
-#include "delivery/json_writer.hpp"
+#include "event/json_text.hpp"
 #include "journey/sinks.hpp"
 #include "journey/spool.hpp"
 #include "journey/validate.hpp"
@@ -63,7 +63,7 @@ struct Tracker::Impl {
       // no regrowth on the way, and no slack kept in the queue.
       thread_local std::string scratch;
       scratch.clear();
-      if (delivery::write_json(event, &scratch)) rec.json.assign(scratch);
+      if (detail::write_json(event, &scratch)) rec.json.assign(scratch);
       else errors.push_back("event: a string is not valid UTF-8");
     }
     if (!errors.empty()) {

@@ -1,10 +1,10 @@
-#include "delivery/json_writer.hpp"
+#include "json_text.hpp"
 
 #include <array>
 #include <cmath>
 #include <cstring>
 
-namespace journey::delivery {
+namespace journey::detail {
 namespace {
 
 // Length of the valid UTF-8 sequence at s[i..n), or 0 (overlong, surrogate, > U+10FFFF, truncated).
@@ -36,7 +36,9 @@ constexpr std::array<unsigned char, 256> kPlain = [] {
   return t;
 }();
 
-bool write_string(const std::string& v, std::string* out) {
+}  // namespace
+
+bool append_json_string(std::string_view v, std::string* out) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* s = reinterpret_cast<const unsigned char*>(v.data());
   const size_t n = v.size();
@@ -54,7 +56,7 @@ bool write_string(const std::string& v, std::string* out) {
       i += len;
       continue;
     }
-    out->append(v, run, i - run);
+    out->append(v.data() + run, i - run);
     switch (c) {
       case '"': out->append("\\\""); break;
       case '\\': out->append("\\\\"); break;
@@ -70,11 +72,12 @@ bool write_string(const std::string& v, std::string* out) {
     }
     run = ++i;
   }
-  out->append(v, run, n - run);
+  out->append(v.data() + run, n - run);
   out->push_back('"');
   return true;
 }
 
+namespace {
 template <typename Int>
 void write_integer(Int v, std::string* out) {
   char buf[24];
@@ -91,7 +94,12 @@ void write_integer(Int v, std::string* out) {
   out->append(p, static_cast<size_t>(end - p));
 }
 
-void write_float(double v, std::string* out) {
+}  // namespace
+
+void append_json_integer(int64_t v, std::string* out) { write_integer(v, out); }
+void append_json_unsigned(uint64_t v, std::string* out) { write_integer(v, out); }
+
+void append_json_double(double v, std::string* out) {
   if (!std::isfinite(v)) {
     out->append("null");
     return;
@@ -101,8 +109,6 @@ void write_float(double v, std::string* out) {
   out->append(buf.data(), static_cast<size_t>(end - buf.data()));
 }
 
-}  // namespace
-
 bool write_json(const Json& j, std::string* out) {
   switch (j.type()) {
     case Json::value_t::object: {
@@ -111,7 +117,7 @@ bool write_json(const Json& j, std::string* out) {
       for (const auto& [k, v] : j.get_ref<const Json::object_t&>()) {
         if (!first) out->push_back(',');
         first = false;
-        if (!write_string(k, out)) return false;
+        if (!append_json_string(k, out)) return false;
         out->push_back(':');
         if (!write_json(v, out)) return false;
       }
@@ -129,11 +135,11 @@ bool write_json(const Json& j, std::string* out) {
       out->push_back(']');
       return true;
     }
-    case Json::value_t::string: return write_string(j.get_ref<const std::string&>(), out);
+    case Json::value_t::string: return append_json_string(j.get_ref<const std::string&>(), out);
     case Json::value_t::boolean: out->append(j.get<bool>() ? "true" : "false"); return true;
-    case Json::value_t::number_integer: write_integer(j.get<int64_t>(), out); return true;
-    case Json::value_t::number_unsigned: write_integer(j.get<uint64_t>(), out); return true;
-    case Json::value_t::number_float: write_float(j.get<double>(), out); return true;
+    case Json::value_t::number_integer: append_json_integer(j.get<int64_t>(), out); return true;
+    case Json::value_t::number_unsigned: append_json_unsigned(j.get<uint64_t>(), out); return true;
+    case Json::value_t::number_float: append_json_double(j.get<double>(), out); return true;
     case Json::value_t::null:
     case Json::value_t::binary:
     case Json::value_t::discarded: out->append("null"); return true;
@@ -141,4 +147,4 @@ bool write_json(const Json& j, std::string* out) {
   return true;
 }
 
-}  // namespace journey::delivery
+}  // namespace journey::detail
