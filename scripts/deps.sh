@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(cmake ninja-build ccache g++ clang pkg-config libcurl4-openssl-dev libssl-dev
       nlohmann-json3-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
-      libsqlite3-dev sqlite3 zlib1g-dev librdkafka-dev libclang-rt-14-dev
+      libsqlite3-dev sqlite3 zlib1g-dev librdkafka-dev libsimdjson-dev libclang-rt-14-dev
       curl openssl php-cli python3 nodejs npm chromium systemd)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -22,9 +22,35 @@ struct Limits {
   static constexpr size_t max_events_per_request = 2000;
 };
 
+// What journeyd's /v1/collect knows of the request: written over context.ip and
+// context.user_agent (user_agent removed when empty).
+struct RequestContext {
+  std::string ip;
+  std::string user_agent;
+};
+
 struct NormalizeOptions {
   SysTime received_at;                // written into received_at; default timestamp
   std::optional<SysTime> sent_at;     // when set: timestamps shifted by received_at - sent_at
+  const RequestContext* request = nullptr;  // not owned; when set, see RequestContext
+};
+
+// An event as it leaves validation: the bytes stored and forwarded, and what the
+// pipeline needs from them, so nothing parses them again.
+struct NormalizedEvent {
+  std::string json;
+  std::string event_id;
+  std::string key;              // journey_key()
+  bool consent_denied = false;  // analytics_consent_denied(): accepted, not stored
+};
+
+struct EventProblems {
+  enum class Kind { none, malformed, not_object, invalid };
+  Kind kind = Kind::none;
+  // malformed: the one parse message ("event: ..."); not_object: empty;
+  // invalid: every "<path>: <problem>".
+  std::vector<std::string> errors;
+  bool ok() const { return kind == Kind::none; }
 };
 
 // Parses JSON text with the limits of section 12 (valid UTF-8, nesting <= 32,
@@ -42,6 +68,17 @@ std::vector<std::string> validate_and_normalize(Json& event, const NormalizeOpti
 // forwarded (event.dump()), so the caller need not serialize it again.
 std::vector<std::string> validate_and_normalize(Json& event, const NormalizeOptions& opts,
                                                 std::string* json_out);
+
+// The one call of every front door that holds an event as JSON text (journeyd,
+// Tracker::track_json, builders): parse with the limits of section 12, validate,
+// write the defaults, serialize. On ok(), *out is filled. Same rules, messages and
+// stored form as parse_json_limited + validate_and_normalize, without a Json tree
+// on the way for valid events.
+EventProblems normalize_event_text(std::string_view text, const NormalizeOptions& opts,
+                                   NormalizedEvent* out);
+// The same for an event already held as Json (webhooks, Tracker::track(Json)).
+// `event` is normalized in place when valid.
+EventProblems normalize_event(Json& event, const NormalizeOptions& opts, NormalizedEvent* out);
 
 // Validation only, no defaults written.
 std::vector<std::string> validate(const Json& event, SysTime now);
