@@ -8,7 +8,6 @@
 #include <stdexcept>
 
 #include "delivery/drop_notifier.hpp"
-#include "event/json_text.hpp"
 #include "journey/sinks.hpp"
 #include "journey/spool.hpp"
 #include "journey/validate.hpp"
@@ -49,50 +48,51 @@ struct Tracker::Impl {
     for (const auto& id : ids) drop(id, "shutdown");
   }
 
-  // Validates and normalizes `event` in place, then queues it. done: as Store::submit.
-  Status accept(Json& event, Store::CommitCallback done, bool wait, Clock::time_point deadline) {
-    if (shut.load(std::memory_order_relaxed))
-      return Status::error(Code::shutting_down, "the tracker is shut down");
-    NormalizeOptions opts{now_us(), std::nullopt};
-    Record rec;
-    // Serialized here rather than by the validator: the same bytes as dump(), in
-    // a fraction of the time (dump was a third of track()'s cost).
-    std::vector<std::string> errors = validate_and_normalize(event, opts);
-    if (errors.empty()) {
-      // Written into a per-thread scratch buffer, then copied at its exact size:
-      // no regrowth on the way, and no slack kept in the queue.
-      thread_local std::string scratch;
-      scratch.clear();
-      if (detail::write_json(event, &scratch)) rec.json.assign(scratch);
-      else errors.push_back("event: a string is not valid UTF-8");
-    }
-    if (!errors.empty()) {
+  // Queues an event that normalize_event(_text) has checked. done: as Store::submit.
+  Status accept(EventProblems problems, NormalizedEvent& ev, const NormalizeOptions& opts,
+                Store::CommitCallback done, bool wait, Clock::time_point deadline) {
+    if (!problems.ok()) {
       invalid_count.fetch_add(1, std::memory_order_relaxed);
-      return invalid(std::move(errors));
+      if (problems.kind == EventProblems::Kind::not_object) return invalid({"event: must be a JSON object"});
+      return invalid(std::move(problems.errors));
     }
-    rec.event_id = event["event_id"].get<std::string>();
-    auto consent = event.find("consent");
-    if (consent != event.end()) {
-      auto analytics = consent->find("analytics");
-      if (analytics != consent->end() && analytics->is_boolean() && !analytics->get<bool>()) {
-        drop(rec.event_id, "consent");
-        return Status::error(Code::dropped, "consent.analytics is false: not stored or forwarded");
-      }
+    if (ev.consent_denied) {
+      drop(ev.event_id, "consent");
+      return Status::error(Code::dropped, "consent.analytics is false: not stored or forwarded");
     }
-    rec.key = journey_key(event);
+    std::vector<Record> batch(1);
+    Record& rec = batch.front();
+    rec.event_id = ev.event_id;
+    rec.key = std::move(ev.key);
+    rec.json = std::move(ev.json);
     rec.received_at_ms = to_unix_ms(opts.received_at);
-    std::vector<Record> batch;
-    batch.push_back(std::move(rec));
-    std::string id_copy = batch.front().event_id;
     Status s = wait ? store->submit_and_wait(std::move(batch), deadline)
                     : store->submit(std::move(batch), std::move(done));
     if (s.code == Code::queue_full) {
-      drop(id_copy, "queue_full");
+      drop(ev.event_id, "queue_full");
       return s;
     }
     if (s.code == Code::shutting_down) return s;
     if (s.ok() || s.code == Code::timeout) tracked.fetch_add(1, std::memory_order_relaxed);
     return s;
+  }
+
+  Status accept_text(std::string_view text, bool wait, Clock::time_point deadline) {
+    if (shut.load(std::memory_order_relaxed))
+      return Status::error(Code::shutting_down, "the tracker is shut down");
+    NormalizeOptions opts{now_us(), std::nullopt};
+    NormalizedEvent ev;
+    EventProblems p = normalize_event_text(text, opts, &ev);
+    return accept(std::move(p), ev, opts, {}, wait, deadline);
+  }
+
+  Status accept_json(Json& event, bool wait, Clock::time_point deadline) {
+    if (shut.load(std::memory_order_relaxed))
+      return Status::error(Code::shutting_down, "the tracker is shut down");
+    NormalizeOptions opts{now_us(), std::nullopt};
+    NormalizedEvent ev;
+    EventProblems p = normalize_event(event, opts, &ev);
+    return accept(std::move(p), ev, opts, {}, wait, deadline);
   }
 
   Status guarded(const std::function<Status()>& f) noexcept {
@@ -162,43 +162,27 @@ Tracker::~Tracker() { shutdown(std::chrono::seconds(5)); }
 Status Tracker::track(const Event& event) noexcept {
   return impl_->guarded([&] {
     Json copy = event.json();
-    return impl_->accept(copy, {}, false, {});
+    return impl_->accept_json(copy, false, {});
   });
 }
 
 Status Tracker::track(Json event) noexcept {
-  return impl_->guarded([&] { return impl_->accept(event, {}, false, {}); });
+  return impl_->guarded([&] { return impl_->accept_json(event, false, {}); });
 }
 
 Status Tracker::track_json(std::string_view event_json) noexcept {
-  return impl_->guarded([&] {
-    std::string err;
-    auto parsed = parse_json_limited(event_json, &err);
-    if (!parsed) {
-      impl_->invalid_count.fetch_add(1, std::memory_order_relaxed);
-      return invalid({err});
-    }
-    return impl_->accept(*parsed, {}, false, {});
-  });
+  return impl_->guarded([&] { return impl_->accept_text(event_json, false, {}); });
 }
 
 Status Tracker::track_durable(const Event& event, std::chrono::milliseconds timeout) noexcept {
   return impl_->guarded([&] {
     Json copy = event.json();
-    return impl_->accept(copy, {}, true, Clock::now() + timeout);
+    return impl_->accept_json(copy, true, Clock::now() + timeout);
   });
 }
 
 Status Tracker::track_durable_json(std::string_view event_json, std::chrono::milliseconds timeout) noexcept {
-  return impl_->guarded([&] {
-    std::string err;
-    auto parsed = parse_json_limited(event_json, &err);
-    if (!parsed) {
-      impl_->invalid_count.fetch_add(1, std::memory_order_relaxed);
-      return invalid({err});
-    }
-    return impl_->accept(*parsed, {}, true, Clock::now() + timeout);
-  });
+  return impl_->guarded([&] { return impl_->accept_text(event_json, true, Clock::now() + timeout); });
 }
 
 bool Tracker::flush(std::chrono::milliseconds timeout) noexcept {

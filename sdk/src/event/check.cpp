@@ -5,12 +5,12 @@
 #include <string_view>
 
 #include "journey/validate.hpp"
+#include "json_views.hpp"
 #include "text.hpp"
 
 namespace journey::detail {
 namespace {
 
-using Object = Json::object_t;
 using std::string_view;
 
 constexpr string_view kTouchpoints[] = {"view",     "add_to_cart", "remove_from_cart",
@@ -72,25 +72,30 @@ struct Path {
   Path operator[](size_t i) const { return {this, {}, static_cast<long>(i)}; }
 };
 
-bool is_currency(const Json& v) {
-  if (!v.is_string()) return false;
-  const auto& s = v.get_ref<const std::string&>();
+template <class V>
+bool is_currency(typename V::Node v) {
+  if (!V::is_string(v)) return false;
+  const string_view s = V::str(v);
   return s.size() == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
          s[2] >= 'A' && s[2] <= 'Z';
 }
 
-bool is_integer_at_least_1(const Json& v) {
-  if (v.is_number_unsigned()) return v.get<Json::number_unsigned_t>() >= 1;
-  if (v.is_number_integer()) return v.get<Json::number_integer_t>() >= 1;
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
+template <class V>
+bool is_integer_at_least_1(typename V::Node v) {
+  if (V::is_uint64(v)) return V::as_uint64(v) >= 1;
+  if (V::is_int64(v)) return V::as_int64(v) >= 1;
+  if (V::is_double(v)) {
+    const double d = V::as_double(v);
     return std::isfinite(d) && d >= 1 && std::floor(d) == d;
   }
   return false;
 }
 
+template <class V>
 class Checker {
  public:
+  using N = typename V::Node;
+
   explicit Checker(std::vector<std::string>* errors) : errors_(errors) {}
 
   // At most kMaxProblems are kept, so a hostile event cannot make a huge answer.
@@ -110,13 +115,12 @@ class Checker {
   }
 
   // A string of [min_chars, max_chars] code points (max 0: no limit). True when valid.
-  bool text(const Json& v, const Path& p, size_t max_chars = 0, size_t min_chars = 0) {
-    if (!v.is_string()) {
+  bool text(N v, const Path& p, size_t max_chars = 0, size_t min_chars = 0) {
+    if (!V::is_string(v)) {
       add(p, "must be a string");
       return false;
     }
-    const auto& s = v.get_ref<const std::string&>();
-    const long n = utf8_chars(s);
+    const long n = utf8_chars(V::str(v));
     if (n < 0) {
       add(p, "is not valid UTF-8");
       return false;
@@ -132,48 +136,39 @@ class Checker {
     return true;
   }
 
-  bool id(const Json& v, const Path& p) { return text(v, p, Limits::max_id_chars, 1); }
+  bool id(N v, const Path& p) { return text(v, p, Limits::max_id_chars, 1); }
 
   // An enumerated string; false when absent from names (reported) or not a string.
-  template <size_t N>
-  int choice(const Json& v, const Path& p, const string_view (&names)[N], string_view what) {
+  template <size_t K>
+  int choice(N v, const Path& p, const string_view (&names)[K], string_view what) {
     if (!text(v, p)) return -1;
-    const auto& s = v.get_ref<const std::string&>();
+    const string_view s = V::str(v);
     const int i = index_of(names, s);
     if (i < 0) add(p, std::string("unknown ") + std::string(what) + " " + quote_for_message(s) + " " + one_of(names));
     return i;
   }
 
   // Anything a sender may put into properties/context: limits of section 12 only.
-  void free_value(const Json& v, const Path& p, size_t depth) {
-    switch (v.type()) {
-      case Json::value_t::object:
-        if (depth > Limits::max_depth) return add(p, "nesting deeper than 32 levels");
-        for (const auto& [k, child] : v.get_ref<const Object&>()) {
-          if (utf8_chars(k) < 0) {
-            add(p, "a field name is not valid UTF-8");
-            continue;
-          }
-          free_value(child, p / k, depth + 1);
+  void free_value(N v, const Path& p, size_t depth) {
+    if (V::is_object(v)) {
+      if (depth > Limits::max_depth) return add(p, "nesting deeper than 32 levels");
+      for (auto [k, child] : V::fields(v)) {
+        if (utf8_chars(k) < 0) {
+          add(p, "a field name is not valid UTF-8");
+          continue;
         }
-        return;
-      case Json::value_t::array: {
-        if (depth > Limits::max_depth) return add(p, "nesting deeper than 32 levels");
-        const auto& a = v.get_ref<const Json::array_t&>();
-        for (size_t i = 0; i < a.size(); ++i) free_value(a[i], p[i], depth + 1);
-        return;
+        free_value(child, p / k, depth + 1);
       }
-      case Json::value_t::string:
-        if (utf8_chars(v.get_ref<const std::string&>()) < 0) add(p, "is not valid UTF-8");
-        return;
-      case Json::value_t::number_float:
-        if (!std::isfinite(v.get<double>())) add(p, "must be a finite number");
-        return;
-      case Json::value_t::binary:
-      case Json::value_t::discarded:
-        return add(p, "is not a JSON value");
-      default:
-        return;
+    } else if (V::is_array(v)) {
+      if (depth > Limits::max_depth) return add(p, "nesting deeper than 32 levels");
+      size_t i = 0;
+      for (N child : V::items(v)) free_value(child, p[i++], depth + 1);
+    } else if (V::is_string(v)) {
+      if (utf8_chars(V::str(v)) < 0) add(p, "is not valid UTF-8");
+    } else if (V::is_double(v)) {
+      if (!std::isfinite(V::as_double(v))) add(p, "must be a finite number");
+    } else if (V::is_foreign(v)) {
+      add(p, "is not a JSON value");
     }
   }
 
@@ -183,22 +178,21 @@ class Checker {
     add(Path{nullptr, "properties.currency"}, "required when " + amount.str() + " is set");
   }
 
-  void amount(const Json& v, const Path& p) {
-    if (!v.is_number()) {
+  void amount(N v, const Path& p) {
+    if (!V::is_number(v)) {
       add(p, "must be a number");
-    } else if (v.is_number_float() && !std::isfinite(v.get<double>())) {
+    } else if (V::is_double(v) && !std::isfinite(V::as_double(v))) {
       add(p, "must be a finite number");
-    } else if ((v.is_number_float() && v.get<double>() < 0) ||
-               (v.is_number_integer() && !v.is_number_unsigned() && v.get<Json::number_integer_t>() < 0)) {
+    } else if ((V::is_double(v) && V::as_double(v) < 0) || (V::is_int64(v) && V::as_int64(v) < 0)) {
       add(p, "must not be negative");
     }
     need_currency(p);
   }
 
-  void product(const Json& v, const Path& p, size_t depth) {
-    if (!v.is_object()) return add(p, "must be a product object");
+  void product(N v, const Path& p, size_t depth) {
+    if (!V::is_object(v)) return add(p, "must be a product object");
     bool has_id = false;
-    for (const auto& [k, f] : v.get_ref<const Object&>()) {
+    for (auto [k, f] : V::fields(v)) {
       const Path fp = p / k;
       if (k == "id") {
         has_id = true;
@@ -206,7 +200,7 @@ class Checker {
       } else if (k == "price") {
         amount(f, fp);
       } else if (k == "quantity") {
-        if (!is_integer_at_least_1(f)) add(fp, "must be an integer >= 1");
+        if (!is_integer_at_least_1<V>(f)) add(fp, "must be an integer >= 1");
       } else if (k == "sku" || k == "name" || k == "category" || k == "brand" || k == "variant") {
         text(f, fp);
       } else if (utf8_chars(k) < 0) {
@@ -218,13 +212,13 @@ class Checker {
     if (!has_id) add(p / "id", "required");
   }
 
-  void check(const Json& ev, SysTime received_at, std::optional<SysTime> sent_at, Checked* out);
+  void check(N ev, SysTime received_at, std::optional<SysTime> sent_at, Checked* out);
 
  private:
-  void channel(const Json& v, const Path& p, Checked* out);
-  bool context(const Json& v, const Path& p);  // true when context.page.url is a non-empty string
-  void consent(const Json& v, const Path& p);
-  void properties(const Json* v, const Path& p, int type, bool page_url);
+  void channel(N v, const Path& p, Checked* out);
+  bool context(N v, const Path& p);  // true when context.page.url is a non-empty string
+  void consent(N v, const Path& p);
+  void properties(const N* v, const Path& p, int type, bool page_url);
 
   static constexpr size_t kMaxProblems = 50;
   std::vector<std::string>* errors_;
@@ -233,46 +227,48 @@ class Checker {
   bool currency_reported_ = false;
 };
 
-void Checker::channel(const Json& v, const Path& p, Checked* out) {
-  if (!v.is_object()) return add(p, "must be an object");
+template <class V>
+void Checker<V>::channel(N v, const Path& p, Checked* out) {
+  if (!V::is_object(v)) return add(p, "must be an object");
   static constexpr string_view kFields[] = {"source", "medium", "campaign", "term", "content", "referrer"};
-  for (const auto& [k, f] : v.get_ref<const Object&>()) {
+  for (auto [k, f] : V::fields(v)) {
     const int i = index_of(kFields, k);
     if (i < 0) {
       if (utf8_chars(k) < 0) add(p, "a field name is not valid UTF-8");
       else add(p / k, "unknown field " + one_of(kFields));
       continue;
     }
-    if (text(f, p / k, Limits::max_channel_chars) && i < 2 && !f.get_ref<const std::string&>().empty())
+    if (text(f, p / k, Limits::max_channel_chars) && i < 2 && !V::str(f).empty())
       out->landing = true;
   }
 }
 
-bool Checker::context(const Json& v, const Path& p) {
-  if (!v.is_object()) {
+template <class V>
+bool Checker<V>::context(N v, const Path& p) {
+  if (!V::is_object(v)) {
     add(p, "must be an object");
     return false;
   }
   bool page_url = false;
-  for (const auto& [k, f] : v.get_ref<const Object&>()) {
+  for (auto [k, f] : V::fields(v)) {
     const Path fp = p / k;
     if (k == "storefront" || k == "platform" || k == "user_agent" || k == "ip" || k == "locale") {
       text(f, fp);
     } else if (k == "page" || k == "library" || k == "traits") {
-      if (!f.is_object()) {
+      if (!V::is_object(f)) {
         add(fp, "must be an object");
         continue;
       }
-      for (const auto& [k2, f2] : f.get_ref<const Object&>()) {
+      for (auto [k2, f2] : V::fields(f)) {
         const Path p2 = fp / k2;
         if (k == "page" && (k2 == "url" || k2 == "path" || k2 == "title" || k2 == "referrer")) {
-          if (text(f2, p2) && k2 == "url" && !f2.get_ref<const std::string&>().empty()) page_url = true;
+          if (text(f2, p2) && k2 == "url" && !V::str(f2).empty()) page_url = true;
         } else if (k == "library" && (k2 == "name" || k2 == "version")) {
           text(f2, p2);
         } else if (k == "traits" && k2 == "email_sha256") {
-          bool ok = f2.is_string() && f2.get_ref<const std::string&>().size() == 64;
+          bool ok = V::is_string(f2) && V::str(f2).size() == 64;
           if (ok)
-            for (char c : f2.get_ref<const std::string&>())
+            for (char c : V::str(f2))
               ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
           if (!ok) add(p2, "must be a SHA-256 as 64 hex characters");
         } else if (utf8_chars(k2) < 0) {
@@ -290,11 +286,12 @@ bool Checker::context(const Json& v, const Path& p) {
   return page_url;
 }
 
-void Checker::consent(const Json& v, const Path& p) {
-  if (!v.is_object()) return add(p, "must be an object");
-  for (const auto& [k, f] : v.get_ref<const Object&>()) {
+template <class V>
+void Checker<V>::consent(N v, const Path& p) {
+  if (!V::is_object(v)) return add(p, "must be an object");
+  for (auto [k, f] : V::fields(v)) {
     if (k == "analytics" || k == "marketing") {
-      if (!f.is_boolean()) add(p / k, "must be true or false");
+      if (!V::is_bool(f)) add(p / k, "must be true or false");
     } else if (utf8_chars(k) < 0) {
       add(p, "a field name is not valid UTF-8");
     } else {
@@ -303,33 +300,34 @@ void Checker::consent(const Json& v, const Path& p) {
   }
 }
 
-void Checker::properties(const Json* v, const Path& p, int type, bool page_url) {
-  const Object* obj = nullptr;
+template <class V>
+void Checker<V>::properties(const N* v, const Path& p, int type, bool page_url) {
+  const N* obj = nullptr;
   if (v) {
-    if (v->is_object()) obj = &v->get_ref<const Object&>();
+    if (V::is_object(*v)) obj = v;
     else add(p, "must be an object");
   }
   const auto t = static_cast<Touchpoint>(type);
   bool product = false, cart = false, checkout = false, order = false, value = false, status = false;
   if (obj) {
-    if (auto it = obj->find("currency"); it != obj->end()) {
+    if (N cur; V::find(*obj, "currency", &cur)) {
       currency_present_ = true;
-      if (!is_currency(it->second))
+      if (!is_currency<V>(cur))
         add(p / "currency", "must be an ISO 4217 currency code (three capital letters)");
     }
-    for (const auto& [k, f] : *obj) {
+    for (auto [k, f] : V::fields(*obj)) {
       const Path fp = p / k;
       if (k == "currency") continue;
       if (k == "product") {
         product = true;
         this->product(f, fp, 3);
       } else if (k == "items") {
-        if (!f.is_array()) {
+        if (!V::is_array(f)) {
           add(fp, "must be an array of products");
           continue;
         }
-        const auto& a = f.get_ref<const Json::array_t&>();
-        for (size_t i = 0; i < a.size(); ++i) this->product(a[i], fp[i], 4);
+        size_t i = 0;
+        for (N item : V::items(f)) this->product(item, fp[i++], 4);
       } else if (k == "value" || k == "price" || k == "tax" || k == "shipping" || k == "discount") {
         value = value || k == "value";
         amount(f, fp);
@@ -343,7 +341,7 @@ void Checker::properties(const Json* v, const Path& p, int type, bool page_url) 
         if (t == Touchpoint::payment) choice(f, fp, kPaymentStatus, "payment status");
         else choice(f, fp, kShippingStatus, "shipping status");
       } else if (k == "step" && t == Touchpoint::checkout) {
-        if (!is_integer_at_least_1(f)) add(fp, "must be an integer >= 1");
+        if (!is_integer_at_least_1<V>(f)) add(fp, "must be an integer >= 1");
       } else if ((k == "list_id" && t == Touchpoint::view) ||
                  (k == "coupon" && (t == Touchpoint::checkout || t == Touchpoint::purchase)) ||
                  (k == "method" && (t == Touchpoint::payment || t == Touchpoint::shipping)) ||
@@ -396,13 +394,16 @@ void Checker::properties(const Json* v, const Path& p, int type, bool page_url) 
   }
 }
 
-void Checker::check(const Json& ev, SysTime received_at, std::optional<SysTime> sent_at, Checked* out) {
-  if (!ev.is_object()) return add(Path{nullptr, "event"}, "must be a JSON object");
-  const Json* f[kTopCount] = {};
-  for (const auto& [k, v] : ev.get_ref<const Object&>()) {
+template <class V>
+void Checker<V>::check(N ev, SysTime received_at, std::optional<SysTime> sent_at, Checked* out) {
+  if (!V::is_object(ev)) return add(Path{nullptr, "event"}, "must be a JSON object");
+  N fields[kTopCount] = {};
+  const N* f[kTopCount] = {};
+  for (auto [k, v] : V::fields(ev)) {
     const int i = index_of(kTopNames, k);
     if (i >= 0) {
-      f[i] = &v;
+      fields[i] = v;
+      f[i] = &fields[i];
     } else if (utf8_chars(k) < 0) {
       add(Path{nullptr, "event"}, "a field name is not valid UTF-8");
     } else {
@@ -411,10 +412,10 @@ void Checker::check(const Json& ev, SysTime received_at, std::optional<SysTime> 
   }
   auto path = [](Top t) { return Path{nullptr, kTopNames[t]}; };
 
-  if (const Json* v = f[kEventId]) {
-    bool ok = v->is_string();
+  if (const N* v = f[kEventId]) {
+    bool ok = V::is_string(*v);
     if (ok) {
-      const auto& s = v->get_ref<const std::string&>();
+      const string_view s = V::str(*v);
       ok = !s.empty() && s.size() <= 64;
       for (char c : s)
         ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -426,8 +427,8 @@ void Checker::check(const Json& ev, SysTime received_at, std::optional<SysTime> 
   int type = -1;
   if (!f[kType]) {
     add(path(kType), "required");
-  } else if (f[kType]->is_string()) {
-    const auto& s = f[kType]->get_ref<const std::string&>();
+  } else if (V::is_string(*f[kType])) {
+    const string_view s = V::str(*f[kType]);
     type = index_of(kTouchpoints, s);
     if (type < 0 && text(*f[kType], path(kType)))
       add(path(kType), "unknown touchpoint " + quote_for_message(s) + " " + one_of(kTouchpoints));
@@ -444,9 +445,9 @@ void Checker::check(const Json& ev, SysTime received_at, std::optional<SysTime> 
     else text(*f[kName], path(kName), Limits::max_id_chars, 1);
   }
 
-  if (const Json* v = f[kTimestamp]) {
+  if (const N* v = f[kTimestamp]) {
     std::optional<SysTime> t;
-    if (v->is_string()) t = parse_rfc3339(v->get_ref<const std::string&>());
+    if (V::is_string(*v)) t = parse_rfc3339(V::str(*v));
     if (!t) {
       add(path(kTimestamp), "must be an RFC 3339 date-time with offset, e.g. 2026-11-25T14:51:14Z");
     } else {
@@ -468,14 +469,21 @@ void Checker::check(const Json& ev, SysTime received_at, std::optional<SysTime> 
   const bool page_url = f[kContext] && context(*f[kContext], path(kContext));
   properties(f[kProperties], path(kProperties), type, page_url);
   if (f[kConsent]) consent(*f[kConsent], path(kConsent));
-  if (f[kReceivedAt] && !f[kReceivedAt]->is_string()) add(path(kReceivedAt), "must be a string");
+  if (f[kReceivedAt] && !V::is_string(*f[kReceivedAt])) add(path(kReceivedAt), "must be a string");
 }
 
 }  // namespace
 
 void check_event(const Json& event, SysTime received_at, std::optional<SysTime> sent_at,
                  std::vector<std::string>* errors, Checked* out) {
-  Checker checker(errors);
+  Checker<JsonView> checker(errors);
+  checker.check(&event, received_at, sent_at, out);
+  checker.finish();
+}
+
+void check_event(simdjson::dom::element event, SysTime received_at, std::optional<SysTime> sent_at,
+                 std::vector<std::string>* errors, Checked* out) {
+  Checker<SimdView> checker(errors);
   checker.check(event, received_at, sent_at, out);
   checker.finish();
 }

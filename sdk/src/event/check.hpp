@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "journey/json.hpp"
 #include "journey/time.hpp"
 
@@ -20,7 +22,10 @@ struct Checked {
 
 // Appends one "<path>: <problem>" per problem to *errors. `received_at` is the
 // reference for the 1 h future limit; with sent_at the timestamp is shifted first.
+// One rule set over either parsed form (json_views.hpp).
 void check_event(const Json& event, SysTime received_at, std::optional<SysTime> sent_at,
+                 std::vector<std::string>* errors, Checked* out);
+void check_event(simdjson::dom::element event, SysTime received_at, std::optional<SysTime> sent_at,
                  std::vector<std::string>* errors, Checked* out);
 
 const char* default_stage(const Checked& c);  // nullptr for custom

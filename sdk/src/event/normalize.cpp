@@ -1,8 +1,26 @@
 // normalize_event / normalize_event_text: the front doors' one entry point.
+//
+// Text takes a fast path: simdjson parses it, the same checker as the Json path
+// (check.cpp over json_views.hpp) validates it, and the stored form is written
+// straight from the parsed document with the defaults added. Whatever that path
+// does not accept (malformed text, any problem, duplicate names, an oversized
+// result) is handed to the Json path, so messages, their order and the accepted
+// set are exactly the Json path's.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "check.hpp"
 #include "journey/validate.hpp"
+#include "json_text.hpp"
 
 namespace journey {
 namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+using ElementType = simdjson::dom::element_type;
 
 void apply_request_context(Json& event, const RequestContext& req) {
   auto ctx = event.find("context");
@@ -12,6 +30,251 @@ void apply_request_context(Json& event, const RequestContext& req) {
   if (req.user_agent.empty()) ctx->erase("user_agent");
   else (*ctx)["user_agent"] = req.user_agent;
 }
+
+EventProblems slow_path(std::string_view text, const NormalizeOptions& opts, NormalizedEvent* out) {
+  std::string err;
+  std::optional<Json> event = parse_json_limited(text, &err);
+  if (!event) {
+    EventProblems p;
+    p.kind = EventProblems::Kind::malformed;
+    p.errors.push_back(std::move(err));
+    return p;
+  }
+  return normalize_event(*event, opts, out);
+}
+
+// Texts above this go to the Json path: they are over the 32 KiB limit unless
+// mostly whitespace, and the per-thread parser should not grow to their size.
+constexpr size_t kFastPathMaxText = 256 * 1024;
+
+struct ThreadParser {
+  simdjson::dom::parser parser;
+  std::string padded;
+  bool ready = false;
+  ThreadParser() {
+    // Objects count one level deeper than arrays in simdjson's limit; the
+    // checker reports what passes at the 33rd level, so nothing deeper than
+    // Limits::max_depth is accepted.
+    ready = !parser.allocate(64 * 1024, Limits::max_depth + 1);
+  }
+};
+
+bool has_duplicate_names(const object& o) {
+  std::string_view small[24];
+  size_t n = 0;
+  for (auto kv : o) {
+    if (n == 24) {
+      std::vector<std::string_view> all;
+      for (auto kv2 : o) all.push_back(kv2.key);
+      std::sort(all.begin(), all.end());
+      return std::adjacent_find(all.begin(), all.end()) != all.end();
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (small[i] == kv.key) return true;
+    small[n++] = kv.key;
+  }
+  return false;
+}
+
+// Writes the stored form from a document the checker accepted. False: hand the
+// text to the Json path (duplicate names, or a string the writer refuses).
+class StoredFormWriter {
+ public:
+  StoredFormWriter(const NormalizeOptions& opts, const detail::Checked& checked, NormalizedEvent* out)
+      : opts_(opts), checked_(checked), ev_(out), out_(out->json) {}
+
+  bool write(element root) {
+    const object top = root.get_object().value_unsafe();
+    if (has_duplicate_names(top)) return false;
+    bool has_id = false, has_timestamp = false, has_stage = false, has_context = false;
+    std::string_view user_id, anonymous_id;
+    out_.clear();
+    out_.push_back('{');
+    for (auto kv : top) {
+      const std::string_view k = kv.key;
+      if (k == "received_at") continue;
+      if (k == "event_id") {
+        has_id = true;
+        ev_->event_id = kv.value.get_string().value_unsafe();
+      } else if (k == "user_id") {
+        user_id = kv.value.get_string().value_unsafe();
+      } else if (k == "anonymous_id") {
+        anonymous_id = kv.value.get_string().value_unsafe();
+      } else if (k == "stage") {
+        has_stage = true;
+      } else if (k == "consent") {
+        element analytics;
+        if (!kv.value.at_key("analytics").get(analytics) && analytics.is_bool() &&
+            !analytics.get_bool().value_unsafe())
+          ev_->consent_denied = true;
+      }
+      name(k);
+      if (k == "timestamp") {
+        has_timestamp = true;
+        if (opts_.sent_at && checked_.timestamp) {
+          if (!detail::append_json_string(format_rfc3339(*checked_.timestamp), &out_)) return false;
+          continue;
+        }
+      } else if (k == "context" && opts_.request) {
+        has_context = true;
+        if (!context(kv.value)) return false;
+        continue;
+      } else if (k == "properties") {
+        if (!properties(kv.value)) return false;
+        continue;
+      }
+      if (!value(kv.value)) return false;
+    }
+    if (!has_id) {
+      ev_->event_id = new_uuid_v7();
+      name("event_id");
+      detail::append_json_string(ev_->event_id, &out_);
+    }
+    std::string received = format_rfc3339(opts_.received_at);
+    if (!has_timestamp) {
+      name("timestamp");
+      detail::append_json_string(received, &out_);
+    }
+    if (const char* stage = detail::default_stage(checked_); stage && !has_stage) {
+      name("stage");
+      detail::append_json_string(stage, &out_);
+    }
+    if (opts_.request && !has_context) {
+      name("context");
+      out_.push_back('{');
+      if (!request_context()) return false;
+      out_.push_back('}');
+    }
+    name("received_at");
+    detail::append_json_string(received, &out_);
+    out_.push_back('}');
+    ev_->key = std::string(!user_id.empty() ? user_id : anonymous_id);
+    return true;
+  }
+
+ private:
+  // `"k":` preceded by a comma unless it opens the object.
+  void name(std::string_view k) {
+    if (out_.back() != '{') out_.push_back(',');
+    detail::append_json_string(k, &out_);
+    out_.push_back(':');
+  }
+
+  bool value(element e) {
+    switch (e.type()) {
+      case ElementType::OBJECT: {
+        const object o = e.get_object().value_unsafe();
+        if (has_duplicate_names(o)) return false;
+        out_.push_back('{');
+        for (auto kv : o) {
+          name(kv.key);
+          if (!value(kv.value)) return false;
+        }
+        out_.push_back('}');
+        return true;
+      }
+      case ElementType::ARRAY: {
+        const simdjson::dom::array a = e.get_array().value_unsafe();
+        out_.push_back('[');
+        bool first = true;
+        for (element item : a) {
+          if (!first) out_.push_back(',');
+          first = false;
+          if (!value(item)) return false;
+        }
+        out_.push_back(']');
+        return true;
+      }
+      case ElementType::STRING: return detail::append_json_string(e.get_string().value_unsafe(), &out_);
+      case ElementType::INT64: detail::append_json_integer(e.get_int64().value_unsafe(), &out_); return true;
+      case ElementType::UINT64: detail::append_json_unsigned(e.get_uint64().value_unsafe(), &out_); return true;
+      case ElementType::DOUBLE: detail::append_json_double(e.get_double().value_unsafe(), &out_); return true;
+      case ElementType::BOOL: out_.append(e.get_bool().value_unsafe() ? "true" : "false"); return true;
+      case ElementType::NULL_VALUE: out_.append("null"); return true;
+    }
+    return false;
+  }
+
+  // A product object with quantity 1 added when absent.
+  bool product(element e) {
+    if (!e.is_object()) return value(e);
+    const object o = e.get_object().value_unsafe();
+    if (has_duplicate_names(o)) return false;
+    bool has_quantity = false;
+    out_.push_back('{');
+    for (auto kv : o) {
+      has_quantity = has_quantity || kv.key == "quantity";
+      name(kv.key);
+      if (!value(kv.value)) return false;
+    }
+    if (!has_quantity) {
+      name("quantity");
+      out_.push_back('1');
+    }
+    out_.push_back('}');
+    return true;
+  }
+
+  bool properties(element e) {
+    const object o = e.get_object().value_unsafe();
+    if (has_duplicate_names(o)) return false;
+    bool has_status = false;
+    out_.push_back('{');
+    for (auto kv : o) {
+      name(kv.key);
+      if (kv.key == "product") {
+        if (!product(kv.value)) return false;
+      } else if (kv.key == "items" && kv.value.is_array()) {
+        const simdjson::dom::array a = kv.value.get_array().value_unsafe();
+        out_.push_back('[');
+        bool first = true;
+        for (element item : a) {
+          if (!first) out_.push_back(',');
+          first = false;
+          if (!product(item)) return false;
+        }
+        out_.push_back(']');
+      } else {
+        has_status = has_status || kv.key == "status";
+        if (!value(kv.value)) return false;
+      }
+    }
+    if (checked_.type == detail::Touchpoint::payment && !has_status) {
+      name("status");
+      detail::append_json_string("captured", &out_);
+    }
+    out_.push_back('}');
+    return true;
+  }
+
+  // context with ip and user_agent taken from the request.
+  bool context(element e) {
+    const object o = e.get_object().value_unsafe();
+    if (has_duplicate_names(o)) return false;
+    out_.push_back('{');
+    for (auto kv : o) {
+      if (kv.key == "ip" || kv.key == "user_agent") continue;
+      name(kv.key);
+      if (!value(kv.value)) return false;
+    }
+    if (!request_context()) return false;
+    out_.push_back('}');
+    return true;
+  }
+
+  bool request_context() {
+    name("ip");
+    if (!detail::append_json_string(opts_.request->ip, &out_)) return false;
+    if (opts_.request->user_agent.empty()) return true;
+    name("user_agent");
+    return detail::append_json_string(opts_.request->user_agent, &out_);
+  }
+
+  const NormalizeOptions& opts_;
+  const detail::Checked& checked_;
+  NormalizedEvent* ev_;
+  std::string& out_;
+};
 
 }  // namespace
 
@@ -35,15 +298,26 @@ EventProblems normalize_event(Json& event, const NormalizeOptions& opts, Normali
 
 EventProblems normalize_event_text(std::string_view text, const NormalizeOptions& opts,
                                    NormalizedEvent* out) {
-  std::string err;
-  std::optional<Json> event = parse_json_limited(text, &err);
-  if (!event) {
+  thread_local ThreadParser tp;
+  if (!tp.ready || text.size() > kFastPathMaxText) return slow_path(text, opts, out);
+  tp.padded.assign(text);
+  tp.padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  element root;
+  if (tp.parser.parse(tp.padded.data(), text.size(), false).get(root)) return slow_path(text, opts, out);
+  if (!root.is_object()) {
     EventProblems p;
-    p.kind = EventProblems::Kind::malformed;
-    p.errors.push_back(std::move(err));
+    p.kind = EventProblems::Kind::not_object;
     return p;
   }
-  return normalize_event(*event, opts, out);
+  std::vector<std::string> errors;
+  detail::Checked checked;
+  detail::check_event(root, opts.received_at, opts.sent_at, &errors, &checked);
+  if (!errors.empty()) return slow_path(text, opts, out);
+  *out = NormalizedEvent{};
+  out->json.reserve(text.size() + 160);
+  StoredFormWriter writer(opts, checked, out);
+  if (!writer.write(root) || out->json.size() > Limits::max_event_bytes) return slow_path(text, opts, out);
+  return {};
 }
 
 }  // namespace journey

@@ -2,7 +2,10 @@
 // enforce the 32 KiB limit on the event as it will be stored (undoing on failure).
 #include "journey/validate.hpp"
 
+#include <stdexcept>
+
 #include "check.hpp"
+#include "json_text.hpp"
 
 namespace journey {
 namespace {
@@ -133,12 +136,13 @@ std::vector<std::string> validate_and_normalize(Json& event, const NormalizeOpti
   size_t size = 0;
   try {
     if (json_out) {
-      *json_out = event.dump();
+      json_out->clear();
+      if (!detail::write_json(event, json_out)) throw std::invalid_argument("invalid UTF-8");
       if (json_out->size() > Limits::max_event_bytes) size = json_out->size();
     } else {
       size = stored_size_over_limit(event);
     }
-  } catch (const Json::exception&) {  // invalid UTF-8 the checks cannot see (already rejected)
+  } catch (const std::exception&) {  // invalid UTF-8 the checks cannot see (already rejected)
     errors.push_back("event: a string is not valid UTF-8");
   }
   if (size) errors.push_back(too_large(size));
