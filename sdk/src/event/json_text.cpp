@@ -36,6 +36,17 @@ constexpr std::array<unsigned char, 256> kPlain = [] {
   return t;
 }();
 
+// True when none of the 8 bytes at p needs a look: no control character, no
+// '"', no '\\', nothing above 0x7F.
+bool plain_word(const unsigned char* p) {
+  constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  auto has_zero = [&](uint64_t x) { return (x - ones) & ~x & highs; };
+  const uint64_t control = (w - 0x20 * ones) & ~w & highs;
+  return ((w & highs) | control | has_zero(w ^ ('"' * ones)) | has_zero(w ^ ('\\' * ones))) == 0;
+}
+
 }  // namespace
 
 bool append_json_string(std::string_view v, std::string* out) {
@@ -45,6 +56,10 @@ bool append_json_string(std::string_view v, std::string* out) {
   out->push_back('"');
   size_t run = 0;  // start of the pending run of bytes copied as they are
   for (size_t i = 0; i < n;) {
+    if (i + 8 <= n && plain_word(s + i)) {
+      i += 8;
+      continue;
+    }
     unsigned char c = s[i];
     if (kPlain[c]) {
       ++i;

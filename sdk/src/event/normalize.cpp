@@ -59,22 +59,32 @@ struct ThreadParser {
   }
 };
 
-bool has_duplicate_names(const object& o) {
-  std::string_view small[24];
-  size_t n = 0;
-  for (auto kv : o) {
-    if (n == 24) {
-      std::vector<std::string_view> all;
-      for (auto kv2 : o) all.push_back(kv2.key);
-      std::sort(all.begin(), all.end());
-      return std::adjacent_find(all.begin(), all.end()) != all.end();
+// The names seen so far in one object, to refuse duplicates while writing it.
+class NameSet {
+ public:
+  // False when `k` was added before.
+  bool add(std::string_view k) {
+    const uint64_t bit = uint64_t(1) << ((k.size() * 7 + (k.empty() ? 0 : uint8_t(k[0]))) & 63);
+    if (seen_ & bit) {
+      for (size_t i = 0; i < std::min(n_, kInline); ++i)
+        if (inline_[i] == k) return false;
+      for (std::string_view n : more_)
+        if (n == k) return false;
     }
-    for (size_t i = 0; i < n; ++i)
-      if (small[i] == kv.key) return true;
-    small[n++] = kv.key;
+    seen_ |= bit;
+    if (n_ < kInline) inline_[n_] = k;
+    else more_.push_back(k);
+    ++n_;
+    return true;
   }
-  return false;
-}
+
+ private:
+  static constexpr size_t kInline = 16;
+  uint64_t seen_ = 0;  // a one-word filter over (size, first byte)
+  size_t n_ = 0;
+  std::string_view inline_[kInline];
+  std::vector<std::string_view> more_;
+};
 
 // Writes the stored form from a document the checker accepted. False: hand the
 // text to the Json path (duplicate names, or a string the writer refuses).
@@ -85,13 +95,14 @@ class StoredFormWriter {
 
   bool write(element root) {
     const object top = root.get_object().value_unsafe();
-    if (has_duplicate_names(top)) return false;
+    NameSet names;
     bool has_id = false, has_timestamp = false, has_stage = false, has_context = false;
     std::string_view user_id, anonymous_id;
     out_.clear();
     out_.push_back('{');
     for (auto kv : top) {
       const std::string_view k = kv.key;
+      if (!names.add(k)) return false;
       if (k == "received_at") continue;
       if (k == "event_id") {
         has_id = true;
@@ -164,9 +175,10 @@ class StoredFormWriter {
     switch (e.type()) {
       case ElementType::OBJECT: {
         const object o = e.get_object().value_unsafe();
-        if (has_duplicate_names(o)) return false;
+        NameSet names;
         out_.push_back('{');
         for (auto kv : o) {
+          if (!names.add(kv.key)) return false;
           name(kv.key);
           if (!value(kv.value)) return false;
         }
@@ -199,10 +211,11 @@ class StoredFormWriter {
   bool product(element e) {
     if (!e.is_object()) return value(e);
     const object o = e.get_object().value_unsafe();
-    if (has_duplicate_names(o)) return false;
+    NameSet names;
     bool has_quantity = false;
     out_.push_back('{');
     for (auto kv : o) {
+      if (!names.add(kv.key)) return false;
       has_quantity = has_quantity || kv.key == "quantity";
       name(kv.key);
       if (!value(kv.value)) return false;
@@ -217,10 +230,11 @@ class StoredFormWriter {
 
   bool properties(element e) {
     const object o = e.get_object().value_unsafe();
-    if (has_duplicate_names(o)) return false;
+    NameSet names;
     bool has_status = false;
     out_.push_back('{');
     for (auto kv : o) {
+      if (!names.add(kv.key)) return false;
       name(kv.key);
       if (kv.key == "product") {
         if (!product(kv.value)) return false;
@@ -250,9 +264,10 @@ class StoredFormWriter {
   // context with ip and user_agent taken from the request.
   bool context(element e) {
     const object o = e.get_object().value_unsafe();
-    if (has_duplicate_names(o)) return false;
+    NameSet names;
     out_.push_back('{');
     for (auto kv : o) {
+      if (!names.add(kv.key)) return false;
       if (kv.key == "ip" || kv.key == "user_agent") continue;
       name(kv.key);
       if (!value(kv.value)) return false;
