@@ -1,5 +1,6 @@
-// Fuzz entry: request-body splitting, parse_json_limited, validate_and_normalize
-// and RFC 3339 over arbitrary bytes. Aborts when an invariant breaks.
+// Fuzz entry: request-body splitting, parse_json_limited, validate_and_normalize,
+// RFC 3339, and normalize_event_text's fast path against the Json path it must
+// equal, over arbitrary bytes. Aborts when an invariant breaks.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -34,6 +35,33 @@ void check_event(journey::Json& event, std::optional<journey::SysTime> sent_at) 
   require(!journey::journey_key(*reparsed).empty());
 }
 
+// The fast path (simdjson) and the Json path agree on kind, messages and the stored event.
+void check_fast_path(std::string_view text) {
+  const journey::RequestContext req{"192.0.2.1", "fuzz"};
+  for (const journey::RequestContext* r : {static_cast<const journey::RequestContext*>(nullptr), &req}) {
+    const journey::NormalizeOptions opts{kReceived, std::nullopt, r};
+    journey::NormalizedEvent fast, slow;
+    const auto f = journey::normalize_event_text(text, opts, &fast);
+    journey::EventProblems s;
+    std::string error;
+    if (auto json = journey::parse_json_limited(text, &error)) {
+      s = journey::normalize_event(*json, opts, &slow);
+    } else {
+      s.kind = journey::EventProblems::Kind::malformed;
+      s.errors = {error};
+    }
+    require(f.kind == s.kind && f.errors == s.errors);
+    if (!f.ok()) continue;
+    journey::Json a = journey::Json::parse(fast.json), b = journey::Json::parse(slow.json);
+    require(a["event_id"] == fast.event_id);
+    if (a["event_id"] != b["event_id"]) {  // generated on both sides
+      a.erase("event_id");
+      b.erase("event_id");
+    }
+    require(a == b && fast.key == slow.key && fast.consent_denied == slow.consent_denied);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -43,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = journey::parse_rfc3339(formatted);
     require(again && journey::to_unix_ms(*again) == journey::to_unix_ms(*t));
   }
+  check_fast_path(text);
   journey::ParsedBody body;
   std::string error;
   if (!journey::parse_body(text, journey::BodyFormat::automatic, &body, &error)) {
