@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "../../sdk/src/spool/chunk.hpp"  // the row format, to read rows as SQLite sees them
 #include "spool_helpers.hpp"
 
 using namespace journey;
@@ -22,10 +23,16 @@ std::set<std::string> readable_ids(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
     sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT event_id FROM events ORDER BY seq", -1, &s, nullptr) == SQLITE_OK)
+    // Events live in chunk rows (format 2); none was acked here, so all are pending.
+    if (sqlite3_prepare_v2(db, "SELECT n, data FROM chunks ORDER BY first_seq", -1, &s, nullptr) == SQLITE_OK)
       while (sqlite3_step(s) == SQLITE_ROW) {
-        auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-        if (text) ids.insert(text);
+        auto n = static_cast<size_t>(sqlite3_column_int64(s, 0));
+        const void* blob = sqlite3_column_blob(s, 1);
+        auto len = static_cast<size_t>(sqlite3_column_bytes(s, 1));
+        journey::spool::walk_chunk(blob, len, n,
+                                   [&](size_t, std::string_view id, std::string_view, std::string_view, int64_t) {
+                                     ids.insert(std::string(id));
+                                   });
       }
     sqlite3_finalize(s);
   }

@@ -17,6 +17,7 @@
 
 #include "journey/record.hpp"
 #include "journey/spool.hpp"
+#include "journey/spool_admin.hpp"
 
 namespace spool_test {
 
@@ -72,6 +73,22 @@ inline int64_t sql_int(const std::string& db_path, const std::string& sql) {
   }
   sqlite3_close(db);
   return v;
+}
+
+// Distinct events stored (pending for some sink), as journeyctl spool stats sees them; -1 on error.
+inline int64_t stored_events(const std::string& db_path) {
+  std::string err;
+  auto s = journey::read_spool_summary(db_path, &err);
+  return s ? static_cast<int64_t>(s->events) : -1;
+}
+
+// Events pending for one sink, as journeyctl spool stats sees them; -1 on error.
+inline int64_t stored_pending(const std::string& db_path, const std::string& sink) {
+  std::string err;
+  auto s = journey::read_spool_summary(db_path, &err);
+  if (!s) return -1;
+  auto it = s->pending_events.find(sink);
+  return it == s->pending_events.end() ? 0 : static_cast<int64_t>(it->second);
 }
 
 // Acks commit in the writer's next round: the stats and room they free follow within ms.

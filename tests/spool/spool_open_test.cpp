@@ -129,5 +129,69 @@ TEST(SpoolOpen, MissingDataDirIsCreatedAndEmptyFileBecomesASpool) {
   ASSERT_TRUE(s) << err;
   EXPECT_TRUE(s->submit_and_wait({make_record("x")}, in(5s)).ok());
   s->close();
-  EXPECT_EQ(sql_int(dir.file("empty.db"), "PRAGMA user_version"), 1);
+  EXPECT_EQ(sql_int(dir.file("empty.db"), "PRAGMA user_version"), 2);
+}
+
+// A spool written by a format-1 build (a row per event and per (sink, event))
+// is migrated in place on open: every pending event stays pending for the same
+// sinks, in seq order, with its bytes, dead letters and counters.
+TEST(SpoolOpen, FormatOneSpoolIsMigratedWithEveryPendingEvent) {
+  TempDir dir;
+  std::string path = dir.file("spool.db");
+  auto json = [](const std::string& id) { return make_record(id).json; };
+  std::string sql = R"SQL(
+PRAGMA application_id=1246907993; PRAGMA user_version=1;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE sinks(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE events(seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, key TEXT NOT NULL,
+  received_at_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE INDEX events_received ON events(received_at_ms);
+CREATE TABLE pending(sink INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(sink, seq)) WITHOUT ROWID;
+CREATE TABLE dead_letters(id INTEGER PRIMARY KEY, sink TEXT NOT NULL, event_id TEXT NOT NULL, key TEXT NOT NULL,
+  received_at_ms INTEGER NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL, answer TEXT NOT NULL,
+  json TEXT NOT NULL, at_ms INTEGER NOT NULL, replay INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX dead_letters_replay ON dead_letters(replay) WHERE replay = 1;
+CREATE TABLE counters(kind TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(kind, name)) WITHOUT ROWID;
+INSERT INTO meta VALUES('pending_bytes', 0), ('clean', 1);
+INSERT INTO sinks VALUES(1, 'http'), (2, 'local');
+INSERT INTO counters VALUES('dropped', 'consent', 4), ('delivered', 'http', 7);
+INSERT INTO dead_letters(sink, event_id, key, received_at_ms, status, reason, answer, json, at_ms)
+  VALUES('http', 'dead', 'k', 1, 400, 'http_4xx', 'no', '{}', 2);
+)SQL";
+  int64_t bytes = 0;
+  for (int seq : {1, 2, 3, 5, 9}) {
+    std::string id = "e" + std::to_string(seq);
+    bytes += static_cast<int64_t>(json(id).size());
+    sql += "INSERT INTO events VALUES(" + std::to_string(seq) + ", '" + id + "', 'user-" + id + "', 1000, " +
+           std::to_string(json(id).size()) + ", '" + json(id) + "');\n";
+  }
+  sql += "INSERT INTO pending VALUES(1, 1), (1, 2), (1, 5), (2, 2), (2, 3), (2, 9);\n";
+  sql += "UPDATE meta SET value = " + std::to_string(bytes) + " WHERE key = 'pending_bytes';\n";
+  sql_exec(path, sql);
+
+  std::string err;
+  auto s = open_spool(options(path, {"http", "local"}), &err);
+  ASSERT_TRUE(s) << err;
+  auto ids = [&](const std::string& sink) {
+    std::vector<std::string> out;
+    for (auto& e : fetch_all(*s, sink)) out.push_back(e.record.event_id + "@" + std::to_string(e.seq));
+    return out;
+  };
+  EXPECT_EQ(ids("http"), (std::vector<std::string>{"e1@1", "e2@2", "e5@5"}));
+  EXPECT_EQ(ids("local"), (std::vector<std::string>{"e2@2", "e3@3", "e9@9"}));
+  auto got = fetch_all(*s, "http");
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0].record.key, "user-e1");
+  EXPECT_EQ(got[0].record.json, json("e1"));
+  EXPECT_EQ(got[0].record.received_at_ms, 1000);
+  auto st = s->stats();
+  EXPECT_EQ(st.pending_bytes, static_cast<uint64_t>(bytes));
+  EXPECT_EQ(st.dropped.at("consent"), 4u);
+  EXPECT_EQ(st.dead_letters.at("http/http_4xx"), 1u);
+  ASSERT_TRUE(s->submit_and_wait({make_record("new")}, in(5s)).ok());
+  EXPECT_GT(fetch_all(*s, "http").back().seq, 9);
+  s->close();
+  EXPECT_EQ(sql_int(path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(sql_int(path, "SELECT count(*) FROM sqlite_schema WHERE name IN ('events', 'pending_v1')"), 0);
+  EXPECT_EQ(stored_events(path), 6);
 }

@@ -53,7 +53,7 @@ TEST(Spool, SubmitCommitsThenFetchReturnsInOrderAndAckRemoves) {
   EXPECT_EQ(s->oldest_pending("http"), got[2].seq);
   EXPECT_EQ(s->stats().pending_events.at("http"), 3u);
   s->close();
-  EXPECT_EQ(sql_int(dir.file("spool.db"), "SELECT count(*) FROM events"), 3);
+  EXPECT_EQ(stored_events(dir.file("spool.db")), 3);
 }
 
 TEST(Spool, FetchHonoursAfterSeqMaxEventsAndMaxBytesButReturnsAtLeastOne) {
@@ -91,7 +91,7 @@ TEST(Spool, BytesCountEachEventOnceAcrossSinksAndRowGoesWhenLastSinkAcks) {
       << s->stats().pending_bytes;
   EXPECT_EQ(s->fetch("local", 0, 10, 1 << 20).front().record.event_id, "e1");
   s->close();
-  EXPECT_EQ(sql_int(dir.file("spool.db"), "SELECT count(*) FROM events"), 3);
+  EXPECT_EQ(stored_events(dir.file("spool.db")), 3);
   EXPECT_EQ(sql_int(dir.file("spool.db"), "SELECT value FROM meta WHERE key='pending_bytes'"),
             static_cast<int64_t>(total - recs[0].json.size()));
 }
@@ -266,7 +266,7 @@ TEST(Spool, StrictDurabilityOpensAndBadDurabilityIsNamed) {
   auto s = open_ok(o);
   EXPECT_TRUE(s->submit_and_wait(records(0, 3), in(5s)).ok());
   s->close();
-  EXPECT_EQ(sql_int(dir.file("spool.db"), "SELECT count(*) FROM pending"), 3);
+  EXPECT_EQ(stored_pending(dir.file("spool.db"), "http"), 3);
   o.durability = "sometimes";
   std::string err;
   EXPECT_FALSE(open_spool(o, &err));
@@ -291,12 +291,12 @@ TEST(Spool, AnOpenReadTransactionElsewhereDoesNotStallCommits) {
   // Another process's reader (journeyctl) in the middle of a long read.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "BEGIN; SELECT count(*) FROM events;", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN; SELECT count(*) FROM chunks;", nullptr, nullptr, nullptr), SQLITE_OK);
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(s->submit_and_wait(records(100 + i * 50, 150 + i * 50, 300), in(3s)).ok());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
   EXPECT_EQ(fetch_all(*s, "http").size(), 1100u);
-  EXPECT_EQ(sql_int(path, "SELECT count(*) FROM events"), 1100);
+  EXPECT_EQ(stored_events(path), 1100);
   sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(db);
 }

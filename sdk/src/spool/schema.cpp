@@ -5,6 +5,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
+
+#include "spool/chunk.hpp"
 
 namespace journey::spool {
 namespace {
@@ -12,16 +15,14 @@ namespace {
 const char* const kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sinks(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS events(
-  seq INTEGER PRIMARY KEY,
-  event_id TEXT NOT NULL,
-  key TEXT NOT NULL,
-  received_at_ms INTEGER NOT NULL,
-  bytes INTEGER NOT NULL,
-  json TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_received ON events(received_at_ms);
-CREATE TABLE IF NOT EXISTS pending(sink INTEGER NOT NULL, seq INTEGER NOT NULL,
-  PRIMARY KEY(sink, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks(
+  first_seq INTEGER PRIMARY KEY,
+  n INTEGER NOT NULL,
+  oldest_ms INTEGER NOT NULL,
+  sizes BLOB NOT NULL,
+  data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS pending(sink INTEGER NOT NULL, chunk INTEGER NOT NULL, bits BLOB NOT NULL,
+  PRIMARY KEY(sink, chunk)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dead_letters(
   id INTEGER PRIMARY KEY,
   sink TEXT NOT NULL,
@@ -40,7 +41,8 @@ CREATE TABLE IF NOT EXISTS counters(kind TEXT NOT NULL, name TEXT NOT NULL, n IN
 INSERT OR IGNORE INTO meta(key, value) VALUES('pending_bytes', 0);
 )SQL";
 
-const char* const kTables[] = {"meta", "sinks", "events", "pending", "dead_letters", "counters"};
+const char* const kTables[] = {"meta", "sinks", "chunks", "pending", "dead_letters", "counters"};
+const char* const kTablesV1[] = {"meta", "sinks", "events", "pending", "dead_letters", "counters"};
 
 uint32_t be32(const unsigned char* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
@@ -50,6 +52,94 @@ std::string version_error(const std::string& path, int64_t v) {
   return "spool " + path + " has format version " + std::to_string(v) +
          ", newer than this build reads (" + std::to_string(kFormatVersion) +
          "); upgrade journey or use another data dir";
+}
+
+
+// Format 1 kept a row per event (events) and per (sink, event) (pending).
+// Rewrites them as chunks inside the caller's transaction; false + error on failure.
+bool migrate_v1(Db& db, std::string* error) {
+  if (db.exec("ALTER TABLE pending RENAME TO pending_v1; DROP INDEX IF EXISTS events_received;") != SQLITE_OK ||
+      db.exec(kSchema) != SQLITE_OK) {
+    *error = db.errmsg();
+    return false;
+  }
+  Stmt read, ins_chunk, ins_pending;
+  if (read.prepare(db,
+                   "SELECT e.seq, e.event_id, e.key, e.received_at_ms, e.json, "
+                   "(SELECT group_concat(p.sink) FROM pending_v1 p WHERE p.seq = e.seq) FROM events e ORDER BY e.seq") !=
+          SQLITE_OK ||
+      ins_chunk.prepare(db, "INSERT INTO chunks(first_seq, n, oldest_ms, sizes, data) VALUES(?,?,?,?,?)") != SQLITE_OK ||
+      ins_pending.prepare(db, "INSERT INTO pending(sink, chunk, bits) VALUES(?,?,?)") != SQLITE_OK) {
+    *error = db.errmsg();
+    return false;
+  }
+  struct Run {
+    int64_t first = 0;
+    std::vector<Record> recs;
+    std::vector<std::vector<int64_t>> sinks;
+    size_t bytes = 0;
+  } run;
+  int64_t total_bytes = 0;
+  auto flush = [&]() -> bool {
+    if (run.recs.empty()) return true;
+    std::string sizes, data;
+    int64_t oldest = run.recs.front().received_at_ms;
+    for (const auto& r : run.recs) {
+      put32(sizes, static_cast<uint32_t>(r.json.size()));
+      encode_event(r, &data);
+      oldest = std::min(oldest, r.received_at_ms);
+    }
+    ins_chunk.bind(1, run.first).bind(2, static_cast<int64_t>(run.recs.size())).bind(3, oldest);
+    ins_chunk.bind_blob(4, sizes).bind_blob(5, data);
+    if (ins_chunk.run() != SQLITE_DONE) return false;
+    std::map<int64_t, Bits> per_sink;
+    for (size_t i = 0; i < run.recs.size(); ++i)
+      for (int64_t sink : run.sinks[i]) {
+        auto& b = per_sink[sink];
+        if (b.empty()) b.assign(words_for(run.recs.size()), 0);
+        set_bit(b, i);
+      }
+    for (const auto& [sink, b] : per_sink) {
+      ins_pending.bind(1, sink).bind(2, run.first).bind_blob(3, bits_blob(b));
+      if (ins_pending.run() != SQLITE_DONE) return false;
+    }
+    run = Run{};
+    return true;
+  };
+  int rc;
+  while ((rc = read.step()) == SQLITE_ROW) {
+    if (read.null(5)) continue;  // pending for no sink: nothing waits for it
+    int64_t seq = read.i64(0);
+    if (!run.recs.empty() && (seq != run.first + static_cast<int64_t>(run.recs.size()) ||
+                              run.recs.size() >= kChunkEvents || run.bytes >= kChunkBytes))
+      if (!flush()) break;
+    if (run.recs.empty()) run.first = seq;
+    Record r{read.text(1), read.text(2), read.text(4), read.i64(3)};
+    std::vector<int64_t> sinks;
+    std::string list = read.text(5);
+    for (size_t p = 0; p < list.size();) {
+      size_t q = list.find(',', p);
+      if (q == std::string::npos) q = list.size();
+      sinks.push_back(std::stoll(list.substr(p, q - p)));
+      p = q + 1;
+    }
+    run.bytes += r.json.size();
+    total_bytes += static_cast<int64_t>(r.json.size());
+    run.recs.push_back(std::move(r));
+    run.sinks.push_back(std::move(sinks));
+  }
+  read.reset();
+  if ((rc != SQLITE_DONE && rc != SQLITE_ROW) || !flush()) {
+    *error = db.errmsg();
+    return false;
+  }
+  std::string fix = "DROP TABLE events; DROP TABLE pending_v1; UPDATE meta SET value = " + std::to_string(total_bytes) +
+                    " WHERE key = 'pending_bytes'; PRAGMA user_version=" + std::to_string(kFormatVersion) + ";";
+  if (db.exec(fix.c_str()) != SQLITE_OK) {
+    *error = db.errmsg();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -96,7 +186,7 @@ int configure_writer(Db& db, const std::string& durability) {
   sqlite3_busy_timeout(db.get(), 5000);
   int rc = db.exec(
       "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;"
-      "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4096; PRAGMA journal_size_limit=67108864;");
+      "PRAGMA temp_store=MEMORY; PRAGMA secure_delete=OFF; PRAGMA wal_autocheckpoint=4096; PRAGMA journal_size_limit=67108864;");
   if (rc != SQLITE_OK) return rc;
   return db.exec(durability == "strict" ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
 }
@@ -128,12 +218,16 @@ bool ensure_schema(Db& db, const std::string& path, std::string* error) {
     return false;
   }
   if (app == kApplicationId) {
-    for (const char* t : kTables) {
+    for (const char* t : version == 1 ? kTablesV1 : kTables) {
       Stmt s;
       s.prepare(db, "SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?");
       s.bind(1, std::string_view(t));
       if (s.step() != SQLITE_ROW) return fail(std::string("is damaged: table ") + t + " is missing");
     }
+  }
+  if (app == kApplicationId && version == 1) {
+    std::string why;
+    if (!migrate_v1(db, &why)) return fail("cannot migrate from format version 1: " + why);
   }
   std::string set_ids = "PRAGMA application_id=" + std::to_string(kApplicationId) +
                         "; PRAGMA user_version=" + std::to_string(kFormatVersion) + ";";

@@ -7,7 +7,9 @@
 
 namespace journey::spool {
 
-constexpr int kFormatVersion = 1;
+// 2: events stored as chunks with per-sink bitmaps (spool/chunk.hpp); a version 1
+// file is migrated in place when its owner opens it.
+constexpr int kFormatVersion = 2;
 constexpr int kApplicationId = 0x4A524E59;  // "JRNY"
 
 // Looks at an existing file without writing to it. Returns "" when the path is

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "journey/spool.hpp"
+#include "spool/chunk.hpp"
 #include "spool/schema.hpp"
 
 namespace journey {
@@ -59,11 +61,34 @@ std::optional<SpoolSummary> read_spool_summary(const std::string& path, std::str
   if (db.exec("BEGIN") != SQLITE_OK) return fail();  // one snapshot for every number
   Stmt s;
   int rc;
-  s.prepare(db, "SELECT name, (SELECT count(*) FROM pending p WHERE p.sink = sinks.id) FROM sinks");
-  while ((rc = s.step()) == SQLITE_ROW) out.pending_events[s.text(0)] = static_cast<uint64_t>(s.i64(1));
+  std::map<int64_t, std::string> names;
+  s.prepare(db, "SELECT id, name FROM sinks");
+  while ((rc = s.step()) == SQLITE_ROW) {
+    names[s.i64(0)] = s.text(1);
+    out.pending_events[s.text(1)] = 0;
+  }
   if (rc != SQLITE_DONE) return fail();
-  out.events = static_cast<uint64_t>(db.query_int("SELECT count(*) FROM events", 0, &rc));
-  if (rc != SQLITE_OK) return fail();
+  if (db.query_int("PRAGMA user_version", 0) < 2) {  // format 1: a row per (sink, event); migrated on its next open
+    s.prepare(db, "SELECT sink, count(*) FROM pending GROUP BY sink");
+    while ((rc = s.step()) == SQLITE_ROW) out.pending_events[names[s.i64(0)]] = static_cast<uint64_t>(s.i64(1));
+    if (rc != SQLITE_DONE) return fail();
+    out.events = static_cast<uint64_t>(db.query_int("SELECT count(*) FROM events", 0, &rc));
+    if (rc != SQLITE_OK) return fail();
+  } else {
+    std::map<int64_t, spool::Bits> alive;  // per chunk: pending for some sink
+    s.prepare(db, "SELECT p.sink, p.chunk, p.bits, c.n FROM pending p JOIN chunks c ON c.first_seq = p.chunk");
+    while ((rc = s.step()) == SQLITE_ROW) {
+      spool::Bits b;
+      std::string_view blob = s.blob(2);
+      if (!spool::bits_from_blob(blob.data(), blob.size(), static_cast<size_t>(s.i64(3)), &b)) continue;
+      out.pending_events[names[s.i64(0)]] += spool::popcount(b);
+      auto& a = alive[s.i64(1)];
+      if (a.empty()) a.assign(b.size(), 0);
+      for (size_t w = 0; w < b.size() && w < a.size(); ++w) a[w] |= b[w];
+    }
+    if (rc != SQLITE_DONE) return fail();
+    for (const auto& [chunk, a] : alive) out.events += spool::popcount(a);
+  }
   out.pending_bytes = static_cast<uint64_t>(db.query_int("SELECT value FROM meta WHERE key='pending_bytes'", 0, &rc));
   if (rc != SQLITE_OK) return fail();
   s.prepare(db, "SELECT sink, reason, count(*) FROM dead_letters GROUP BY sink, reason");

@@ -6,19 +6,21 @@ namespace journey::spool {
 
 struct SpoolStore::Writer {
   Db db;
-  Stmt ins_event, ins_pending, del_pending, has_pending, del_pending_range, del_events_range,
-      del_events_range_one, del_event, ins_dead, set_bytes,
-      add_counter, expired, data_version, replays, del_replay, sink_find, sink_add;
-  static constexpr size_t kRows = 32;  // rows per multi-row INSERT
-  Stmt ins_events_n, ins_pending_n;
+  Stmt ins_chunk, ins_pending, upd_pending, del_pending, del_chunk, chunk_data, ins_dead, set_bytes, add_counter,
+      data_version, replays, del_replay, sink_find, sink_add;
   int prepare();
 };
 
 struct SpoolStore::Reader {
   Db db;
-  Stmt fetch, oldest;
+  Stmt chunk_data;
 };
 
+// Cached records of committed chunks, at most (JSON + ids + keys).
+constexpr size_t kCacheBytes = 64ull << 20;
+
 int64_t now_ms();
+
+inline size_t record_bytes(const Record& r) { return r.json.size() + r.event_id.size() + r.key.size() + 64; }
 
 }  // namespace journey::spool

@@ -1,5 +1,7 @@
-// The read side: a pool of read-only connections (WAL snapshots never block the
-// writer) serving fetch() and oldest_pending(); acks not yet committed are masked.
+// The read side: fetch() and oldest_pending() walk the in-memory index (acks not
+// yet committed are masked by the acking bits) and copy cached records; chunks
+// not cached are read through a pool of read-only connections (WAL snapshots
+// never block the writer) and cached when there is room.
 #include <cstdio>
 #include <set>
 
@@ -21,11 +23,7 @@ std::unique_ptr<SpoolStore::Reader> SpoolStore::acquire_reader() {
   auto r = std::make_unique<Reader>();
   std::string err;
   if (r->db.open(options_.path, SQLITE_OPEN_READONLY, &err) != SQLITE_OK || configure_reader(r->db) != SQLITE_OK ||
-      r->fetch.prepare(r->db,
-                       "SELECT e.seq, e.event_id, e.key, e.json, e.received_at_ms FROM pending p "
-                       "JOIN events e ON e.seq = p.seq WHERE p.sink = ? AND p.seq > ? ORDER BY p.seq LIMIT ?") !=
-          SQLITE_OK ||
-      r->oldest.prepare(r->db, "SELECT seq FROM pending WHERE sink = ? ORDER BY seq LIMIT ?") != SQLITE_OK) {
+      r->chunk_data.prepare(r->db, "SELECT data FROM chunks WHERE first_seq = ?") != SQLITE_OK) {
     std::fprintf(stderr, "journey: spool %s: cannot open a read connection: %s\n", options_.path.c_str(),
                  r->db ? r->db.errmsg().c_str() : err.c_str());
     return nullptr;
@@ -38,71 +36,129 @@ void SpoolStore::release_reader(std::unique_ptr<Reader> r) {
   if (!readers_closed_) readers_.push_back(std::move(r));
 }
 
+namespace {
+// Calls f(i) for each set bit i >= start of live = pending & ~acking, in order,
+// until f returns false. Returns false when f stopped it.
+template <class F>
+bool each_live(const Bits& pending, const Bits* acking, size_t start, F&& f) {
+  for (size_t w = start >> 6; w < pending.size(); ++w) {
+    uint64_t live = pending[w] & ~(acking ? (*acking)[w] : 0);
+    if (w == start >> 6 && (start & 63)) live &= ~uint64_t(0) << (start & 63);
+    while (live) {
+      size_t i = w * 64 + static_cast<size_t>(__builtin_ctzll(live));
+      live &= live - 1;
+      if (!f(i)) return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
 std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t after_seq, size_t max_events,
                                            size_t max_bytes) {
   std::vector<StoredEvent> out;
-  int64_t id;
-  std::set<int64_t> skip;
+  struct Piece {
+    int64_t first;
+    size_t n;
+    std::shared_ptr<const Records> data;
+    std::vector<uint32_t> idx;
+  };
+  std::vector<Piece> pieces;
+  size_t count = 0;
   {
     std::lock_guard lk(mu_);
-    auto it = sink_ids_.find(sink);
-    if (it == sink_ids_.end() || max_events == 0) return out;
-    id = it->second;
-    if (auto a = acking_.find(sink); a != acking_.end()) skip.insert(a->second.upper_bound(after_seq), a->second.end());
-  }
-  auto r = acquire_reader();
-  if (!r) return out;
-  {
-    ResetOnExit reset{r->fetch};
-    r->fetch.bind(1, id).bind(2, after_seq).bind(3, static_cast<int64_t>(max_events + skip.size()));
-    size_t bytes = 0;
-    int rc;
-    while (out.size() < max_events && (rc = r->fetch.step()) == SQLITE_ROW) {
-      StoredEvent e;
-      e.seq = r->fetch.i64(0);
-      if (skip.count(e.seq)) continue;
-      e.record.event_id = r->fetch.text(1);
-      e.record.key = r->fetch.text(2);
-      e.record.json = r->fetch.text(3);
-      e.record.received_at_ms = r->fetch.i64(4);
-      if (!out.empty() && bytes + e.record.json.size() > max_bytes) break;
-      bytes += e.record.json.size();
-      out.push_back(std::move(e));
+    auto id = sink_ids_.find(sink);
+    if (id == sink_ids_.end() || max_events == 0) return out;
+    auto it = chunks_.upper_bound(after_seq);
+    if (it != chunks_.begin()) {
+      auto prev = std::prev(it);
+      if (after_seq < prev->second.first + static_cast<int64_t>(prev->second.n)) it = prev;
     }
-    if (out.size() < max_events && rc != SQLITE_ROW && rc != SQLITE_DONE)
-      std::fprintf(stderr, "journey: spool %s: fetch for sink %s failed: %s\n", options_.path.c_str(), sink.c_str(),
-                   r->db.errmsg().c_str());
+    size_t bytes = 0;
+    bool more = true;
+    for (; more && it != chunks_.end(); ++it) {
+      const Chunk& c = it->second;
+      const Bits* pending = nullptr;
+      const Bits* acking = nullptr;
+      for (const auto& [sid, b] : c.pending)
+        if (sid == id->second) pending = &b;
+      if (!pending) continue;
+      for (const auto& [sid, b] : c.acking)
+        if (sid == id->second) acking = &b;
+      size_t start = after_seq >= c.first ? static_cast<size_t>(after_seq - c.first + 1) : 0;
+      Piece piece{c.first, c.n, c.data, {}};
+      more = each_live(*pending, acking, start, [&](size_t i) {
+        if (count > 0 && bytes + c.sizes[i] > max_bytes) return false;
+        bytes += c.sizes[i];
+        piece.idx.push_back(static_cast<uint32_t>(i));
+        return ++count < max_events;
+      });
+      if (!piece.idx.empty()) pieces.push_back(std::move(piece));
+    }
   }
-  release_reader(std::move(r));
+  out.reserve(count);
+  for (auto& piece : pieces) {
+    if (!piece.data) {
+      auto r = acquire_reader();
+      if (!r) return out;
+      auto recs = std::make_shared<Records>();
+      bool found = false, good = false;
+      {
+        ResetOnExit reset{r->chunk_data};
+        r->chunk_data.bind(1, piece.first);
+        int rc = r->chunk_data.step();
+        if (rc == SQLITE_ROW) {
+          found = true;
+          std::string_view blob = r->chunk_data.blob(0);
+          good = decode_chunk(blob.data(), blob.size(), piece.n, recs.get());
+        } else if (rc != SQLITE_DONE) {
+          std::fprintf(stderr, "journey: spool %s: fetch for sink %s failed: %s\n", options_.path.c_str(),
+                       sink.c_str(), r->db.errmsg().c_str());
+        }
+      }
+      release_reader(std::move(r));
+      if (!found) continue;  // delivered or dead-lettered since: nothing of it is pending
+      if (!good) {
+        std::fprintf(stderr, "journey: spool %s: chunk %lld is damaged; its events cannot be read\n",
+                     options_.path.c_str(), static_cast<long long>(piece.first));
+        return out;
+      }
+      size_t bytes = 0;
+      for (const auto& rec : *recs) bytes += record_bytes(rec);
+      piece.data = recs;
+      std::lock_guard lk(mu_);
+      auto it = chunks_.find(piece.first);
+      if (it != chunks_.end() && !it->second.data && cached_bytes_ + bytes <= kCacheBytes) {
+        it->second.data = std::move(recs);
+        it->second.cached = bytes;
+        cached_bytes_ += bytes;
+      }
+    }
+    for (uint32_t i : piece.idx) out.push_back(StoredEvent{piece.first + static_cast<int64_t>(i), (*piece.data)[i]});
+  }
   return out;
 }
 
 std::optional<int64_t> SpoolStore::oldest_pending(const std::string& sink) {
-  int64_t id;
-  std::set<int64_t> skip;
-  {
-    std::lock_guard lk(mu_);
-    auto it = sink_ids_.find(sink);
-    if (it == sink_ids_.end()) return std::nullopt;
-    auto p = pending_.find(sink);
-    if (p == pending_.end() || p->second <= 0) return std::nullopt;
-    id = it->second;
-    if (auto a = acking_.find(sink); a != acking_.end()) skip = a->second;
+  std::lock_guard lk(mu_);
+  auto id = sink_ids_.find(sink);
+  if (id == sink_ids_.end() || live_count(sink) <= 0) return std::nullopt;
+  for (const auto& [first, c] : chunks_) {
+    const Bits* pending = nullptr;
+    const Bits* acking = nullptr;
+    for (const auto& [sid, b] : c.pending)
+      if (sid == id->second) pending = &b;
+    if (!pending) continue;
+    for (const auto& [sid, b] : c.acking)
+      if (sid == id->second) acking = &b;
+    std::optional<int64_t> out;
+    each_live(*pending, acking, 0, [&](size_t i) {
+      out = first + static_cast<int64_t>(i);
+      return false;
+    });
+    if (out) return out;
   }
-  auto r = acquire_reader();
-  if (!r) return std::nullopt;
-  std::optional<int64_t> out;
-  {
-    ResetOnExit reset{r->oldest};
-    r->oldest.bind(1, id).bind(2, static_cast<int64_t>(skip.size() + 1));
-    while (r->oldest.step() == SQLITE_ROW)
-      if (!skip.count(r->oldest.i64(0))) {
-        out = r->oldest.i64(0);
-        break;
-      }
-  }
-  release_reader(std::move(r));
-  return out;
+  return std::nullopt;
 }
 
 }  // namespace journey::spool

@@ -130,21 +130,83 @@ bool SpoolStore::load(std::string* error) {
     }
     if (rc != SQLITE_DONE) return fail();
   }
+  auto damaged = [&](const std::string& what) {
+    *error = "spool " + path + " is damaged (" + what + "); move it aside or use another data dir";
+    return false;
+  };
   {
     Stmt s;
-    s.prepare(db, "SELECT sink, count(*), max(seq) FROM pending GROUP BY sink");
+    s.prepare(db, "SELECT first_seq, n, oldest_ms, sizes FROM chunks ORDER BY first_seq");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
-      pending_[names[s.i64(0)]] = s.i64(1);
-      max_seq_[names[s.i64(0)]] = s.i64(2);
+      Chunk c;
+      c.first = s.i64(0);
+      int64_t n = s.i64(1);
+      std::string_view sizes = s.blob(3);
+      if (n <= 0 || n > int64_t(1) << 24 || sizes.size() != static_cast<size_t>(n) * 4)
+        return damaged("chunk " + std::to_string(c.first) + " has a bad size list");
+      c.n = static_cast<size_t>(n);
+      c.oldest_ms = s.i64(2);
+      c.sizes.resize(c.n);
+      std::memcpy(c.sizes.data(), sizes.data(), sizes.size());
+      next_seq_ = std::max(next_seq_, c.first + n);
+      chunks_.emplace(c.first, std::move(c));
     }
     if (rc != SQLITE_DONE) return fail();
   }
+  {
+    Stmt s;
+    s.prepare(db, "SELECT sink, chunk, bits FROM pending");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      auto it = chunks_.find(s.i64(1));
+      auto name = names.find(s.i64(0));
+      if (it == chunks_.end() || name == names.end()) continue;  // nothing to deliver
+      Chunk& c = it->second;
+      Bits b;
+      std::string_view blob = s.blob(2);
+      if (!bits_from_blob(blob.data(), blob.size(), c.n, &b))
+        return damaged("pending bits of chunk " + std::to_string(c.first) + " do not fit it");
+      size_t live = popcount(b);
+      if (live == 0) continue;
+      pending_[name->second] += static_cast<int64_t>(live);
+      size_t last = 0;
+      for (size_t i = 0; i < c.n; ++i)
+        if (bit(b, i)) last = i;
+      auto& m = max_seq_[name->second];
+      m = std::max(m, c.first + static_cast<int64_t>(last));
+      c.pending.emplace_back(s.i64(0), std::move(b));
+    }
+    if (rc != SQLITE_DONE) return fail();
+  }
+  // Bytes of what some sink still waits for; chunks nobody waits for go.
+  uint64_t bytes = 0;
+  std::vector<int64_t> unused;
+  for (auto& [first, c] : chunks_) {
+    if (c.pending.empty()) {
+      unused.push_back(first);
+      continue;
+    }
+    Bits alive(words_for(c.n), 0);
+    for (const auto& [id, b] : c.pending)
+      for (size_t w = 0; w < alive.size(); ++w) alive[w] |= b[w];
+    for (size_t i = 0; i < c.n; ++i)
+      if (bit(alive, i)) bytes += c.sizes[i];
+  }
   int rc = SQLITE_OK;
-  pending_bytes_ = static_cast<uint64_t>(db.query_int("SELECT value FROM meta WHERE key='pending_bytes'", 0, &rc));
+  int64_t recorded = db.query_int("SELECT value FROM meta WHERE key='pending_bytes'", 0, &rc);
   if (rc != SQLITE_OK) return fail();
-  next_seq_ = db.query_int("SELECT max(seq) FROM events", 0, &rc) + 1;
-  if (rc != SQLITE_OK) return fail();
+  if (!unused.empty() || recorded != static_cast<int64_t>(bytes)) {
+    db.exec("BEGIN IMMEDIATE");
+    for (int64_t first : unused) {
+      w_->del_chunk.bind(1, first);
+      if (w_->del_chunk.run() != SQLITE_DONE) return db.exec("ROLLBACK"), fail();
+      chunks_.erase(first);
+    }
+    w_->set_bytes.bind(1, static_cast<int64_t>(bytes));
+    if (w_->set_bytes.run() != SQLITE_DONE || db.exec("COMMIT") != SQLITE_OK) return db.exec("ROLLBACK"), fail();
+  }
+  pending_bytes_ = bytes;
   {
     Stmt s;
     s.prepare(db, "SELECT name, n FROM counters WHERE kind='dropped'");
@@ -209,16 +271,56 @@ std::map<std::string, uint64_t> SpoolStore::run_sync(Op op, std::chrono::millise
   return future.get();
 }
 
+SpoolStore::Chunk* SpoolStore::chunk_of(int64_t seq) {
+  auto it = chunks_.upper_bound(seq);
+  if (it == chunks_.begin()) return nullptr;
+  --it;
+  return seq < it->second.first + static_cast<int64_t>(it->second.n) ? &it->second : nullptr;
+}
+
+int64_t SpoolStore::live_count(const std::string& sink) const {
+  auto p = pending_.find(sink);
+  if (p == pending_.end()) return 0;
+  auto f = inflight_.find(sink);
+  return p->second - (f == inflight_.end() ? 0 : f->second);
+}
+
 void SpoolStore::ack(const std::string& sink, const std::vector<int64_t>& seqs) {
   if (seqs.empty()) return;
   // Not waited for: the next round commits it with everything else; until
-  // then fetch, oldest_pending and wait_pending leave these seqs out.
+  // then the acking bits leave these seqs out of fetch, oldest_pending,
+  // wait_pending and stats.
   Op op{Op::Kind::ack};
   op.sink = sink;
   op.seqs = seqs;
   std::lock_guard lk(mu_);
   if (closing_) return;
-  acking_[sink].insert(seqs.begin(), seqs.end());
+  auto id = sink_ids_.find(sink);
+  if (id == sink_ids_.end()) return;
+  int64_t marked = 0;
+  Chunk* c = nullptr;
+  Bits* committed = nullptr;
+  Bits* acking = nullptr;
+  for (int64_t seq : seqs) {
+    if (!c || seq < c->first || seq >= c->first + static_cast<int64_t>(c->n)) {
+      c = chunk_of(seq);
+      committed = acking = nullptr;
+      if (!c) continue;
+      for (auto& [sid, b] : c->pending)
+        if (sid == id->second) committed = &b;
+      if (!committed) continue;
+      for (auto& [sid, b] : c->acking)
+        if (sid == id->second) acking = &b;
+      if (!acking) acking = &c->acking.emplace_back(id->second, Bits(committed->size(), 0)).second;
+    }
+    if (!committed) continue;
+    size_t i = static_cast<size_t>(seq - c->first);
+    if (bit(*committed, i) && !bit(*acking, i)) {
+      set_bit(*acking, i);
+      ++marked;
+    }
+  }
+  inflight_[sink] += marked;
   ops_.push_back(std::move(op));
   if (writer_idle_) {
     writer_idle_ = false;
@@ -262,11 +364,8 @@ bool SpoolStore::wait_pending(const std::string& sink, int64_t after_seq, Steady
   std::unique_lock lk(mu_);
   uint64_t gen = wake_gen_;
   auto has = [&] {
-    auto p = pending_.find(sink);
     auto m = max_seq_.find(sink);
-    auto a = acking_.find(sink);
-    int64_t in_ack = a == acking_.end() ? 0 : static_cast<int64_t>(a->second.size());
-    return p != pending_.end() && p->second - in_ack > 0 && m != max_seq_.end() && m->second > after_seq;
+    return m != max_seq_.end() && m->second > after_seq && live_count(sink) > 0;
   };
   pending_cv_.wait_until(lk, deadline, [&] { return has() || wake_gen_ != gen || closed_; });
   return has();
@@ -288,11 +387,7 @@ int64_t SpoolStore::last_seq() const {
 StoreStats SpoolStore::stats() {
   StoreStats s;
   std::lock_guard lk(mu_);
-  for (const auto& [k, v] : pending_) {
-    auto a = acking_.find(k);
-    int64_t in_ack = a == acking_.end() ? 0 : static_cast<int64_t>(a->second.size());
-    s.pending_events[k] = static_cast<uint64_t>(std::max<int64_t>(v - in_ack, 0));
-  }
+  for (const auto& [k, v] : pending_) s.pending_events[k] = static_cast<uint64_t>(std::max<int64_t>(live_count(k), 0));
   for (const auto& k : options_.sinks) s.pending_events.try_emplace(k, 0);
   s.pending_bytes = pending_bytes_;
   for (const auto& [k, v] : dead_) if (v > 0) s.dead_letters[k] = static_cast<uint64_t>(v);

@@ -1,11 +1,17 @@
 // The SQLite spool (internal; the public face is open_spool() in journey/spool.hpp).
 // One writer thread owns the writer connection and commits everything queued
 // (submits, acks, dead letters, expiry, replays) in one transaction per round:
-// group commit. Reads use a small pool of read connections (WAL: they never
-// block the writer). Counts and bytes are mirrored in memory after each commit.
-// ack() returns at once: until its round commits, the acked seqs are left out of
-// fetch/oldest_pending/wait_pending/stats. Submit callbacks run on the writer
-// thread after the commit and must not wait for the spool.
+// group commit. Events are stored as chunks (a row per run of consecutive seqs)
+// with a pending bitmap per (sink, chunk); see spool/chunk.hpp.
+// The index of committed chunks (sizes, bitmaps) is kept in memory, so fetch,
+// oldest_pending, wait_pending and stats never query SQLite; records committed
+// by this process stay cached (up to kCacheBytes) so fetch does not read them
+// back. Older chunks are read through a small pool of read connections (WAL:
+// they never block the writer).
+// ack() returns at once: until its round commits, the acked seqs are marked in
+// the index (acking bits) and left out of fetch/oldest_pending/wait_pending/stats.
+// Submit callbacks run on the writer thread after the commit and must not wait
+// for the spool.
 // A lock file (<path>.lock, flock) keeps a second owner out; other processes
 // (journeyctl) only mark dead letters for replay, which the owner picks up by
 // polling PRAGMA data_version.
@@ -20,6 +26,7 @@
 #include <thread>
 
 #include "journey/spool.hpp"
+#include "spool/chunk.hpp"
 #include "spool/sqlite.hpp"
 
 namespace journey::spool {
@@ -71,13 +78,33 @@ class SpoolStore final : public Store {
     int64_t received_at_ms;
     int64_t seq = 0;
   };
+  using Records = std::vector<Record>;
+  // One committed chunk row, in memory. Written by the writer thread under mu_;
+  // the writer reads n/sizes/pending without the lock (it is their only writer).
+  struct Chunk {
+    int64_t first = 0;
+    size_t n = 0;
+    int64_t oldest_ms = 0;
+    std::vector<uint32_t> sizes;                        // JSON bytes per event
+    std::vector<std::pair<int64_t, Bits>> pending;      // per sink id, committed
+    std::vector<std::pair<int64_t, Bits>> acking;       // per sink id, acked not committed (subset)
+    std::shared_ptr<const Records> data;                // cached records, or null
+    size_t cached = 0;                                  // bytes data holds
+  };
+  // A chunk made by this round, inserted into the index once it commits.
+  struct NewChunk {
+    Chunk c;
+    std::shared_ptr<Records> recs;
+  };
   // Changes of one transaction, applied to the mirror once it is committed.
   struct Delta {
     int64_t bytes = 0;
     Counts pending, dead, dropped;
     std::map<std::string, int64_t> max_seq;
-    int64_t submitted = 0;  // records queued for every configured sink
-    int64_t submitted_max_seq = 0;
+    std::map<std::pair<int64_t, int64_t>, Bits> bits;  // (chunk, sink id) -> working copy
+    std::map<int64_t, std::shared_ptr<const Records>> loaded;  // chunk -> records read this round
+    std::vector<NewChunk> created;
+    std::vector<int64_t> erased;
   };
   struct Writer;  // the writer connection's prepared statements
   struct Reader;
@@ -87,16 +114,27 @@ class SpoolStore final : public Store {
   void run();
   void commit_round(std::deque<Op>& ops, std::vector<Replay>& replays);
   bool apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved);
-  bool insert_staged();
-  bool apply_replay(const Replay& r, Delta& d);
-  // 1 removed, 0 was not pending, -1 SQLite error.
-  int remove_pending(int64_t sink_id, int64_t seq, Delta& d);
+  bool stage_submits(std::deque<Op>& ops, Delta& d);
+  bool stage_replays(std::vector<Replay>& replays, Delta& d);
+  bool write_chunk(NewChunk& nc, const std::vector<std::pair<int64_t, Bits>>& bits);
+  bool write_bits(Delta& d);
+  void install(Delta& d, std::vector<std::shared_ptr<const Records>>* garbage);
+  // The chunk holding seq (nullptr when none); writer thread or under mu_.
+  Chunk* chunk_of(int64_t seq);
+  // The working bits of (chunk, sink) for this round; nullptr when the chunk has none for it.
+  Bits* working(Delta& d, Chunk& c, int64_t sink);
+  // The chunk's records (cache, this round's reads, or its row); nullptr on error.
+  const Records* records_of(Delta& d, Chunk& c);
+  int dead_letter_one(Delta& d, Chunk& c, size_t i, int64_t sink, const std::string& sink_name, int status,
+                       const std::string& reason, const std::string& answer, int64_t at);
   int64_t sink_id(const std::string& name, bool create);
+  std::string sink_name(int64_t id);
   std::vector<Replay> load_replays();
   void reload_dead_counts();
   std::map<std::string, uint64_t> run_sync(Op op, std::chrono::milliseconds limit);
   std::unique_ptr<Reader> acquire_reader();
   void release_reader(std::unique_ptr<Reader> r);
+  int64_t live_count(const std::string& sink) const;  // under mu_
 
   SpoolOptions options_;
   int lock_fd_ = -1;
@@ -117,15 +155,16 @@ class SpoolStore final : public Store {
   // The mirror (committed state).
   uint64_t pending_bytes_ = 0;
   Counts pending_, dead_, dropped_;
+  Counts inflight_;                           // per sink: acking bits set
   std::map<std::string, int64_t> max_seq_;
   std::map<std::string, int64_t> sink_ids_;  // every sink the file knows
-  std::map<std::string, std::set<int64_t>> acking_;  // acked, not committed yet
+  std::map<int64_t, Chunk> chunks_;          // by first seq
+  size_t cached_bytes_ = 0;
   // Writer thread only.
   std::vector<std::pair<std::string, int64_t>> configured_;
   std::vector<std::string> new_sinks_;
-  std::vector<std::pair<int64_t, const Record*>> staged_;
   std::string last_error_;
-  std::chrono::steady_clock::time_point last_error_at_{};  // submitted records of the round
+  std::chrono::steady_clock::time_point last_error_at_{};
 
   std::mutex close_mu_;
   std::mutex readers_mu_;

@@ -16,23 +16,18 @@ int SpoolStore::Writer::prepare() {
     Stmt* s;
     const char* sql;
   } all[] = {
-      {&ins_event, "INSERT INTO events(seq, event_id, key, received_at_ms, bytes, json) VALUES(?,?,?,?,?,?)"},
-      {&ins_pending, "INSERT OR IGNORE INTO pending(sink, seq) VALUES(?,?)"},
-      {&del_pending, "DELETE FROM pending WHERE sink = ? AND seq = ?"},
-      {&has_pending, "SELECT 1 FROM pending WHERE sink = ? AND seq = ?"},
-      {&del_pending_range, "DELETE FROM pending WHERE sink = ? AND seq BETWEEN ? AND ?"},
-      {&del_events_range_one, "DELETE FROM events WHERE seq BETWEEN ?1 AND ?2 RETURNING bytes"},
-      {&del_events_range,
-       "DELETE FROM events WHERE seq BETWEEN ?1 AND ?2 AND NOT EXISTS (SELECT 1 FROM pending p WHERE "
-       "p.sink IN (SELECT id FROM sinks) AND p.seq = events.seq) RETURNING bytes"},
-      {&del_event, "DELETE FROM events WHERE seq = ? RETURNING bytes"},
+      {&ins_chunk, "INSERT INTO chunks(first_seq, n, oldest_ms, sizes, data) VALUES(?,?,?,?,?)"},
+      {&ins_pending, "INSERT OR REPLACE INTO pending(sink, chunk, bits) VALUES(?,?,?)"},
+      {&upd_pending, "UPDATE pending SET bits = ?3 WHERE sink = ?1 AND chunk = ?2"},
+      {&del_pending, "DELETE FROM pending WHERE sink = ? AND chunk = ?"},
+      {&del_chunk, "DELETE FROM chunks WHERE first_seq = ?"},
+      {&chunk_data, "SELECT data FROM chunks WHERE first_seq = ?"},
       {&ins_dead,
        "INSERT INTO dead_letters(sink, event_id, key, received_at_ms, status, reason, answer, json, at_ms) "
-       "SELECT ?, event_id, key, received_at_ms, ?, ?, ?, json, ? FROM events WHERE seq = ?"},
+       "VALUES(?,?,?,?,?,?,?,?,?)"},
       {&set_bytes, "UPDATE meta SET value = ? WHERE key = 'pending_bytes'"},
       {&add_counter,
        "INSERT INTO counters(kind, name, n) VALUES(?,?,?) ON CONFLICT(kind, name) DO UPDATE SET n = n + excluded.n"},
-      {&expired, "SELECT seq FROM events WHERE received_at_ms < ? ORDER BY seq"},
       {&data_version, "PRAGMA data_version"},
       {&replays,
        "SELECT id, sink, event_id, key, reason, json, received_at_ms FROM dead_letters WHERE replay = 1 ORDER BY id"},
@@ -42,14 +37,7 @@ int SpoolStore::Writer::prepare() {
   };
   for (auto& a : all)
     if (int rc = a.s->prepare(db, a.sql); rc != SQLITE_OK) return rc;
-  std::string events = "INSERT INTO events(seq, event_id, key, received_at_ms, bytes, json) VALUES(?,?,?,?,?,?)";
-  std::string pending = "INSERT OR IGNORE INTO pending(sink, seq) VALUES(?,?)";
-  for (size_t k = 1; k < kRows; ++k) {
-    events += ",(?,?,?,?,?,?)";
-    pending += ",(?,?)";
-  }
-  if (int rc = ins_events_n.prepare(db, events.c_str()); rc != SQLITE_OK) return rc;
-  return ins_pending_n.prepare(db, pending.c_str());
+  return SQLITE_OK;
 }
 
 // Writer thread or load() only: sink_ids_ is written here, under mu_.
@@ -76,6 +64,13 @@ int64_t SpoolStore::sink_id(const std::string& name, bool create) {
     sink_ids_[name] = id;
   }
   return id;
+}
+
+std::string SpoolStore::sink_name(int64_t id) {
+  std::lock_guard lk(mu_);
+  for (const auto& [name, sid] : sink_ids_)
+    if (sid == id) return name;
+  return std::to_string(id);
 }
 
 std::vector<SpoolStore::Replay> SpoolStore::load_replays() {
@@ -146,47 +141,62 @@ void SpoolStore::run() {
   }
 }
 
-int SpoolStore::remove_pending(int64_t sink, int64_t seq, Delta& d) {
-  w_->del_pending.bind(1, sink).bind(2, seq);
-  if (w_->del_pending.run() != SQLITE_DONE) return -1;
-  if (sqlite3_changes(w_->db.get()) == 0) return 0;
-  std::vector<int64_t> others;
+Bits* SpoolStore::working(Delta& d, Chunk& c, int64_t sink) {
+  auto key = std::make_pair(c.first, sink);
+  if (auto it = d.bits.find(key); it != d.bits.end()) return &it->second;
+  for (auto& [sid, b] : c.pending)
+    if (sid == sink) return &d.bits.emplace(key, b).first->second;
+  return nullptr;
+}
+
+const SpoolStore::Records* SpoolStore::records_of(Delta& d, Chunk& c) {
+  if (auto it = d.loaded.find(c.first); it != d.loaded.end()) return it->second.get();
+  std::shared_ptr<const Records> data;
   {
     std::lock_guard lk(mu_);
-    for (const auto& [name, id] : sink_ids_)
-      if (id != sink) others.push_back(id);
+    data = c.data;
   }
-  for (int64_t other : others) {
-    ResetOnExit r{w_->has_pending};
-    w_->has_pending.bind(1, other).bind(2, seq);
-    int rc = w_->has_pending.step();
-    if (rc == SQLITE_ROW) return 1;
-    if (rc != SQLITE_DONE) return -1;
+  if (!data) {
+    Stmt& s = w_->chunk_data;
+    ResetOnExit r{s};
+    s.bind(1, c.first);
+    if (s.step() != SQLITE_ROW) return nullptr;
+    auto recs = std::make_shared<Records>();
+    std::string_view blob = s.blob(0);
+    if (!decode_chunk(blob.data(), blob.size(), c.n, recs.get())) return nullptr;
+    data = std::move(recs);
   }
-  ResetOnExit r{w_->del_event};
-  w_->del_event.bind(1, seq);
-  int rc = w_->del_event.step();
-  if (rc == SQLITE_ROW) {
-    d.bytes -= w_->del_event.i64(0);
-    rc = w_->del_event.step();
-  }
-  return rc == SQLITE_DONE ? 1 : -1;
+  return d.loaded.emplace(c.first, std::move(data)).first->second.get();
+}
+
+// 1 moved to dead letters, 0 was not pending for the sink, -1 SQLite error.
+int SpoolStore::dead_letter_one(Delta& d, Chunk& c, size_t i, int64_t sink, const std::string& sink_name, int status,
+                                const std::string& reason, const std::string& answer, int64_t at) {
+  Bits* b = working(d, c, sink);
+  if (!b || !bit(*b, i)) return 0;  // already delivered or dead
+  const Records* recs = records_of(d, c);
+  if (!recs) return -1;
+  const Record& r = (*recs)[i];
+  w_->ins_dead.bind(1, sink_name)
+      .bind(2, r.event_id)
+      .bind(3, r.key)
+      .bind(4, r.received_at_ms)
+      .bind(5, status)
+      .bind(6, reason)
+      .bind(7, answer)
+      .bind(8, r.json)
+      .bind(9, at);
+  if (w_->ins_dead.run() != SQLITE_DONE) return -1;
+  clear_bit(*b, i);
+  --d.pending[sink_name];
+  ++d.dead[sink_name + "/" + reason];
+  return 1;
 }
 
 bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved) {
   switch (op.kind) {
-    case Op::Kind::submit: {
-      int64_t seq = op.first_seq;
-      for (const auto& rec : op.records) {
-        staged_.emplace_back(seq++, &rec);
-        d.bytes += static_cast<int64_t>(rec.json.size());
-      }
-      if (!op.records.empty()) {
-        d.submitted += static_cast<int64_t>(op.records.size());
-        d.submitted_max_seq = seq - 1;
-      }
-      return true;
-    }
+    case Op::Kind::submit:
+      return true;  // stage_submits, after every other op of the round
     case Op::Kind::ack: {
       int64_t id = sink_id(op.sink, false);
       if (id < 0) return true;
@@ -194,31 +204,22 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
       std::sort(seqs.begin(), seqs.end());
       seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
       int64_t done = 0;
-      // Runs of consecutive seqs go in two range statements instead of one per event.
-      for (size_t i = 0; i < seqs.size();) {
-        size_t j = i;
-        while (j + 1 < seqs.size() && seqs[j + 1] == seqs[j] + 1) ++j;
-        w_->del_pending_range.bind(1, id).bind(2, seqs[i]).bind(3, seqs[j]);
-        if (w_->del_pending_range.run() != SQLITE_DONE) return false;
-        int64_t removed = sqlite3_changes(w_->db.get());
-        if (removed > 0) {
-          bool only_sink;
-          {
-            std::lock_guard lk(mu_);
-            only_sink = sink_ids_.size() == 1;
-          }
-          Stmt& del = only_sink ? w_->del_events_range_one : w_->del_events_range;
-          ResetOnExit r{del};
-          del.bind(1, seqs[i]).bind(2, seqs[j]);
-          int rc;
-          while ((rc = del.step()) == SQLITE_ROW) d.bytes -= del.i64(0);
-          if (rc != SQLITE_DONE) return false;
+      Chunk* c = nullptr;
+      Bits* b = nullptr;
+      for (int64_t seq : seqs) {
+        if (!c || seq >= c->first + static_cast<int64_t>(c->n)) {
+          c = chunk_of(seq);
+          b = c ? working(d, *c, id) : nullptr;
         }
-        done += removed;
-        i = j + 1;
+        if (!b) continue;
+        size_t i = static_cast<size_t>(seq - c->first);
+        if (bit(*b, i)) {
+          clear_bit(*b, i);
+          ++done;
+        }
       }
-      d.pending[op.sink] -= done;
       if (done > 0) {
+        d.pending[op.sink] -= done;
         w_->add_counter.bind(1, std::string_view("delivered")).bind(2, op.sink).bind(3, done);
         if (w_->add_counter.run() != SQLITE_DONE) return false;
       }
@@ -229,43 +230,33 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
       if (id < 0) return true;
       int64_t at = now_ms();
       for (int64_t seq : op.seqs) {
-        {
-          ResetOnExit r{w_->has_pending};
-          w_->has_pending.bind(1, id).bind(2, seq);
-          int rc = w_->has_pending.step();
-          if (rc == SQLITE_DONE) continue;  // already delivered or dead
-          if (rc != SQLITE_ROW) return false;
-        }
-        w_->ins_dead.bind(1, op.sink).bind(2, op.status).bind(3, op.reason).bind(4, op.answer).bind(5, at).bind(6, seq);
-        if (w_->ins_dead.run() != SQLITE_DONE) return false;
-        if (remove_pending(id, seq, d) < 0) return false;
-        --d.pending[op.sink];
-        ++d.dead[op.sink + "/" + op.reason];
-        if (moved) ++(*moved)[op.sink];
+        Chunk* c = chunk_of(seq);
+        if (!c) continue;
+        int r = dead_letter_one(d, *c, static_cast<size_t>(seq - c->first), id, op.sink, op.status, op.reason,
+                                op.answer, at);
+        if (r < 0) return false;
+        if (r > 0 && moved) ++(*moved)[op.sink];
       }
       return true;
     }
     case Op::Kind::expire: {
-      std::vector<int64_t> seqs;
-      {
-        ResetOnExit r{w_->expired};
-        w_->expired.bind(1, op.cutoff_ms);
-        int rc;
-        while ((rc = w_->expired.step()) == SQLITE_ROW) seqs.push_back(w_->expired.i64(0));
-        if (rc != SQLITE_DONE) return false;
-      }
-      if (seqs.empty()) return true;
-      std::vector<std::string> names;
-      {
-        std::lock_guard lk(mu_);
-        for (const auto& [name, id] : sink_ids_) names.push_back(name);
-      }
-      for (const auto& name : names) {
-        Op dl{Op::Kind::dead_letter};
-        dl.sink = name;
-        dl.seqs = seqs;
-        dl.reason = "expired";
-        if (!apply(dl, d, moved)) return false;
+      int64_t at = now_ms();
+      std::map<int64_t, std::string> names;
+      for (auto& [first, c] : chunks_) {
+        if (c.oldest_ms >= op.cutoff_ms) continue;
+        const Records* recs = records_of(d, c);
+        if (!recs) return false;
+        for (size_t i = 0; i < c.n; ++i) {
+          if ((*recs)[i].received_at_ms >= op.cutoff_ms) continue;
+          for (const auto& entry : c.pending) {
+            int64_t sid = entry.first;
+            auto name = names.find(sid);
+            if (name == names.end()) name = names.emplace(sid, sink_name(sid)).first;
+            int r = dead_letter_one(d, c, i, sid, name->second, 0, "expired", "", at);
+            if (r < 0) return false;
+            if (r > 0 && moved) ++(*moved)[name->second];
+          }
+        }
       }
       return true;
     }
@@ -279,55 +270,226 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
   return false;
 }
 
-bool SpoolStore::insert_staged() {
-  constexpr size_t kRows = Writer::kRows;
-  size_t i = 0;
-  auto bind_event = [](Stmt& st, int base, int64_t seq, const Record& r) {
-    st.bind(base + 1, seq)
-        .bind(base + 2, r.event_id)
-        .bind(base + 3, r.key)
-        .bind(base + 4, r.received_at_ms)
-        .bind(base + 5, static_cast<int64_t>(r.json.size()))
-        .bind(base + 6, r.json);
-  };
-  for (; i + kRows <= staged_.size(); i += kRows) {
-    for (size_t k = 0; k < kRows; ++k) bind_event(w_->ins_events_n, int(k * 6), staged_[i + k].first, *staged_[i + k].second);
-    if (w_->ins_events_n.run() != SQLITE_DONE) return false;
+bool SpoolStore::write_chunk(NewChunk& nc, const std::vector<std::pair<int64_t, Bits>>& bits) {
+  thread_local std::string sizes, data;
+  sizes.clear();
+  data.clear();
+  Chunk& c = nc.c;
+  const Records& recs = *nc.recs;
+  c.n = recs.size();
+  c.sizes.resize(c.n);
+  size_t total = 0;
+  for (size_t i = 0; i < c.n; ++i) {
+    c.sizes[i] = static_cast<uint32_t>(recs[i].json.size());
+    total += kEventHeader + recs[i].event_id.size() + recs[i].key.size() + recs[i].json.size();
+  }
+  data.reserve(total);
+  c.oldest_ms = c.n ? recs[0].received_at_ms : 0;
+  for (const auto& r : recs) {
+    encode_event(r, &data);
+    c.oldest_ms = std::min(c.oldest_ms, r.received_at_ms);
+  }
+  sizes.assign(reinterpret_cast<const char*>(c.sizes.data()), c.n * 4);
+  w_->ins_chunk.bind(1, c.first).bind(2, static_cast<int64_t>(c.n)).bind(3, c.oldest_ms);
+  w_->ins_chunk.bind_blob(4, sizes).bind_blob(5, data);
+  if (w_->ins_chunk.run() != SQLITE_DONE) return false;
+  for (const auto& [sink, b] : bits) {
+    if (!any(b)) continue;
+    w_->ins_pending.bind(1, sink).bind(2, c.first).bind_blob(3, bits_blob(b));
+    if (w_->ins_pending.run() != SQLITE_DONE) return false;
+    c.pending.emplace_back(sink, b);
+  }
+  return true;
+}
+
+bool SpoolStore::stage_submits(std::deque<Op>& ops, Delta& d) {
+  NewChunk cur;
+  size_t cur_bytes = 0;
+  auto flush = [&]() -> bool {
+    if (!cur.recs || cur.recs->empty()) return true;
+    std::vector<std::pair<int64_t, Bits>> bits;
+    Bits all = all_bits(cur.recs->size());
     for (const auto& [name, id] : configured_) {
-      for (size_t k = 0; k < kRows; ++k) w_->ins_pending_n.bind(int(k * 2 + 1), id).bind(int(k * 2 + 2), staged_[i + k].first);
-      if (w_->ins_pending_n.run() != SQLITE_DONE) return false;
+      bits.emplace_back(id, all);
+      d.pending[name] += static_cast<int64_t>(cur.recs->size());
+      auto& m = d.max_seq[name];
+      m = std::max(m, cur.c.first + static_cast<int64_t>(cur.recs->size()) - 1);
+    }
+    if (!write_chunk(cur, bits)) return false;
+    d.created.push_back(std::move(cur));
+    cur = NewChunk{};
+    cur_bytes = 0;
+    return true;
+  };
+  for (auto& op : ops) {
+    if (op.kind != Op::Kind::submit) continue;
+    int64_t seq = op.first_seq;
+    for (auto& rec : op.records) {
+      if (cur.recs && (seq != cur.c.first + static_cast<int64_t>(cur.recs->size()) ||
+                       cur.recs->size() >= kChunkEvents || cur_bytes >= kChunkBytes))
+        if (!flush()) return false;
+      if (!cur.recs) {
+        cur.recs = std::make_shared<Records>();
+        cur.recs->reserve(std::min<size_t>(kChunkEvents, 64));
+        cur.c.first = seq;
+      }
+      d.bytes += static_cast<int64_t>(rec.json.size());
+      cur_bytes += rec.json.size();
+      cur.recs->push_back(std::move(rec));  // the op keeps its byte count; its records are done with
+      ++seq;
     }
   }
-  for (; i < staged_.size(); ++i) {
-    bind_event(w_->ins_event, 0, staged_[i].first, *staged_[i].second);
-    if (w_->ins_event.run() != SQLITE_DONE) return false;
-    for (const auto& [name, id] : configured_) {
-      w_->ins_pending.bind(1, id).bind(2, staged_[i].first);
-      if (w_->ins_pending.run() != SQLITE_DONE) return false;
+  return flush();
+}
+
+bool SpoolStore::stage_replays(std::vector<Replay>& replays, Delta& d) {
+  for (size_t i = 0; i < replays.size();) {
+    NewChunk nc;
+    nc.recs = std::make_shared<Records>();
+    nc.c.first = replays[i].seq;
+    std::map<int64_t, Bits> per_sink;
+    size_t j = i;
+    size_t n = 0;
+    while (j < replays.size() && n < kChunkEvents && replays[j].seq == nc.c.first + static_cast<int64_t>(n)) ++j, ++n;
+    for (size_t k = i; k < j; ++k) {
+      Replay& r = replays[k];
+      int64_t id = sink_id(r.sink, true);
+      if (id < 0) return false;
+      auto& b = per_sink[id];
+      if (b.empty()) b.assign(words_for(n), 0);
+      set_bit(b, k - i);
+      w_->del_replay.bind(1, r.id);
+      if (w_->del_replay.run() != SQLITE_DONE) return false;
+      ++d.pending[r.sink];
+      auto& m = d.max_seq[r.sink];
+      m = std::max(m, r.seq);
+      --d.dead[r.sink + "/" + r.reason];
+      d.bytes += static_cast<int64_t>(r.json.size());
+      nc.recs->push_back(Record{r.event_id, r.key, r.json, r.received_at_ms});
+    }
+    std::vector<std::pair<int64_t, Bits>> bits(per_sink.begin(), per_sink.end());
+    if (!write_chunk(nc, bits)) return false;
+    d.created.push_back(std::move(nc));
+    i = j;
+  }
+  return true;
+}
+
+// Writes the changed bitmaps; frees the bytes of events no sink waits for any
+// more and deletes chunks nobody waits for.
+bool SpoolStore::write_bits(Delta& d) {
+  for (auto it = d.bits.begin(); it != d.bits.end();) {
+    int64_t first = it->first.first;
+    Chunk& c = chunks_.at(first);
+    Bits before(words_for(c.n), 0), after(words_for(c.n), 0);
+    for (const auto& [sid, b] : c.pending)
+      for (size_t w = 0; w < before.size(); ++w) before[w] |= b[w];
+    for (const auto& [sid, b] : c.pending) {
+      auto wk = d.bits.find({first, sid});
+      const Bits& now = wk == d.bits.end() ? b : wk->second;
+      for (size_t w = 0; w < after.size(); ++w) after[w] |= now[w];
+    }
+    bool gone = !any(after);
+    for (; it != d.bits.end() && it->first.first == first; ++it) {
+      int64_t sid = it->first.second;
+      const Bits& now = it->second;
+      const Bits* was = nullptr;
+      for (const auto& [s2, b] : c.pending)
+        if (s2 == sid) was = &b;
+      if (was && *was == now) continue;
+      if (gone) continue;  // the chunk's delete takes its rows along
+      Stmt& st = any(now) ? w_->upd_pending : w_->del_pending;
+      st.bind(1, sid).bind(2, first);
+      if (any(now)) st.bind_blob(3, bits_blob(now));
+      if (st.run() != SQLITE_DONE) return false;
+    }
+    for (size_t i = 0; i < c.n; ++i)
+      if (bit(before, i) && !bit(after, i)) d.bytes -= c.sizes[i];
+    if (gone) {
+      for (const auto& [sid, b] : c.pending) {
+        w_->del_pending.bind(1, sid).bind(2, first);
+        if (w_->del_pending.run() != SQLITE_DONE) return false;
+      }
+      w_->del_chunk.bind(1, first);
+      if (w_->del_chunk.run() != SQLITE_DONE) return false;
+      d.erased.push_back(first);
     }
   }
   return true;
 }
 
-bool SpoolStore::apply_replay(const Replay& r, Delta& d) {
-  int64_t id = sink_id(r.sink, true);
-  if (id < 0) return false;
-  w_->ins_event.bind(1, r.seq)
-      .bind(2, r.event_id)
-      .bind(3, r.key)
-      .bind(4, r.received_at_ms)
-      .bind(5, static_cast<int64_t>(r.json.size()))
-      .bind(6, r.json);
-  if (w_->ins_event.run() != SQLITE_DONE) return false;
-  w_->ins_pending.bind(1, id).bind(2, r.seq);
-  if (w_->ins_pending.run() != SQLITE_DONE) return false;
-  w_->del_replay.bind(1, r.id);
-  if (w_->del_replay.run() != SQLITE_DONE) return false;
-  ++d.pending[r.sink];
-  d.max_seq[r.sink] = r.seq;
-  --d.dead[r.sink + "/" + r.reason];
-  d.bytes += static_cast<int64_t>(r.json.size());
-  return true;
+// Under mu_, after the commit: the index takes the round's changes.
+void SpoolStore::install(Delta& d, std::vector<std::shared_ptr<const Records>>* garbage) {
+  std::map<int64_t, std::string> names;
+  auto name_of = [&](int64_t id) -> const std::string& {
+    auto it = names.find(id);
+    if (it != names.end()) return it->second;
+    std::string n = std::to_string(id);
+    for (const auto& [k, v] : sink_ids_)
+      if (v == id) n = k;
+    return names.emplace(id, n).first->second;
+  };
+  for (auto& [key, b] : d.bits) {
+    Chunk& c = chunks_.at(key.first);
+    for (size_t k = 0; k < c.acking.size(); ++k) {
+      auto& [sid, a] = c.acking[k];
+      if (sid != key.second) continue;
+      int64_t dropped = 0;
+      for (size_t w = 0; w < a.size(); ++w) {
+        uint64_t gone = a[w] & ~b[w];
+        dropped += __builtin_popcountll(gone);
+        a[w] &= b[w];
+      }
+      inflight_[name_of(sid)] -= dropped;
+      if (!any(a)) {
+        c.acking.erase(c.acking.begin() + static_cast<ptrdiff_t>(k));
+      }
+      break;
+    }
+    for (size_t k = 0; k < c.pending.size(); ++k) {
+      if (c.pending[k].first != key.second) continue;
+      if (any(b)) c.pending[k].second = std::move(b);
+      else c.pending.erase(c.pending.begin() + static_cast<ptrdiff_t>(k));
+      break;
+    }
+  }
+  for (int64_t first : d.erased) {
+    auto it = chunks_.find(first);
+    if (it == chunks_.end()) continue;
+    for (const auto& [sid, a] : it->second.acking) inflight_[name_of(sid)] -= static_cast<int64_t>(popcount(a));
+    cached_bytes_ -= it->second.cached;
+    if (it->second.data) garbage->push_back(std::move(it->second.data));
+    chunks_.erase(it);
+  }
+  for (auto& nc : d.created) {
+    size_t bytes = 0;
+    for (const auto& r : *nc.recs) bytes += record_bytes(r);
+    if (cached_bytes_ + bytes <= kCacheBytes) {
+      nc.c.cached = bytes;
+      cached_bytes_ += bytes;
+      nc.c.data = std::move(nc.recs);
+    } else {
+      garbage->push_back(std::move(nc.recs));
+    }
+    int64_t first = nc.c.first;
+    chunks_.emplace(first, std::move(nc.c));
+  }
+  for (auto& [first, data] : d.loaded) {  // read this round: keep when there is room
+    auto it = chunks_.find(first);
+    if (it == chunks_.end() || it->second.data) {
+      garbage->push_back(std::move(data));
+      continue;
+    }
+    size_t bytes = 0;
+    for (const auto& r : *data) bytes += record_bytes(r);
+    if (cached_bytes_ + bytes > kCacheBytes) {
+      garbage->push_back(std::move(data));
+      continue;
+    }
+    it->second.cached = bytes;
+    cached_bytes_ += bytes;
+    it->second.data = std::move(data);
+  }
 }
 
 void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays) {
@@ -336,11 +498,10 @@ void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays)
   new_sinks_.clear();
   std::vector<std::map<std::string, uint64_t>> results(ops.size());
   bool ok = db.exec("BEGIN IMMEDIATE") == SQLITE_OK;
-  staged_.clear();
   for (size_t i = 0; ok && i < ops.size(); ++i) ok = apply(ops[i], d, &results[i]);
-  if (ok) ok = insert_staged();
-  staged_.clear();
-  for (size_t i = 0; ok && i < replays.size(); ++i) ok = apply_replay(replays[i], d);
+  if (ok) ok = stage_submits(ops, d);
+  if (ok) ok = stage_replays(replays, d);
+  if (ok) ok = write_bits(d);
   int64_t bytes;
   {
     std::lock_guard lk(mu_);
@@ -385,6 +546,7 @@ void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays)
   uint64_t released = 0;
   for (const auto& op : ops)
     if (op.kind == Op::Kind::submit) released += op.bytes;
+  std::vector<std::shared_ptr<const Records>> garbage;
   {
     std::lock_guard lk(mu_);
     queued_bytes_ -= released;
@@ -393,18 +555,10 @@ void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays)
     for (const auto& [k, v] : d.dead) dead_[k] += v;
     for (const auto& [k, v] : d.dropped) dropped_[k] += v;
     for (const auto& [k, v] : d.max_seq) max_seq_[k] = std::max(max_seq_[k], v);
-    for (const auto& op : ops)
-      if (op.kind == Op::Kind::ack)
-        if (auto a = acking_.find(op.sink); a != acking_.end())
-          for (int64_t seq : op.seqs) a->second.erase(seq);
-    if (d.submitted > 0) {
-      for (const auto& [name, id] : configured_) {
-        pending_[name] += d.submitted;
-        max_seq_[name] = std::max(max_seq_[name], d.submitted_max_seq);
-      }
-    }
+    install(d, &garbage);
   }
   pending_cv_.notify_all();
+  garbage.clear();  // delivered records are freed outside the lock
   Status ok_status = Status::success();
   for (size_t i = 0; i < ops.size(); ++i) {
     if (ops[i].done) ops[i].done(ok_status);

@@ -47,12 +47,21 @@ class Stmt {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
+  Stmt& bind_blob(int i, std::string_view v) {
+    sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_STATIC);
+    return *this;
+  }
   int step() { return sqlite3_step(s_); }  // SQLITE_ROW, SQLITE_DONE or an error
   // Runs to completion and resets; SQLITE_DONE on success.
   int run();
   void reset() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
   int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
   std::string text(int col) const;
+  std::string_view blob(int col) const {
+    const void* p = sqlite3_column_blob(s_, col);
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string_view();
+  }
   bool null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   explicit operator bool() const { return s_ != nullptr; }
 
