@@ -1,9 +1,21 @@
 // Typed builders for every touchpoint of SPEC section 2, e.g.
 //   journey::Event e = journey::add_to_cart(journey::Product{.id = "sku-1", .price = 12.5}, "EUR")
 //                          .anonymous_id("a1").cart_id("c1");
-// Builders only assemble JSON; Tracker::track (or validate_and_normalize) checks
-// and completes the event. Value types; not synchronized. Never throw except bad_alloc.
+// Builders only assemble the event; Tracker::track (or normalize_event_text) checks
+// and completes it. They write its JSON text directly, with no Json tree: build()
+// returns an Event holding that text (Event::has_text()). Setters may be called in
+// any order and again: the last call wins. Value types; not synchronized. Never
+// throw except bad_alloc.
+//
+// A value JSON text cannot carry (a string or field name that is not valid UTF-8, a
+// number that is not finite, a Json nested very deeply) switches the builder to a
+// Json form and build() then returns a Json-held Event, so validation reports the
+// problem at its field as it always did (e.g. "properties.product.name: is not
+// valid UTF-8"). The same happens, without any problem, for page() after
+// context("page", Json) and item() after property("items", Json); build() then
+// serializes the Json once.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,14 +45,14 @@ class EventBuilder {
  public:
   explicit EventBuilder(std::string_view type);
 
-  EventBuilder& event_id(std::string_view v) { return top("event_id", v); }
-  EventBuilder& name(std::string_view v) { return top("name", v); }  // custom events only
-  EventBuilder& anonymous_id(std::string_view v) { return top("anonymous_id", v); }
-  EventBuilder& user_id(std::string_view v) { return top("user_id", v); }
-  EventBuilder& session_id(std::string_view v) { return top("session_id", v); }
-  EventBuilder& stage(std::string_view v) { return top("stage", v); }
+  EventBuilder& event_id(std::string_view v) { return top(kEventId, v); }
+  EventBuilder& name(std::string_view v) { return top(kName, v); }  // custom events only
+  EventBuilder& anonymous_id(std::string_view v) { return top(kAnonymousId, v); }
+  EventBuilder& user_id(std::string_view v) { return top(kUserId, v); }
+  EventBuilder& session_id(std::string_view v) { return top(kSessionId, v); }
+  EventBuilder& stage(std::string_view v) { return top(kStage, v); }
   EventBuilder& timestamp(SysTime t);
-  EventBuilder& timestamp(std::string_view rfc3339) { return top("timestamp", rfc3339); }
+  EventBuilder& timestamp(std::string_view rfc3339) { return top(kTimestamp, rfc3339); }
 
   // channel.{source,medium,campaign,term,content,referrer}
   EventBuilder& channel(std::string_view field, std::string_view v);
@@ -48,39 +60,77 @@ class EventBuilder {
   EventBuilder& medium(std::string_view v) { return channel("medium", v); }
   EventBuilder& campaign(std::string_view v) { return channel("campaign", v); }
 
+  // context.page.url, and context.page.title when not empty (an earlier title stays).
   EventBuilder& page(std::string_view url, std::string_view title = {});
   EventBuilder& context(std::string_view field, Json v);  // context.<field>
+  // consent.analytics, and consent.marketing when given (an earlier one stays).
   EventBuilder& consent(bool analytics, std::optional<bool> marketing = std::nullopt);
 
   EventBuilder& property(std::string_view field, Json v);  // properties.<field>
-  EventBuilder& cart_id(std::string_view v) { return property("cart_id", v); }
-  EventBuilder& checkout_id(std::string_view v) { return property("checkout_id", v); }
-  EventBuilder& order_id(std::string_view v) { return property("order_id", v); }
-  EventBuilder& currency(std::string_view v) { return property("currency", v); }
-  EventBuilder& value(double v) { return property("value", v); }
-  EventBuilder& tax(double v) { return property("tax", v); }
-  EventBuilder& shipping_cost(double v) { return property("shipping", v); }
-  EventBuilder& discount(double v) { return property("discount", v); }
-  EventBuilder& coupon(std::string_view v) { return property("coupon", v); }
-  EventBuilder& step(int v) { return property("step", v); }
-  EventBuilder& status(std::string_view v) { return property("status", v); }
-  EventBuilder& method(std::string_view v) { return property("method", v); }
-  EventBuilder& carrier(std::string_view v) { return property("carrier", v); }
-  EventBuilder& tracking_number(std::string_view v) { return property("tracking_number", v); }
-  EventBuilder& list_id(std::string_view v) { return property("list_id", v); }
-  EventBuilder& product(const Product& p) { return property("product", p.to_json()); }
-  EventBuilder& item(const Product& p);  // appends to properties.items
-  EventBuilder& items(const std::vector<Product>& ps);
+  EventBuilder& cart_id(std::string_view v) { return property_string("cart_id", v); }
+  EventBuilder& checkout_id(std::string_view v) { return property_string("checkout_id", v); }
+  EventBuilder& order_id(std::string_view v) { return property_string("order_id", v); }
+  EventBuilder& currency(std::string_view v) { return property_string("currency", v); }
+  EventBuilder& value(double v) { return property_number("value", v); }
+  EventBuilder& tax(double v) { return property_number("tax", v); }
+  EventBuilder& shipping_cost(double v) { return property_number("shipping", v); }
+  EventBuilder& discount(double v) { return property_number("discount", v); }
+  EventBuilder& coupon(std::string_view v) { return property_string("coupon", v); }
+  EventBuilder& step(int v) { return property_integer("step", v); }
+  EventBuilder& status(std::string_view v) { return property_string("status", v); }
+  EventBuilder& method(std::string_view v) { return property_string("method", v); }
+  EventBuilder& carrier(std::string_view v) { return property_string("carrier", v); }
+  EventBuilder& tracking_number(std::string_view v) { return property_string("tracking_number", v); }
+  EventBuilder& list_id(std::string_view v) { return property_string("list_id", v); }
+  EventBuilder& product(const Product& p);               // properties.product
+  EventBuilder& item(const Product& p);                  // appends to properties.items
+  EventBuilder& items(const std::vector<Product>& ps);  // replaces properties.items
 
-  Event build() const& { return Event(json_); }
-  Event build() && { return Event(std::move(json_)); }
+  Event build() const&;
+  Event build() &&;
   operator Event() const& { return build(); }
   operator Event() && { return std::move(*this).build(); }
-  const Json& json() const { return json_; }
+  // Compatibility accessor, slow: the event as Json (parses the text on every call).
+  Json json() const;
 
  private:
-  EventBuilder& top(const char* field, std::string_view v);
-  Json json_;
+  // Top-level string fields, in the order of their names (the order of Json::dump()).
+  enum Top : uint8_t { kAnonymousId, kEventId, kName, kSessionId, kStage, kTimestamp, kType, kUserId, kTopCount };
+  enum Section : uint8_t { kChannel, kContext, kProperties };
+  struct Span {  // bytes of parts_; len 0: not set
+    uint32_t off = 0, len = 0;
+  };
+  // One field of a section: `"key":value` at parts_[off, off + len), the key's
+  // quoted form its first key_len bytes.
+  struct Entry {
+    uint32_t off, len;
+    uint16_t key_len;
+    Section section;
+  };
+  static constexpr size_t kInlineEntries = 12;
+
+  EventBuilder& top(Top field, std::string_view v);
+  EventBuilder& property_string(std::string_view field, std::string_view v);
+  EventBuilder& property_number(std::string_view field, double v);
+  EventBuilder& property_integer(std::string_view field, int v);
+  const Entry* entries() const { return spilled_.empty() ? inline_ : spilled_.data(); }
+  Entry* entries() { return spilled_.empty() ? inline_ : spilled_.data(); }
+  std::string_view bytes(Span s) const { return std::string_view(parts_).substr(s.off, s.len); }
+  std::string assemble() const;  // the event's text
+  Event json_event(Json j) const;
+  struct Impl;  // the rest, in builders.cpp
+  friend struct Impl;
+
+  std::string parts_;           // serialized values and fields, appended as set
+  Span top_[kTopCount];         // serialized string values
+  Span page_url_, page_title_;  // context.page by page()
+  std::string items_;           // properties.items by item()/items(): elements, comma-separated
+  bool items_set_ = false;
+  int8_t analytics_ = -1, marketing_ = -1;  // consent: -1 unset, else the bool
+  uint32_t entry_count_ = 0;
+  Entry inline_[kInlineEntries]{};  // sorted by (section, key) while not spilled
+  std::vector<Entry> spilled_;     // all entries once there are more than kInlineEntries
+  std::optional<Json> json_;       // the Json form, once switched to it
 };
 
 EventBuilder view(std::string_view page_url);
@@ -97,7 +147,7 @@ EventBuilder custom(std::string_view name);
 
 // Parses JSON text (limits of section 12) and validates it (no defaults written).
 // On problems *errors (if not null) gets every "<path>: <problem>"; the returned
-// Event then holds whatever could be parsed (an empty object when nothing).
+// Event then holds whatever could be parsed (an empty object when nothing), as Json.
 Event parse_event(std::string_view text, std::vector<std::string>* errors);
 
 }  // namespace journey

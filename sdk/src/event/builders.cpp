@@ -1,8 +1,234 @@
+// The typed builders write the event's JSON text directly (issue #3: the Json tree
+// they used to build was ~45% of track()'s CPU).
+//
+// State: parts_ is an arena of serialized bytes, appended as setters are called:
+// top-level string values (top_), `"key":value` fields of channel, context and
+// properties (entries, kept sorted by section then key, so a field set again
+// replaces its entry: the last call wins), the page's url and title, and the items
+// in items_. Overwritten bytes stay in the arena until the builder dies. build()
+// gathers it all into one string reserved once, keys in the order of Json::dump()
+// (std::map's), so the text is byte for byte what the Json builders dumped.
+//
+// What JSON text cannot carry, or the rare merge of a setter into a value given as
+// Json, switches the builder to json_ (fall_back): the current text is parsed once
+// and every later call edits the Json as the Json builders did.
 #include "journey/builders.hpp"
 
+#include <cmath>
+#include <cstring>
+
 #include "journey/validate.hpp"
+#include "json_text.hpp"
 
 namespace journey {
+
+using detail::append_json_double;
+using detail::append_json_integer;
+using detail::append_json_string;
+
+namespace {
+
+constexpr const char* kTopNames[] = {"anonymous_id", "event_id", "name", "session_id",
+                                     "stage", "timestamp", "type", "user_id"};
+constexpr std::string_view kTopKeys[] = {"\"anonymous_id\":", "\"event_id\":", "\"name\":",
+                                         "\"session_id\":", "\"stage\":", "\"timestamp\":",
+                                         "\"type\":", "\"user_id\":"};
+constexpr size_t kArenaReserve = 512;
+// Containers nested in a value given as Json beyond this go the Json way, so the
+// event text never nears the parser's limit of 32 levels and the validator names the
+// field as it did.
+constexpr int kMaxValueDepth = 24;
+// parts_ offsets are 32-bit; beyond this the builder goes the Json way.
+constexpr size_t kMaxArena = size_t(1) << 31;
+
+// Undoes append_json_string's escapes (only for comparing keys that have any).
+std::string unescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 >= s.size()) {
+      out.push_back(c);
+      continue;
+    }
+    switch (char e = s[++i]) {
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'u':
+        if (i + 4 < s.size()) {
+          out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 4)), nullptr, 16)));
+          i += 4;
+        }
+        break;
+      default: out.push_back(e);  // '"', '\\'
+    }
+  }
+  return out;
+}
+
+// Orders two quoted keys as std::map orders the strings they stand for.
+int compare_keys(std::string_view a, std::string_view b) {
+  a = a.substr(1, a.size() - 2);
+  b = b.substr(1, b.size() - 2);
+  if (a.find('\\') == std::string_view::npos && b.find('\\') == std::string_view::npos)
+    return a.compare(b);
+  return unescape(a).compare(unescape(b));
+}
+
+// True when j can be written as JSON text the parser takes back as the same value:
+// finite numbers, nesting up to max_depth containers (strings are checked when written).
+bool representable(const Json& j, int max_depth) {
+  switch (j.type()) {
+    case Json::value_t::object:
+      if (max_depth <= 0) return false;
+      for (const auto& [k, v] : j.get_ref<const Json::object_t&>())
+        if (!representable(v, max_depth - 1)) return false;
+      return true;
+    case Json::value_t::array:
+      if (max_depth <= 0) return false;
+      for (const auto& v : j.get_ref<const Json::array_t&>())
+        if (!representable(v, max_depth - 1)) return false;
+      return true;
+    case Json::value_t::number_float: return std::isfinite(j.get<double>());
+    case Json::value_t::binary:
+    case Json::value_t::discarded: return false;
+    default: return true;
+  }
+}
+
+// p as Product::to_json() dumps it. False when a string is not valid UTF-8 or the
+// price is not finite (*out then holds a partial text).
+bool write_product(const Product& p, std::string* out) {
+  char sep = '{';
+  auto key = [&](std::string_view k) {
+    out->push_back(sep);
+    sep = ',';
+    out->append(k);
+  };
+  auto str = [&](std::string_view k, const std::string& v) {
+    if (v.empty()) return true;
+    key(k);
+    return append_json_string(v, out);
+  };
+  if (!str("\"brand\":", p.brand) || !str("\"category\":", p.category)) return false;
+  key("\"id\":");
+  if (!append_json_string(p.id, out) || !str("\"name\":", p.name)) return false;
+  if (p.price) {
+    if (!std::isfinite(*p.price)) return false;
+    key("\"price\":");
+    append_json_double(*p.price, out);
+  }
+  key("\"quantity\":");
+  append_json_integer(p.quantity, out);
+  if (!str("\"sku\":", p.sku) || !str("\"variant\":", p.variant)) return false;
+  out->push_back('}');
+  return true;
+}
+
+}  // namespace
+
+struct EventBuilder::Impl {
+  static std::string_view key_of(const EventBuilder& b, const Entry& e) {
+    return std::string_view(b.parts_.data() + e.off, e.key_len);
+  }
+
+  // The index of the field `quoted_key` of section s, or entry_count_.
+  static size_t find(const EventBuilder& b, Section s, std::string_view quoted_key) {
+    const Entry* e = b.entries();
+    for (size_t i = 0; i < b.entry_count_; ++i)
+      if (e[i].section == s && key_of(b, e[i]) == quoted_key) return i;
+    return b.entry_count_;
+  }
+
+  // parts_[start, end) holds `"key":value`, the quoted key its first key_len bytes:
+  // replaces the field of that key or inserts it in order.
+  static void set(EventBuilder& b, Section s, size_t start, size_t key_len) {
+    const Entry fresh{static_cast<uint32_t>(start), static_cast<uint32_t>(b.parts_.size() - start),
+                      static_cast<uint16_t>(key_len), s};
+    const std::string_view key(b.parts_.data() + start, key_len);
+    Entry* e = b.entries();
+    size_t i = 0;
+    for (; i < b.entry_count_; ++i) {
+      if (e[i].section < s) continue;
+      if (e[i].section > s) break;
+      const int c = compare_keys(key_of(b, e[i]), key);
+      if (c == 0) {
+        e[i] = fresh;
+        return;
+      }
+      if (c > 0) break;
+    }
+    if (b.spilled_.empty() && b.entry_count_ < kInlineEntries) {
+      std::memmove(e + i + 1, e + i, (b.entry_count_ - i) * sizeof(Entry));
+      e[i] = fresh;
+    } else {
+      if (b.spilled_.empty()) b.spilled_.assign(b.inline_, b.inline_ + b.entry_count_);
+      b.spilled_.insert(b.spilled_.begin() + static_cast<std::ptrdiff_t>(i), fresh);
+    }
+    ++b.entry_count_;
+  }
+
+  static void erase(EventBuilder& b, Section s, std::string_view quoted_key) {
+    const size_t i = find(b, s, quoted_key);
+    if (i == b.entry_count_) return;
+    if (b.spilled_.empty()) {
+      std::memmove(b.inline_ + i, b.inline_ + i + 1, (b.entry_count_ - i - 1) * sizeof(Entry));
+    } else {
+      b.spilled_.erase(b.spilled_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    --b.entry_count_;
+  }
+
+  // Writes `"field":` and then the value by write(std::string*) -> bool, and records
+  // the field. False, with the builder switched to json_, when either cannot be
+  // written as JSON text; the caller then applies itself to json_.
+  template <class Write>
+  static bool put(EventBuilder& b, Section s, std::string_view field, Write write) {
+    const size_t start = b.parts_.size();
+    if (append_json_string(field, &b.parts_)) {
+      const size_t key_len = b.parts_.size() - start;
+      b.parts_.push_back(':');
+      if (key_len <= UINT16_MAX && write(&b.parts_) && b.parts_.size() < kMaxArena) {
+        set(b, s, start, key_len);
+        return true;
+      }
+    }
+    fall_back(b, start);
+    return false;
+  }
+
+  // Writes a string value into parts_; false (builder switched to json_) when it
+  // is not valid UTF-8.
+  static bool put_string(EventBuilder& b, std::string_view v, Span* where) {
+    const size_t start = b.parts_.size();
+    if (append_json_string(v, &b.parts_) && b.parts_.size() < kMaxArena) {
+      *where = Span{static_cast<uint32_t>(start), static_cast<uint32_t>(b.parts_.size() - start)};
+      return true;
+    }
+    fall_back(b, start);
+    return false;
+  }
+
+  // Drops parts_ from rollback_to on (a partial write) and switches to json_.
+  static void fall_back(EventBuilder& b, size_t rollback_to) {
+    b.parts_.resize(rollback_to);
+    b.json_ = Json::parse(b.assemble());
+    b.parts_ = std::string();
+    b.items_ = std::string();
+    b.items_set_ = false;
+    b.top_[kType] = Span{};
+    for (Span& s : b.top_) s = Span{};
+    b.page_url_ = b.page_title_ = Span{};
+    b.analytics_ = b.marketing_ = -1;
+    b.entry_count_ = 0;
+    b.spilled_ = std::vector<Entry>();
+  }
+
+  static Json& section(EventBuilder& b, const char* name) { return (*b.json_)[name]; }
+};
 
 Json Product::to_json() const {
   Json j = Json::object();
@@ -17,55 +243,262 @@ Json Product::to_json() const {
   return j;
 }
 
-EventBuilder::EventBuilder(std::string_view type) : json_(Json::object()) { json_["type"] = type; }
+EventBuilder::EventBuilder(std::string_view type) {
+  parts_.reserve(kArenaReserve);
+  top(kType, type);
+}
 
-EventBuilder& EventBuilder::top(const char* field, std::string_view v) {
-  json_[field] = v;
+EventBuilder& EventBuilder::top(Top field, std::string_view v) {
+  if (json_ || !Impl::put_string(*this, v, &top_[field])) (*json_)[kTopNames[field]] = v;
   return *this;
 }
 
-EventBuilder& EventBuilder::timestamp(SysTime t) { return top("timestamp", format_rfc3339(t)); }
+EventBuilder& EventBuilder::timestamp(SysTime t) { return top(kTimestamp, format_rfc3339(t)); }
 
 EventBuilder& EventBuilder::channel(std::string_view field, std::string_view v) {
-  json_["channel"][std::string(field)] = v;
+  if (json_ || !Impl::put(*this, kChannel, field, [v](std::string* out) { return append_json_string(v, out); }))
+    Impl::section(*this, "channel")[std::string(field)] = v;
   return *this;
 }
 
 EventBuilder& EventBuilder::page(std::string_view url, std::string_view title) {
-  Json& page = json_["context"]["page"];
+  if (!json_) {
+    if (Impl::find(*this, kContext, "\"page\"") != entry_count_) {
+      Impl::fall_back(*this, parts_.size());  // merge into the Json given to context("page", ...)
+    } else {
+      Span u, t = page_title_;
+      if (Impl::put_string(*this, url, &u) && (title.empty() || Impl::put_string(*this, title, &t))) {
+        page_url_ = u;
+        page_title_ = t;
+        return *this;
+      }
+    }
+  }
+  Json& page = Impl::section(*this, "context")["page"];
+  if (!page.is_object()) page = Json::object();  // was null, or replaced as a whole
   page["url"] = url;
   if (!title.empty()) page["title"] = title;
   return *this;
 }
 
 EventBuilder& EventBuilder::context(std::string_view field, Json v) {
-  json_["context"][std::string(field)] = std::move(v);
+  if (!json_ && Impl::put(*this, kContext, field, [&v](std::string* out) {
+        return representable(v, kMaxValueDepth) && detail::write_json(v, out);
+      })) {
+    if (field == "page") page_url_ = page_title_ = Span{};
+    return *this;
+  }
+  Impl::section(*this, "context")[std::string(field)] = std::move(v);
   return *this;
 }
 
 EventBuilder& EventBuilder::consent(bool analytics, std::optional<bool> marketing) {
-  Json& c = json_["consent"];
-  c["analytics"] = analytics;
-  if (marketing) c["marketing"] = *marketing;
+  if (json_) {
+    Json& c = Impl::section(*this, "consent");
+    c["analytics"] = analytics;
+    if (marketing) c["marketing"] = *marketing;
+  } else {
+    analytics_ = analytics;
+    if (marketing) marketing_ = *marketing;
+  }
   return *this;
 }
 
 EventBuilder& EventBuilder::property(std::string_view field, Json v) {
-  json_["properties"][std::string(field)] = std::move(v);
+  if (!json_ && Impl::put(*this, kProperties, field, [&v](std::string* out) {
+        return representable(v, kMaxValueDepth) && detail::write_json(v, out);
+      })) {
+    if (field == "items") {
+      items_.clear();
+      items_set_ = false;
+    }
+    return *this;
+  }
+  Impl::section(*this, "properties")[std::string(field)] = std::move(v);
+  return *this;
+}
+
+EventBuilder& EventBuilder::property_string(std::string_view field, std::string_view v) {
+  if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) { return append_json_string(v, out); }))
+    Impl::section(*this, "properties")[std::string(field)] = v;
+  return *this;
+}
+
+EventBuilder& EventBuilder::property_number(std::string_view field, double v) {
+  if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) {
+        if (!std::isfinite(v)) return false;
+        append_json_double(v, out);
+        return true;
+      }))
+    Impl::section(*this, "properties")[std::string(field)] = v;
+  return *this;
+}
+
+EventBuilder& EventBuilder::property_integer(std::string_view field, int v) {
+  if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) {
+        append_json_integer(v, out);
+        return true;
+      }))
+    Impl::section(*this, "properties")[std::string(field)] = v;
+  return *this;
+}
+
+EventBuilder& EventBuilder::product(const Product& p) {
+  if (json_ || !Impl::put(*this, kProperties, "product", [&p](std::string* out) { return write_product(p, out); }))
+    Impl::section(*this, "properties")["product"] = p.to_json();
   return *this;
 }
 
 EventBuilder& EventBuilder::item(const Product& p) {
-  json_["properties"]["items"].push_back(p.to_json());
+  if (!json_) {
+    if (Impl::find(*this, kProperties, "\"items\"") != entry_count_) {
+      Impl::fall_back(*this, parts_.size());  // append to the Json given to property("items", ...)
+    } else {
+      const size_t start = items_.size();
+      if (start) items_.push_back(',');
+      if (write_product(p, &items_) && items_.size() < kMaxArena) {
+        items_set_ = true;
+        return *this;
+      }
+      items_.resize(start);
+      Impl::fall_back(*this, parts_.size());
+    }
+  }
+  Json& items = Impl::section(*this, "properties")["items"];
+  if (!items.is_array()) items = Json::array();  // was null, or replaced as a whole
+  items.push_back(p.to_json());
   return *this;
 }
 
 EventBuilder& EventBuilder::items(const std::vector<Product>& ps) {
-  Json& items = json_["properties"]["items"];
+  if (!json_) {
+    Impl::erase(*this, kProperties, "\"items\"");
+    items_.clear();
+    items_set_ = true;
+    bool ok = true;
+    for (const auto& p : ps) {
+      if (!items_.empty()) items_.push_back(',');
+      if (!(ok = write_product(p, &items_) && items_.size() < kMaxArena)) break;
+    }
+    if (ok) return *this;
+    items_.clear();
+    items_set_ = false;
+    Impl::fall_back(*this, parts_.size());
+  }
+  Json& items = Impl::section(*this, "properties")["items"];
   items = Json::array();
   for (const auto& p : ps) items.push_back(p.to_json());
   return *this;
 }
+
+std::string EventBuilder::assemble() const {
+  std::string out;
+  out.reserve(parts_.size() + items_.size() + entry_count_ + 320);
+  char sep = '{';
+  auto key = [&](std::string_view k) {
+    out.push_back(sep);
+    sep = ',';
+    out.append(k);
+  };
+  auto top_field = [&](Top t) {
+    if (!top_[t].len) return;
+    key(kTopKeys[t]);
+    out.append(bytes(top_[t]));
+  };
+  const Entry* e = entries();
+  size_t i = 0;  // entries are in section order, as the sections are written
+  // One section: its entries and, in its place, the one field kept apart (the page
+  // or the items) when has_extra.
+  auto section = [&](Section s, std::string_view name, std::string_view extra_key, bool has_extra,
+                     auto write_extra) {
+    if (!has_extra && (i == entry_count_ || e[i].section != s)) return;
+    key(name);
+    char inner = '{';
+    for (; i < entry_count_ && e[i].section == s; ++i) {
+      if (has_extra && compare_keys(extra_key, Impl::key_of(*this, e[i])) < 0) {
+        out.push_back(inner);
+        inner = ',';
+        write_extra();
+        has_extra = false;
+      }
+      out.push_back(inner);
+      inner = ',';
+      out.append(parts_, e[i].off, e[i].len);
+    }
+    if (has_extra) {
+      out.push_back(inner);
+      write_extra();
+    }
+    out.push_back('}');
+  };
+  auto none = [] {};
+
+  top_field(kAnonymousId);
+  section(kChannel, "\"channel\":", {}, false, none);
+  if (analytics_ >= 0 || marketing_ >= 0) {
+    key("\"consent\":");
+    char inner = '{';
+    if (analytics_ >= 0) {
+      out.push_back(inner);
+      inner = ',';
+      out.append(analytics_ ? "\"analytics\":true" : "\"analytics\":false");
+    }
+    if (marketing_ >= 0) {
+      out.push_back(inner);
+      out.append(marketing_ ? "\"marketing\":true" : "\"marketing\":false");
+    }
+    out.push_back('}');
+  }
+  section(kContext, "\"context\":", "\"page\"", page_url_.len != 0 || page_title_.len != 0, [&] {
+    out.append("\"page\":");
+    char inner = '{';
+    if (page_title_.len) {
+      out.append("{\"title\":");
+      out.append(bytes(page_title_));
+      inner = ',';
+    }
+    if (page_url_.len) {
+      out.push_back(inner);
+      out.append("\"url\":");
+      out.append(bytes(page_url_));
+    }
+    out.push_back('}');
+  });
+  top_field(kEventId);
+  top_field(kName);
+  section(kProperties, "\"properties\":", "\"items\"", items_set_, [&] {
+    out.append("\"items\":[");
+    out.append(items_);
+    out.push_back(']');
+  });
+  top_field(kSessionId);
+  top_field(kStage);
+  top_field(kTimestamp);
+  top_field(kType);
+  top_field(kUserId);
+  if (sep == '{') out.push_back('{');
+  out.push_back('}');
+  return out;
+}
+
+Event EventBuilder::json_event(Json j) const {
+  std::string text;
+  if (j.is_object() && representable(j, kMaxValueDepth + 2) && detail::write_json(j, &text))
+    return Event(Event::FromText{}, std::move(text));
+  return Event(std::move(j));
+}
+
+Event EventBuilder::build() const& {
+  if (json_) return json_event(*json_);
+  return Event(Event::FromText{}, assemble());
+}
+
+Event EventBuilder::build() && {
+  if (json_) return json_event(std::move(*json_));
+  return Event(Event::FromText{}, assemble());
+}
+
+Json EventBuilder::json() const { return json_ ? *json_ : Json::parse(assemble()); }
 
 namespace {
 EventBuilder with_product(std::string_view type, const Product& p, std::string_view currency) {
@@ -76,7 +509,11 @@ EventBuilder with_product(std::string_view type, const Product& p, std::string_v
 }
 }  // namespace
 
-EventBuilder view(std::string_view page_url) { return std::move(EventBuilder("view").page(page_url)); }
+EventBuilder view(std::string_view page_url) {
+  EventBuilder b("view");
+  b.page(page_url);
+  return b;
+}
 EventBuilder view(const Product& p, std::string_view currency) { return with_product("view", p, currency); }
 EventBuilder add_to_cart(const Product& p, std::string_view currency) {
   return with_product("add_to_cart", p, currency);
@@ -85,21 +522,36 @@ EventBuilder remove_from_cart(const Product& p, std::string_view currency) {
   return with_product("remove_from_cart", p, currency);
 }
 EventBuilder checkout(std::string_view checkout_id, double value, std::string_view currency) {
-  return std::move(EventBuilder("checkout").checkout_id(checkout_id).value(value).currency(currency));
+  EventBuilder b("checkout");
+  b.checkout_id(checkout_id).value(value).currency(currency);
+  return b;
 }
 EventBuilder payment(std::string_view order_id, double value, std::string_view currency,
                      std::string_view status) {
-  return std::move(
-      EventBuilder("payment").order_id(order_id).value(value).currency(currency).status(status));
+  EventBuilder b("payment");
+  b.order_id(order_id).value(value).currency(currency).status(status);
+  return b;
 }
 EventBuilder shipping(std::string_view order_id, std::string_view status) {
-  return std::move(EventBuilder("shipping").order_id(order_id).status(status));
+  EventBuilder b("shipping");
+  b.order_id(order_id).status(status);
+  return b;
 }
 EventBuilder purchase(std::string_view order_id, double value, std::string_view currency) {
-  return std::move(EventBuilder("purchase").order_id(order_id).value(value).currency(currency));
+  EventBuilder b("purchase");
+  b.order_id(order_id).value(value).currency(currency);
+  return b;
 }
-EventBuilder refund(std::string_view order_id) { return std::move(EventBuilder("refund").order_id(order_id)); }
-EventBuilder custom(std::string_view name) { return std::move(EventBuilder("custom").name(name)); }
+EventBuilder refund(std::string_view order_id) {
+  EventBuilder b("refund");
+  b.order_id(order_id);
+  return b;
+}
+EventBuilder custom(std::string_view name) {
+  EventBuilder b("custom");
+  b.name(name);
+  return b;
+}
 
 Event parse_event(std::string_view text, std::vector<std::string>* errors) {
   std::string error;

@@ -1,0 +1,19 @@
+#include "journey/event.hpp"
+
+namespace journey {
+
+std::string Event::to_string() const { return json_ ? json_->dump() : text_; }
+
+// The held text is always one valid JSON object (only the builders and the default
+// constructor make text events), so parsing cannot fail.
+Json Event::json() const { return json_ ? *json_ : Json::parse(text_); }
+
+Json& Event::json() {
+  if (!json_) {
+    json_ = Json::parse(text_);
+    text_ = std::string();
+  }
+  return *json_;
+}
+
+}  // namespace journey
