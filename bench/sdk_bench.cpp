@@ -46,16 +46,17 @@ void track_shopper(journey::Tracker& t, int thread, int i, std::vector<uint32_t>
   const std::string cart = "cart-" + std::to_string(thread) + "-" + std::to_string(i);
   journey::Product p{.id = "sku-" + std::to_string(i % 500), .name = "Linen shirt", .price = 39.90,
                      .quantity = 1, .category = "apparel/shirts", .brand = "Acme"};
-  journey::Json events[3] = {
+  // Built with the typed builders, as an instrumented storefront would: each Event
+  // holds its JSON text, which track() validates once. Built before the clock starts.
+  const journey::Event events[3] = {
       journey::view(p, "EUR").anonymous_id(anon).session_id("s-" + anon)
-          .page("https://shop.example/p/linen-shirt", "Linen shirt").source("google").medium("cpc").json(),
-      journey::add_to_cart(p, "EUR").anonymous_id(anon).session_id("s-" + anon).cart_id(cart).json(),
+          .page("https://shop.example/p/linen-shirt", "Linen shirt").source("google").medium("cpc"),
+      journey::add_to_cart(p, "EUR").anonymous_id(anon).session_id("s-" + anon).cart_id(cart),
       journey::purchase("ord-" + std::to_string(thread) + "-" + std::to_string(i), 44.85, "EUR")
-          .anonymous_id(anon).session_id("s-" + anon).cart_id(cart).item(p).tax(6.37).shipping_cost(4.95)
-          .json()};
-  for (auto& e : events) {
+          .anonymous_id(anon).session_id("s-" + anon).cart_id(cart).item(p).tax(6.37).shipping_cost(4.95)};
+  for (const auto& e : events) {
     auto start = Clock::now();
-    journey::Status s = t.track(std::move(e));
+    journey::Status s = t.track(e);
     ns.push_back(static_cast<uint32_t>(std::min<int64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(), UINT32_MAX)));
     if (!s.ok()) errors.fetch_add(1, std::memory_order_relaxed);
