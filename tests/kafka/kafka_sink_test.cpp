@@ -245,16 +245,27 @@ TEST(KafkaSink, InvalidRecordIsRejectedAndTheSinkCarriesOn) {
 TEST(KafkaSink, FatalIdempotenceErrorDeadLettersAndRecovers) {
   MockCluster cluster(1);
   cluster.create_topic(kTopic, 1, 1);
-  // The producer cannot get its producer id: librdkafka calls that fatal.
-  rd_kafka_mock_push_request_errors(cluster.get(), test::kInitProducerIdApiKey, 1,
-                                    RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+  // The cluster refuses producer ids until the refusal is cleared below: librdkafka
+  // calls that fatal. The producer asks for its id on its own, right after it is
+  // made, so its fatal error may reach the sink before send() does; send() then
+  // makes a new producer, and that one must be refused too for the batch to be hit
+  // by a fatal error whichever comes first (with a single refusal, a loaded machine
+  // let the batch go to that new producer and be delivered). Each producer is
+  // refused once, the error being fatal, and at most two ask during the send:
+  // 16 refusals are plenty.
+  const std::vector<rd_kafka_resp_err_t> refusals(16, RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+  rd_kafka_mock_push_request_errors_array(cluster.get(), test::kInitProducerIdApiKey, refusals.size(),
+                                          refusals.data());
   auto sink = make_sink(cluster.bootstraps());
   ASSERT_TRUE(sink);
   auto events = test::make_events(4, 2);
   SendResult r = sink->send(batch_of(events), Clock::now() + 10s);
   ASSERT_EQ(r.outcome, SendResult::Outcome::partial) << r.detail;
   EXPECT_EQ(r.rejected.size(), events.size());
+  EXPECT_TRUE(r.retriable.empty());
   EXPECT_NE(r.detail.find("fatal"), std::string::npos) << r.detail;
+  // The operator fixes the cluster: the producer made for the next send gets its id.
+  rd_kafka_mock_clear_request_errors(cluster.get(), test::kInitProducerIdApiKey);
   auto later = test::make_events(4, 2, 0, "later-");
   SendResult again = sink->send(batch_of(later), Clock::now() + 10s);
   EXPECT_EQ(again.outcome, SendResult::Outcome::delivered) << again.detail;
