@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "gzip.hpp"
+#include "journey/batch.hpp"
 #include "journey/validate.hpp"
 
 namespace journeyd {
@@ -26,109 +27,6 @@ std::string lower_trim(std::string_view v) {
   return out;
 }
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-size_t skip_ws(std::string_view s, size_t i) {
-  while (i < s.size() && is_ws(s[i])) ++i;
-  return i;
-}
-
-// Structural end of the JSON value starting at i (not a full parse: the
-// element parser checks the content). False when it does not end.
-bool value_end(std::string_view s, size_t i, size_t* end) {
-  if (i >= s.size()) return false;
-  auto string_end = [&](size_t j, size_t* e) {
-    for (++j; j < s.size(); ++j) {
-      if (s[j] == '\\') ++j;
-      else if (s[j] == '"') {
-        *e = j + 1;
-        return true;
-      }
-    }
-    return false;
-  };
-  char c = s[i];
-  if (c == '"') return string_end(i, end);
-  if (c == '{' || c == '[') {
-    size_t depth = 0;
-    for (size_t j = i; j < s.size(); ++j) {
-      char d = s[j];
-      if (d == '"') {
-        size_t e = 0;
-        if (!string_end(j, &e)) return false;
-        j = e - 1;
-      } else if (d == '{' || d == '[') {
-        ++depth;
-      } else if (d == '}' || d == ']') {
-        if (--depth == 0) {
-          *end = j + 1;
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-  size_t j = i;
-  while (j < s.size() && !is_ws(s[j]) && s[j] != ',' && s[j] != ']' && s[j] != '}') ++j;
-  *end = j;
-  return j > i;
-}
-
-enum class Split { ok, malformed, too_many };
-
-// Elements of the JSON array at s[i] == '['; *after is the index past ']'.
-Split split_array(std::string_view s, size_t i, std::vector<std::string_view>* out, size_t* after) {
-  i = skip_ws(s, i + 1);
-  if (i < s.size() && s[i] == ']') {
-    *after = i + 1;
-    return Split::ok;
-  }
-  for (;;) {
-    size_t e = 0;
-    if (!value_end(s, i, &e)) return Split::malformed;
-    if (out->size() == Limits::max_events_per_request) return Split::too_many;
-    out->push_back(s.substr(i, e - i));
-    i = skip_ws(s, e);
-    if (i >= s.size()) return Split::malformed;
-    if (s[i] == ']') {
-      *after = i + 1;
-      return Split::ok;
-    }
-    if (s[i] != ',') return Split::malformed;
-    i = skip_ws(s, i + 1);
-  }
-}
-
-// Members of the top-level object at s[i] == '{' (keys raw, with quotes).
-bool split_object(std::string_view s, size_t i, std::vector<std::pair<std::string_view, std::string_view>>* out,
-                  size_t* after) {
-  i = skip_ws(s, i + 1);
-  if (i < s.size() && s[i] == '}') {
-    *after = i + 1;
-    return true;
-  }
-  for (;;) {
-    if (i >= s.size() || s[i] != '"') return false;
-    size_t ke = 0;
-    if (!value_end(s, i, &ke)) return false;
-    auto key = s.substr(i, ke - i);
-    i = skip_ws(s, ke);
-    if (i >= s.size() || s[i] != ':') return false;
-    i = skip_ws(s, i + 1);
-    size_t ve = 0;
-    if (!value_end(s, i, &ve)) return false;
-    out->emplace_back(key, s.substr(i, ve - i));
-    i = skip_ws(s, ve);
-    if (i >= s.size()) return false;
-    if (s[i] == '}') {
-      *after = i + 1;
-      return true;
-    }
-    if (s[i] != ',') return false;
-    i = skip_ws(s, i + 1);
-  }
-}
-
 std::string strip_event_prefix(std::string msg) {
   if (msg.rfind("event: ", 0) == 0) msg = msg.substr(7);
   return msg;
@@ -142,108 +40,32 @@ std::string malformed_message(std::string_view body) {
   return "body: expected a JSON object (one event), an array of events, or {\"sent_at\", \"events\"}";
 }
 
-struct Shape {
-  std::vector<std::string_view> events;
-  std::optional<journey::SysTime> sent_at;
-  bool per_line = false;  // NDJSON: a line that is not JSON is rejected on its own
-};
-
-// Fills shape from a JSON body, or returns the outcome of a bad one.
-std::optional<IngestOutcome> split_json(std::string_view body, Shape* shape) {
+// The answer for a body split_body refused, or nullopt when it may go on.
+std::optional<IngestOutcome> refuse_body(std::string_view body, const journey::BodyProblem& problem,
+                                         const journey::BodySpans& spans) {
+  using Kind = journey::BodyProblem::Kind;
   IngestOutcome bad;
   bad.status = 400;
-  size_t i = skip_ws(body, 0);
-  if (i >= body.size()) {
-    bad.error = "body: empty";
-    return bad;
-  }
-  size_t after = 0;
-  std::string_view events_span;
-  if (body[i] == '[') {
-    events_span = body.substr(i);
-  } else if (body[i] == '{') {
-    std::vector<std::pair<std::string_view, std::string_view>> members;
-    if (!split_object(body, i, &members, &after)) {
+  switch (problem.kind) {
+    case Kind::none:
+      // One JSON value that is not an object (or an array, or the envelope).
+      if (spans.shape != journey::BodySpans::Shape::event || spans.events[0][0] == '{') return std::nullopt;
       bad.error = malformed_message(body);
-      return bad;
-    }
-    if (skip_ws(body, after) != body.size()) {
-      bad.error = malformed_message(body);
-      return bad;
-    }
-    bool envelope = std::any_of(members.begin(), members.end(), [](auto& m) { return m.first == "\"events\""; });
-    if (!envelope) {
-      shape->events.push_back(body.substr(i, after - i));
-      return std::nullopt;
-    }
-    for (const auto& [key, value] : members) {
-      if (key == "\"events\"") {
-        events_span = value;
-      } else if (key == "\"sent_at\"") {
-        std::string err;
-        auto v = journey::parse_json_limited(value, &err);
-        std::optional<journey::SysTime> t;
-        if (v && v->is_string()) t = journey::parse_rfc3339(v->get<std::string>());
-        if (!t) {
-          bad.error = "sent_at: expected an RFC 3339 timestamp with offset";
-          return bad;
-        }
-        shape->sent_at = t;
-      } else if (key == "\"batch_id\"") {
-        // The http sink's body: one journeyd (or SDK) can deliver to another journeyd.
-      } else {
-        bad.error = "body: unknown field " + std::string(key) + " beside \"events\" (expected sent_at, events, batch_id)";
-        return bad;
-      }
-    }
-    if (events_span.empty() || events_span[0] != '[') {
-      bad.error = "events: expected an array of events";
-      return bad;
-    }
-  } else {
-    bad.error = malformed_message(body);
-    return bad;
-  }
-  Split r = split_array(events_span, 0, &shape->events, &after);
-  if (r == Split::too_many) {
-    bad.status = 413;
-    bad.error = "body: more than " + std::to_string(Limits::max_events_per_request) + " events";
-    return bad;
-  }
-  if (r == Split::malformed || (events_span.data() == body.data() + i && skip_ws(body, i + after) != body.size())) {
-    bad.error = malformed_message(body);
-    return bad;
-  }
-  return std::nullopt;
-}
-
-std::optional<IngestOutcome> split_ndjson(std::string_view body, Shape* shape) {
-  shape->per_line = true;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t nl = body.find('\n', pos);
-    if (nl == std::string_view::npos) nl = body.size();
-    std::string_view line = body.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (skip_ws(line, 0) == line.size()) continue;
-    if (shape->events.size() == Limits::max_events_per_request) {
-      IngestOutcome bad;
+      break;
+    case Kind::empty: bad.error = "body: empty"; break;
+    case Kind::malformed: bad.error = malformed_message(body); break;
+    case Kind::unknown_field:
+      bad.error = "body: unknown field " + std::string(problem.field) +
+                  " beside \"events\" (expected sent_at, events, batch_id)";
+      break;
+    case Kind::events_not_array: bad.error = "events: expected an array of events"; break;
+    case Kind::bad_sent_at: bad.error = "sent_at: expected an RFC 3339 timestamp with offset"; break;
+    case Kind::too_many:
       bad.status = 413;
       bad.error = "body: more than " + std::to_string(Limits::max_events_per_request) + " events";
-      return bad;
-    }
-    shape->events.push_back(line);
+      break;
   }
-  return std::nullopt;
-}
-
-void fill_request_context(Json& event, const IngestRequest& req) {
-  auto ctx = event.find("context");
-  if (ctx == event.end()) ctx = event.emplace("context", Json::object()).first;
-  if (!ctx->is_object()) return;  // the validator names it
-  (*ctx)["ip"] = req.client_ip;
-  if (req.user_agent.empty()) ctx->erase("user_agent");
-  else (*ctx)["user_agent"] = req.user_agent;
+  return bad;
 }
 
 }  // namespace
@@ -299,14 +121,22 @@ IngestOutcome ingest(const IngestRequest& req) {
     body = inflated;
   }
 
-  Shape shape;
-  std::optional<IngestOutcome> bad =
-      lower_trim(req.content_type) == "application/x-ndjson" ? split_ndjson(body, &shape) : split_json(body, &shape);
-  if (bad) return *bad;
+  journey::BodySpans shape;
+  const auto format =
+      lower_trim(req.content_type) == "application/x-ndjson" ? journey::BodyFormat::ndjson : journey::BodyFormat::json;
+  const journey::BodyProblem problem = journey::split_body(body, format, Limits::max_events_per_request, &shape);
+  if (std::optional<IngestOutcome> bad = refuse_body(body, problem, shape)) return *bad;
   out.received = shape.events.size();
 
+  journey::RequestContext context;
   journey::NormalizeOptions opts{req.received_at, shape.sent_at};
+  if (req.collect) {
+    context.ip = req.client_ip;
+    context.user_agent = req.user_agent;
+    opts.request = &context;
+  }
   const int64_t received_ms = journey::to_unix_ms(req.received_at);
+  using Kind = journey::EventProblems::Kind;
   for (size_t i = 0; i < shape.events.size(); ++i) {
     std::string_view text = shape.events[i];
     auto reject = [&](std::vector<std::string> errors) { out.rejected.push_back({i, std::move(errors)}); };
@@ -314,45 +144,41 @@ IngestOutcome ingest(const IngestRequest& req) {
       reject({"event: larger than 32 KiB as JSON (" + std::to_string(text.size()) + " bytes of text)"});
       continue;
     }
-    std::string err;
-    std::optional<Json> ev = journey::parse_json_limited(text, &err);
-    if (!ev) {
-      if (shape.per_line) {
-        reject({err});
-        continue;
-      }
-      out.status = 400;
-      out.error = "body: element " + std::to_string(i) + ": " + strip_event_prefix(err);
-      out.rejected.clear();
-      out.records.clear();
-      out.accepted = out.dropped_consent = 0;
-      return out;
-    }
-    if (!ev->is_object()) {
-      reject({"event: expected a JSON object"});
-      continue;
-    }
+    journey::NormalizedEvent ev;
+    journey::EventProblems problems;
     try {
-      if (req.collect) fill_request_context(*ev, req);
-      journey::Record rec;
-      std::vector<std::string> errors = journey::validate_and_normalize(*ev, opts, &rec.json);
-      if (!errors.empty()) {
-        reject(std::move(errors));
-        continue;
-      }
-      ++out.accepted;
-      if (journey::analytics_consent_denied(*ev)) {
-        ++out.dropped_consent;
-        continue;
-      }
-      rec.event_id = (*ev)["event_id"].get<std::string>();
-      rec.key = journey::journey_key(*ev);
-      if (rec.json.empty()) rec.json = ev->dump(-1, ' ', false, Json::error_handler_t::replace);
-      rec.received_at_ms = received_ms;
-      out.records.push_back(std::move(rec));
+      problems = journey::normalize_event_text(text, opts, &ev);
     } catch (const std::exception& e) {
       reject({std::string("event: ") + e.what()});
+      continue;
     }
+    switch (problems.kind) {
+      case Kind::malformed:
+        if (shape.per_line()) {
+          reject(std::move(problems.errors));
+          continue;
+        }
+        out.status = 400;
+        out.error = "body: element " + std::to_string(i) + ": " +
+                    strip_event_prefix(problems.errors.empty() ? std::string() : std::move(problems.errors[0]));
+        out.rejected.clear();
+        out.records.clear();
+        out.accepted = out.dropped_consent = 0;
+        return out;
+      case Kind::not_object: reject({"event: expected a JSON object"}); continue;
+      case Kind::invalid: reject(std::move(problems.errors)); continue;
+      case Kind::none: break;
+    }
+    ++out.accepted;
+    if (ev.consent_denied) {
+      ++out.dropped_consent;
+      continue;
+    }
+    journey::Record& rec = out.records.emplace_back();
+    rec.json = std::move(ev.json);
+    rec.event_id = std::move(ev.event_id);
+    rec.key = std::move(ev.key);
+    rec.received_at_ms = received_ms;
   }
   if (out.accepted == 0) {
     out.status = 400;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "harness.hpp"
 #include "journey/time.hpp"
@@ -93,6 +94,35 @@ TEST(Ingest, ArrayElementThatIsNotAnObjectIsRejectedAlone) {
   ASSERT_EQ(out.rejected.size(), 1u);
   EXPECT_EQ(out.rejected[0].index, 1u);
   EXPECT_EQ(out.rejected[0].errors[0].rfind("event", 0), 0u);
+}
+
+// The exact answers of the body's shape (journey::split_body) and of an element that is not JSON.
+TEST(Ingest, BodyShapeAnswersNameTheProblem) {
+  auto element = run("[" + kView + ", {\"type\":tru}]");
+  EXPECT_EQ(element.status, 400);
+  EXPECT_EQ(element.error.rfind("body: element 1: malformed JSON at byte ", 0), 0u) << element.error;
+  EXPECT_TRUE(element.rejected.empty());
+  EXPECT_EQ(run("[" + kView + ", 42]").rejected.at(0).errors, std::vector<std::string>{"event: expected a JSON object"});
+  const std::map<std::string, std::string> answers = {
+      {"", "body: empty"},
+      {"5", "body: expected a JSON object (one event), an array of events, or {\"sent_at\", \"events\"}"},
+      {"[1,2", "body: malformed JSON at byte 5: syntax error while parsing array - unexpected end of input; "
+               "expected ']'"},
+      {R"({"events":[],"extra":1})",
+       R"(body: unknown field "extra" beside "events" (expected sent_at, events, batch_id))"},
+      {R"({"events":{}})", "events: expected an array of events"},
+      {R"({"sent_at":"yesterday","events":[]})", "sent_at: expected an RFC 3339 timestamp with offset"},
+      {"[]", "body: no events"},
+  };
+  for (const auto& [body, error] : answers) {
+    auto out = run(body);
+    EXPECT_EQ(out.status, 400) << body;
+    EXPECT_EQ(out.error, error) << body;
+  }
+  // A member name is compared as JSON reads it.
+  auto escaped = run(R"({"ev\u0065nts":[)" + kView + "]}");
+  EXPECT_EQ(escaped.status, 202) << escaped.error;
+  EXPECT_EQ(escaped.records.size(), 1u);
 }
 
 TEST(Ingest, NoValidEventIs400WithEveryRejection) {

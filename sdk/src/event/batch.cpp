@@ -1,79 +1,299 @@
 #include "journey/batch.hpp"
 
+#include <cstring>
+
 #include "journey/validate.hpp"
 
 namespace journey {
 namespace {
 
-bool blank(std::string_view s) {
-  for (char c : s)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-  return true;
+using Kind = BodyProblem::Kind;
+
+BodyProblem problem(Kind kind, std::string_view field = {}) {
+  BodyProblem p;
+  p.kind = kind;
+  p.field = field;
+  return p;
 }
 
-void parse_lines(std::string_view body, ParsedBody* out) {
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t skip_ws(std::string_view s, size_t i) {
+  while (i < s.size() && is_ws(s[i])) ++i;
+  return i;
+}
+
+bool blank(std::string_view s) { return skip_ws(s, 0) == s.size(); }
+
+// s[i] == '"': *end is the index past the closing quote. False when it does not end.
+bool string_end(std::string_view s, size_t i, size_t* end) {
+  const char* p = s.data() + i + 1;
+  const char* const stop = s.data() + s.size();
+  for (;;) {
+    // Jump to the next quote, then look back for an odd run of backslashes.
+    const void* q = std::memchr(p, '"', size_t(stop - p));
+    if (!q) return false;
+    const char* quote = static_cast<const char*>(q);
+    size_t slashes = 0;
+    for (const char* b = quote; b > s.data() + i + 1 && b[-1] == '\\'; --b) ++slashes;
+    if (slashes % 2 == 0) {
+      *end = size_t(quote - s.data()) + 1;
+      return true;
+    }
+    p = quote + 1;
+  }
+}
+
+// Structural end of the JSON value starting at s[i]: brackets balanced outside of
+// strings, a scalar runs to white space or a delimiter. Not a parse: the event's
+// parser checks the content. False when it does not end.
+bool value_end(std::string_view s, size_t i, size_t* end) {
+  if (i >= s.size()) return false;
+  const char c = s[i];
+  if (c == '"') return string_end(s, i, end);
+  if (c == '{' || c == '[') {
+    size_t depth = 0;
+    for (size_t j = i; j < s.size(); ++j) {
+      const char d = s[j];
+      if (d == '"') {
+        size_t e = 0;
+        if (!string_end(s, j, &e)) return false;
+        j = e - 1;
+      } else if (d == '{' || d == '[') {
+        ++depth;
+      } else if (d == '}' || d == ']') {
+        if (--depth == 0) {
+          *end = j + 1;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  size_t j = i;
+  while (j < s.size() && !is_ws(s[j]) && s[j] != ',' && s[j] != ']' && s[j] != '}') ++j;
+  *end = j;
+  return j > i;
+}
+
+// Elements of the array at s[i] == '['; *after is the index past its ']'.
+Kind split_array(std::string_view s, size_t i, size_t max_events, std::vector<std::string_view>* out,
+                 size_t* after) {
+  i = skip_ws(s, i + 1);
+  if (i < s.size() && s[i] == ']') {
+    *after = i + 1;
+    return Kind::none;
+  }
+  for (;;) {
+    size_t e = 0;
+    if (!value_end(s, i, &e)) return Kind::malformed;
+    if (max_events && out->size() == max_events) return Kind::too_many;
+    out->push_back(s.substr(i, e - i));
+    i = skip_ws(s, e);
+    if (i >= s.size()) return Kind::malformed;
+    if (s[i] == ']') {
+      *after = i + 1;
+      return Kind::none;
+    }
+    if (s[i] != ',') return Kind::malformed;
+    i = skip_ws(s, i + 1);
+  }
+}
+
+enum class Member { events, sent_at, batch_id, other };
+
+// Which envelope member a key's JSON text (with its quotes) names. No allocation
+// unless the key has escapes.
+Member member_of(std::string_view raw_key) {
+  std::string_view name = raw_key.substr(1, raw_key.size() - 2);
+  std::optional<Json> decoded;
+  if (name.find('\\') != std::string_view::npos) {
+    decoded = parse_json_limited(raw_key, nullptr);
+    if (!decoded || !decoded->is_string()) return Member::other;
+    name = decoded->get_ref<const std::string&>();
+  }
+  return name == "events" ? Member::events : name == "sent_at" ? Member::sent_at
+       : name == "batch_id" ? Member::batch_id : Member::other;
+}
+
+std::optional<SysTime> sent_at_of(std::string_view raw) {
+  auto v = parse_json_limited(raw, nullptr);
+  if (!v || !v->is_string()) return std::nullopt;
+  return parse_rfc3339(v->get_ref<const std::string&>());
+}
+
+// The top-level object at s[i] == '{': an event, or the envelope. *after: past its '}'.
+BodyProblem split_object(std::string_view s, size_t i, size_t max_events, BodySpans* out, size_t* after) {
+  const size_t start = i;
+  std::string_view events;
+  bool has_events = false;
+  BodyProblem first;  // the first unknown member or bad sent_at, in document order
+  i = skip_ws(s, i + 1);
+  if (i < s.size() && s[i] == '}') {
+    ++i;
+  } else {
+    for (;;) {
+      if (i >= s.size() || s[i] != '"') return problem(Kind::malformed);
+      size_t ke = 0;
+      if (!string_end(s, i, &ke)) return problem(Kind::malformed);
+      const std::string_view raw_key = s.substr(i, ke - i);
+      i = skip_ws(s, ke);
+      if (i >= s.size() || s[i] != ':') return problem(Kind::malformed);
+      i = skip_ws(s, i + 1);
+      size_t ve = 0;
+      if (!value_end(s, i, &ve)) return problem(Kind::malformed);
+      const std::string_view value = s.substr(i, ve - i);
+      const Member member = member_of(raw_key);
+      if (member == Member::events) {
+        events = value;
+        has_events = true;
+      } else if (member == Member::sent_at) {
+        auto t = sent_at_of(value);
+        if (t) out->sent_at = t;
+        else if (first.ok()) first = problem(Kind::bad_sent_at);
+      } else if (member == Member::batch_id) {
+        out->batch_id = value;
+      } else if (first.ok()) {
+        first = problem(Kind::unknown_field, raw_key);
+      }
+      i = skip_ws(s, ve);
+      if (i >= s.size()) return problem(Kind::malformed);
+      if (s[i] == '}') {
+        ++i;
+        break;
+      }
+      if (s[i] != ',') return problem(Kind::malformed);
+      i = skip_ws(s, i + 1);
+    }
+  }
+  *after = i;
+  if (!has_events) {  // an event (with members of its own): the validator judges them
+    *out = BodySpans();
+    out->events.push_back(s.substr(start, i - start));
+    return {};
+  }
+  out->shape = BodySpans::Shape::envelope;
+  if (!first.ok()) return first;
+  if (events.empty() || events[0] != '[') return problem(Kind::events_not_array);
+  size_t end = 0;
+  return problem(split_array(events, 0, max_events, &out->events, &end));
+}
+
+BodyProblem split_json(std::string_view body, size_t max_events, BodySpans* out) {
+  const size_t i = skip_ws(body, 0);
+  if (i >= body.size()) return problem(Kind::empty);
+  size_t after = 0;
+  BodyProblem p;
+  if (body[i] == '[') {
+    out->shape = BodySpans::Shape::array;
+    p.kind = split_array(body, i, max_events, &out->events, &after);
+    if (!p.ok()) return p;
+  } else if (body[i] == '{') {
+    // Any answer but malformed comes after the whole object was read (*after set).
+    p = split_object(body, i, max_events, out, &after);
+    if (p.kind == Kind::malformed) return p;
+  } else if (value_end(body, i, &after)) {  // a scalar: the caller refuses it (or its parser does)
+    out->events.push_back(body.substr(i, after - i));
+  } else {
+    return problem(Kind::malformed);
+  }
+  if (skip_ws(body, after) != body.size()) return problem(Kind::malformed);  // text after the value
+  return p;
+}
+
+BodyProblem split_lines(std::string_view body, size_t max_events, BodySpans* out) {
+  out->shape = BodySpans::Shape::lines;
   while (!body.empty()) {
     const size_t nl = body.find('\n');
     const std::string_view line = body.substr(0, nl);
     body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
     if (blank(line)) continue;
-    BatchItem item;
-    item.event = parse_json_limited(line, &item.error);
-    out->items.push_back(std::move(item));
+    if (max_events && out->events.size() == max_events) return problem(Kind::too_many);
+    out->events.push_back(line);
   }
+  return {};
 }
 
-// Events of a wrapper or array value; false + error when the shape is wrong.
-bool take_events(Json&& value, ParsedBody* out, std::string* error) {
-  if (value.is_object() && value.contains("events")) {
-    for (const auto& [k, v] : value.items()) {
-      // batch_id: the wire form of SPEC section 4, so one Journey can forward to another.
-      if (k == "batch_id") {
-        if (v.is_string()) continue;
-        *error = "batch_id: must be a string";
-        return false;
-      }
-      if (k != "events" && k != "sent_at") {
-        *error = "body: unknown field \"" + k.substr(0, 64) + "\" beside events (expected batch_id, sent_at, events)";
-        return false;
-      }
-    }
-    Json& events = value["events"];
-    if (!events.is_array()) {
-      *error = "events: must be an array of events";
+// ---- parse_body ---------------------------------------------------------------
+
+// Each span parsed with what is left of the whole body's nesting budget, so an
+// event fails here exactly when parsing the whole body would. False (JSON
+// shapes) at the first span that is not JSON; lines keep their own errors.
+bool parse_spans(const BodySpans& spans, ParsedBody* out, std::string* error = nullptr) {
+  const size_t budget = spans.per_line() ? Limits::max_depth : Limits::max_depth + 2 - spans.depth();
+  out->items.reserve(spans.events.size());
+  for (std::string_view text : spans.events) {
+    BatchItem item;
+    item.event = parse_json_limited(text, &item.error, budget);
+    if (!item.event && !spans.per_line()) {
+      if (error) *error = std::move(item.error);
       return false;
     }
-    if (auto it = value.find("sent_at"); it != value.end()) {
-      if (it->is_string()) out->sent_at = parse_rfc3339(it->get_ref<const std::string&>());
-      if (!out->sent_at) {
-        *error = "sent_at: must be an RFC 3339 date-time with offset";
-        return false;
-      }
-    }
-    for (auto& e : events.get_ref<Json::array_t&>()) out->items.push_back({std::move(e), {}});
-    return true;
+    out->items.push_back(std::move(item));
   }
-  if (value.is_array()) {
-    for (auto& e : value.get_ref<Json::array_t&>()) out->items.push_back({std::move(e), {}});
-    return true;
-  }
-  out->items.push_back({std::move(value), {}});
   return true;
+}
+
+bool is_json_string(std::string_view raw) {
+  auto v = parse_json_limited(raw, nullptr);
+  return v && v->is_string();
+}
+
+// The message for a wrapper whose text is JSON but whose shape is wrong.
+std::string shape_message(const BodyProblem& p, const BodySpans& spans) {
+  if (p.kind == Kind::unknown_field) {
+    std::string name(p.field.substr(1, p.field.size() - 2));
+    if (auto v = parse_json_limited(p.field, nullptr); v && v->is_string()) name = v->get<std::string>();
+    return "body: unknown field \"" + name.substr(0, 64) + "\" beside events (expected batch_id, sent_at, events)";
+  }
+  if (!spans.batch_id.empty() && !is_json_string(spans.batch_id)) return "batch_id: must be a string";
+  if (p.kind == Kind::events_not_array) return "events: must be an array of events";
+  if (p.kind == Kind::bad_sent_at) return "sent_at: must be an RFC 3339 date-time with offset";
+  return "body: expected a JSON object (one event), an array of events, or {\"sent_at\", \"events\"}";
+}
+
+void parse_lines(std::string_view body, ParsedBody* out) {
+  BodySpans spans;
+  split_lines(body, 0, &spans);
+  parse_spans(spans, out);
 }
 
 }  // namespace
 
+BodyProblem split_body(std::string_view body, BodyFormat format, size_t max_events, BodySpans* out) {
+  *out = BodySpans();
+  return format == BodyFormat::ndjson ? split_lines(body, max_events, out) : split_json(body, max_events, out);
+}
+
 bool parse_body(std::string_view body, BodyFormat format, ParsedBody* out, std::string* error) {
   *out = ParsedBody();
-  std::string err;
   if (format == BodyFormat::ndjson) {
     parse_lines(body, out);
   } else {
-    // One more level than an event: the array or wrapper holding it.
-    auto value = parse_json_limited(body, &err, Limits::max_depth + 2);
-    if (value) {
-      if (!take_events(std::move(*value), out, error)) return false;
-    } else if (format == BodyFormat::automatic && body.find('\n') != std::string_view::npos) {
+    BodySpans spans;
+    const BodyProblem problem = split_body(body, BodyFormat::json, 0, &spans);
+    std::string span_error;
+    bool parsed = problem.ok() && parse_spans(spans, out, &span_error);
+    // The envelope's other members (batch_id, a repeated name) were only skipped over.
+    bool checked = parsed && (spans.shape != BodySpans::Shape::envelope ||
+                              parse_json_limited(body, nullptr, Limits::max_depth + 2));
+    if (checked && !spans.batch_id.empty() && !is_json_string(spans.batch_id)) {
+      *out = ParsedBody();
+      *error = "batch_id: must be a string";
+      return false;
+    }
+    if (!checked) {
+      *out = ParsedBody();
+      // One more level than an event: the array or wrapper holding it.
+      std::string err;
+      if (parse_json_limited(body, &err, Limits::max_depth + 2)) {
+        *error = problem.ok() ? span_error : shape_message(problem, spans);
+        return false;
+      }
+      if (format != BodyFormat::automatic || body.find('\n') == std::string_view::npos) {
+        *error = err;
+        return false;
+      }
       std::string_view trimmed = body;
       while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r' || trimmed.back() == ' '))
         trimmed.remove_suffix(1);
@@ -83,8 +303,7 @@ bool parse_body(std::string_view body, BodyFormat format, ParsedBody* out, std::
       }
       parse_lines(body, out);
     } else {
-      *error = err;
-      return false;
+      out->sent_at = spans.sent_at;
     }
   }
   if (out->items.empty()) {
