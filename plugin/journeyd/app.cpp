@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +55,16 @@ bool etag_matches(std::string_view if_none_match, const std::string& etag) {
     pos = comma + 1;
   }
   return false;
+}
+
+// The test hook's wait: open blocks until a writer opens; read returns 0 once it closed.
+void wait_for_fifo_writer(const std::string& fifo) {
+  int fd = ::open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[64];
+  while (::read(fd, buf, sizeof buf) > 0) {
+  }
+  ::close(fd);
 }
 
 }  // namespace
@@ -276,7 +287,13 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
     IngestOutcome o;
     o.accepted = accepted;
     o.rejected = std::move(rejected);
-    respond(answer(*to, http::status::accepted, render_answer(o)));
+    Response res = answer(*to, http::status::accepted, render_answer(o));
+    if (!hold_fifo_.empty())
+      return net::post(blocking_, [fifo = hold_fifo_, respond, res = std::move(res)]() mutable {
+        wait_for_fifo_writer(fifo);
+        respond(std::move(res));
+      });
+    respond(std::move(res));
   };
   if (out.records.empty()) return finish(journey::Status::success());
   size_t n = out.records.size();

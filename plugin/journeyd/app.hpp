@@ -23,6 +23,13 @@ class App : public Handler {
   void handle(Request&& request, const std::string& peer_ip, Respond respond) override;
   void decorate(const http::request_header<>& header, Response& res) override;
 
+  // Test hook (environment JOURNEYD_TEST_HOLD_ANSWERS=FIFO, read by main): every
+  // answer of /v1/events and /v1/collect, once its events are committed, waits
+  // until a writer has opened FIFO and closed it again. Lets a test hold a request
+  // in flight across SIGTERM (tests/journeyd/unavailable_test.cpp). Never set it
+  // in production: answers then wait on the blocking thread.
+  void hold_ingest_answers(std::string fifo) { hold_fifo_ = std::move(fifo); }
+
  private:
   enum class Route { none, events, collect, shopify, woocommerce, tag, healthz, readyz, metrics, funnel, journeys };
   static Route route_of(std::string_view path);
@@ -56,6 +63,7 @@ class App : public Handler {
   ServerState& state_;
   net::any_io_executor blocking_;
   std::string tag_etag_;
+  std::string hold_fifo_;
   std::atomic<bool> commit_failed_{false};
   // Hot-path series, looked up once.
   std::atomic<uint64_t>& received_events_;

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -139,6 +140,7 @@ int run(const Options& o) {
   net::io_context ioc{2};
   net::thread_pool blocking{1};
   App app(o, store, metrics, state, blocking.get_executor());
+  if (const char* fifo = std::getenv("JOURNEYD_TEST_HOLD_ANSWERS"); fifo && *fifo) app.hold_ingest_answers(fifo);
 
   std::shared_ptr<Listener> listener;
   try {

@@ -1,0 +1,203 @@
+// journeyd's 503 answers of SPEC sections 3 and 5, made deterministic: while it
+// shuts down (a request held in flight by the JOURNEYD_TEST_HOLD_ANSWERS hook of
+// app.hpp), and when the spool cannot commit (RLIMIT_FSIZE set on the running
+// journeyd with prlimit(2), SIGXFSZ ignored, then lifted again).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+#include "journey/json.hpp"
+#include "test_backend.hpp"
+
+namespace {
+
+using journey::Json;
+using jdtest::http;
+using jdtest::Journeyd;
+using namespace std::chrono_literals;
+
+const std::map<std::string, std::string> kJson = {{"Content-Type", "application/json"}};
+
+std::string view(const std::string& id) {
+  return Json{{"event_id", id}, {"type", "view"}, {"anonymous_id", "a1"},
+              {"context", {{"page", {{"url", "https://shop.example/" + std::string(400, 'p')}}}}}}
+      .dump();
+}
+
+int connect_to(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// One answer read from a keep-alive connection: status line, headers (lower-cased), body.
+jdtest::HttpResult read_answer(int fd) {
+  jdtest::HttpResult r;
+  std::string raw;
+  size_t need = std::string::npos;
+  while (raw.size() < need) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 10000) <= 0) return r;
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    raw.append(buf, size_t(n));
+    auto end = raw.find("\r\n\r\n");
+    if (end == std::string::npos || need != std::string::npos) continue;
+    size_t pos = raw.find("\r\n") + 2;
+    while (pos < end) {
+      size_t eol = raw.find("\r\n", pos);
+      std::string line = raw.substr(pos, eol - pos);
+      auto colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+      r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+      pos = eol + 2;
+    }
+    need = end + 4 + std::stoul(r.headers["content-length"]);
+  }
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || raw.size() < need) return r;
+  r.status = std::stoi(raw.substr(9, 3));
+  r.body = raw.substr(raw.find("\r\n\r\n") + 4);
+  return r;
+}
+
+bool send_all(int fd, const std::string& data) {
+  return send(fd, data.data(), data.size(), MSG_NOSIGNAL) == ssize_t(data.size());
+}
+
+TEST(JourneydUnavailable, ShuttingDownAnswers503WhileInFlightRequestsFinish) {
+  jdtest::TempDir dir;
+  const std::string fifo = dir.path() + "/hold";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard", "--shutdown-timeout-ms", "20000"},
+              {{"JOURNEYD_TEST_HOLD_ANSWERS", fifo}});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+
+  // B: a keep-alive connection journeyd has accepted (one answered request) and is idle.
+  int b = connect_to(jd.port());
+  ASSERT_GE(b, 0);
+  ASSERT_TRUE(send_all(b, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(read_answer(b).status, 200);
+
+  // A: committed, its answer held until the fifo's writer closes.
+  auto a = std::async(std::launch::async, [&] { return http(jd.port(), "POST", "/v1/events", view("held"), kJson, 30s); });
+  int release = open(fifo.c_str(), O_WRONLY);  // returns once journeyd holds A's answer
+  ASSERT_GE(release, 0);
+
+  jd.signal(SIGTERM);
+  // The listener closes after journeyd marked itself stopping: then new connections are refused.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  int probe;
+  while ((probe = connect_to(jd.port())) >= 0 && std::chrono::steady_clock::now() < deadline) {
+    close(probe);
+    std::this_thread::sleep_for(1ms);  // nothing to wait on but the port itself
+  }
+  ASSERT_LT(probe, 0) << "journeyd still accepts connections after SIGTERM";
+
+  const std::string body = view("too-late");
+  ASSERT_TRUE(send_all(b, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto late = read_answer(b);
+  close(b);
+  EXPECT_EQ(late.status, 503) << late.body;
+  EXPECT_FALSE(late.headers["retry-after"].empty());
+  EXPECT_EQ(late.headers["connection"], "close");
+  EXPECT_NE(late.body.find("shutting down"), std::string::npos) << late.body;
+  EXPECT_FALSE(jd.wait_exit(0ms)) << "journeyd exited with a request in flight";
+
+  close(release);  // A's answer goes out; journeyd has nothing in flight and exits
+  auto answered = a.get();
+  EXPECT_EQ(answered.status, 202) << answered.body;
+  auto code = jd.wait_exit(10s);
+  ASSERT_TRUE(code) << "journeyd did not exit";
+  EXPECT_EQ(*code, 0) << jd.stderr_text();
+}
+
+std::string batch_of(const std::string& prefix, int n, std::vector<std::string>* ids) {
+  std::string body = "[";
+  for (int i = 0; i < n; ++i) {
+    ids->push_back(prefix + std::to_string(i));
+    body += (i ? "," : "") + view(ids->back());
+  }
+  return body + "]";
+}
+
+TEST(JourneydUnavailable, DiskErrorIs503StoresNothingAndRecovers) {
+  journey::test::TestBackend backend;
+  jdtest::TempDir dir;
+  ::signal(SIGXFSZ, SIG_IGN);  // inherited by journeyd: a write over the limit fails with EFBIG instead of killing
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "http", "--endpoint", backend.url(), "--flush-interval-ms", "20",
+               "--retry-base-ms", "20", "--retry-max-ms", "200"});
+  ::signal(SIGXFSZ, SIG_DFL);
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+
+  std::set<std::string> accepted;
+  std::vector<std::string> ids;
+  ASSERT_EQ(http(jd.port(), "POST", "/v1/events", batch_of("before-", 20, &ids), kJson).status, 202);
+  accepted.insert(ids.begin(), ids.end());
+
+  rlimit unlimited{};
+  ASSERT_EQ(prlimit(jd.pid(), RLIMIT_FSIZE, nullptr, &unlimited), 0);
+  const rlimit small{256 * 1024, unlimited.rlim_max};  // below what the spool's files grow to
+  ASSERT_EQ(prlimit(jd.pid(), RLIMIT_FSIZE, &small, nullptr), 0);
+
+  jdtest::HttpResult refused;
+  std::vector<std::string> refused_ids;
+  for (int i = 0; i < 400 && refused.status != 503; ++i) {
+    ids.clear();
+    refused = http(jd.port(), "POST", "/v1/events", batch_of("full-" + std::to_string(i) + "-", 100, &ids), kJson);
+    if (refused.status == 202) accepted.insert(ids.begin(), ids.end());
+    else refused_ids = ids;
+    ASSERT_TRUE(refused.status == 202 || refused.status == 503) << refused.status << " " << refused.body;
+  }
+  ASSERT_EQ(refused.status, 503) << "the spool never failed under RLIMIT_FSIZE";
+  EXPECT_FALSE(refused.headers["retry-after"].empty());
+  EXPECT_NE(refused.body.find("spool: io_error"), std::string::npos) << refused.body;
+  // Still serving; not ready while the spool cannot write.
+  EXPECT_EQ(http(jd.port(), "GET", "/healthz").status, 200);
+  EXPECT_EQ(http(jd.port(), "GET", "/readyz").status, 503);
+
+  ASSERT_EQ(prlimit(jd.pid(), RLIMIT_FSIZE, &unlimited, nullptr), 0);  // space returns
+  ids.clear();
+  auto again = http(jd.port(), "POST", "/v1/events", batch_of("after-", 20, &ids), kJson);
+  ASSERT_EQ(again.status, 202) << again.body;
+  accepted.insert(ids.begin(), ids.end());
+  EXPECT_EQ(http(jd.port(), "GET", "/readyz").status, 200);
+
+  // Everything acknowledged arrives; nothing of the refused request ever does.
+  std::set<std::string> delivered;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    delivered.clear();
+    for (const auto& e : backend.delivered_events()) delivered.insert(e.value("event_id", ""));
+    bool all = std::all_of(accepted.begin(), accepted.end(), [&](const auto& id) { return delivered.count(id); });
+    if (all || std::chrono::steady_clock::now() >= deadline) break;
+    backend.wait_for_events(backend.delivered_event_count() + 1, 500ms);
+  }
+  for (const auto& id : accepted) EXPECT_TRUE(delivered.count(id)) << id << " acknowledged, never delivered";
+  for (const auto& id : refused_ids) EXPECT_FALSE(delivered.count(id)) << id << " refused with 503, delivered";
+  EXPECT_EQ(jdtest::metric(http(jd.port(), "GET", "/metrics").body, "journey_events_accepted_total"),
+            double(accepted.size()));
+}
+
+}  // namespace
