@@ -17,7 +17,6 @@
 // polling PRAGMA data_version.
 #pragma once
 #include <condition_variable>
-#include <deque>
 #include <future>
 #include <map>
 #include <memory>
@@ -112,9 +111,9 @@ class SpoolStore final : public Store {
   explicit SpoolStore(SpoolOptions options);
   bool load(std::string* error);
   void run();
-  void commit_round(std::deque<Op>& ops, std::vector<Replay>& replays);
+  void commit_round(std::vector<Op>& ops, std::vector<Replay>& replays);
   bool apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved);
-  bool stage_submits(std::deque<Op>& ops, Delta& d);
+  bool stage_submits(std::vector<Op>& ops, Delta& d);
   bool stage_replays(std::vector<Replay>& replays, Delta& d);
   bool write_chunk(NewChunk& nc, const std::vector<std::pair<int64_t, Bits>>& bits);
   bool write_bits(Delta& d);
@@ -145,7 +144,7 @@ class SpoolStore final : public Store {
   mutable std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable pending_cv_;
-  std::deque<Op> ops_;
+  std::vector<Op> ops_;
   bool writer_idle_ = false;
   bool closing_ = false;
   bool closed_ = false;

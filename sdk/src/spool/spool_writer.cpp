@@ -86,8 +86,9 @@ void SpoolStore::run() {
   auto last_poll = std::chrono::steady_clock::now();
   int64_t version = w_->db.query_int("PRAGMA data_version", 0);
   bool check_replays = true;
+  std::vector<Op> ops;  // swapped with ops_ each round, so both keep their capacity
   for (;;) {
-    std::deque<Op> ops;
+    ops.clear();
     std::vector<Replay> replays;
     bool poll = false;
     {
@@ -125,7 +126,8 @@ void SpoolStore::run() {
     if (!ops.empty() || !replays.empty()) {
       // Failed round: keep what must not be lost and try again shortly.
       std::unique_lock lk(mu_);
-      for (auto it = ops.rbegin(); it != ops.rend(); ++it) ops_.push_front(std::move(*it));
+      ops_.insert(ops_.begin(), std::make_move_iterator(ops.begin()), std::make_move_iterator(ops.end()));
+      ops.clear();
       check_replays = check_replays || !replays.empty();
       if (!closing_) work_cv_.wait_for(lk, kRetryAfterFailure, [&] { return closing_; });
       if (closing_) {
@@ -302,7 +304,7 @@ bool SpoolStore::write_chunk(NewChunk& nc, const std::vector<std::pair<int64_t, 
   return true;
 }
 
-bool SpoolStore::stage_submits(std::deque<Op>& ops, Delta& d) {
+bool SpoolStore::stage_submits(std::vector<Op>& ops, Delta& d) {
   NewChunk cur;
   size_t cur_bytes = 0;
   auto flush = [&]() -> bool {
@@ -321,6 +323,9 @@ bool SpoolStore::stage_submits(std::deque<Op>& ops, Delta& d) {
     cur_bytes = 0;
     return true;
   };
+  size_t left = 0;  // records not staged yet
+  for (const auto& op : ops)
+    if (op.kind == Op::Kind::submit) left += op.records.size();
   for (auto& op : ops) {
     if (op.kind != Op::Kind::submit) continue;
     int64_t seq = op.first_seq;
@@ -330,13 +335,14 @@ bool SpoolStore::stage_submits(std::deque<Op>& ops, Delta& d) {
         if (!flush()) return false;
       if (!cur.recs) {
         cur.recs = std::make_shared<Records>();
-        cur.recs->reserve(std::min<size_t>(kChunkEvents, 64));
+        cur.recs->reserve(std::min(kChunkEvents, left));
         cur.c.first = seq;
       }
       d.bytes += static_cast<int64_t>(rec.json.size());
       cur_bytes += rec.json.size();
       cur.recs->push_back(std::move(rec));  // the op keeps its byte count; its records are done with
       ++seq;
+      --left;
     }
   }
   return flush();
@@ -492,7 +498,7 @@ void SpoolStore::install(Delta& d, std::vector<std::shared_ptr<const Records>>* 
   }
 }
 
-void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays) {
+void SpoolStore::commit_round(std::vector<Op>& ops, std::vector<Replay>& replays) {
   Db& db = w_->db;
   Delta d;
   new_sinks_.clear();
@@ -524,7 +530,7 @@ void SpoolStore::commit_round(std::deque<Op>& ops, std::vector<Replay>& replays)
     }
     Status failed = Status::error(Code::io_error, "spool " + options_.path + ": cannot commit: " + why);
     uint64_t released = 0;
-    std::deque<Op> keep;
+    std::vector<Op> keep;
     std::vector<CommitCallback> callbacks;
     for (auto& op : ops) {
       if (op.kind == Op::Kind::submit) {
