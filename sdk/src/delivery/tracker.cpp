@@ -161,6 +161,7 @@ Tracker::~Tracker() { shutdown(std::chrono::seconds(5)); }
 
 Status Tracker::track(const Event& event) noexcept {
   return impl_->guarded([&] {
+    if (event.has_text()) return impl_->accept_text(event.text(), false, {});
     Json copy = event.json();
     return impl_->accept_json(copy, false, {});
   });
@@ -176,6 +177,7 @@ Status Tracker::track_json(std::string_view event_json) noexcept {
 
 Status Tracker::track_durable(const Event& event, std::chrono::milliseconds timeout) noexcept {
   return impl_->guarded([&] {
+    if (event.has_text()) return impl_->accept_text(event.text(), true, Clock::now() + timeout);
     Json copy = event.json();
     return impl_->accept_json(copy, true, Clock::now() + timeout);
   });

@@ -86,6 +86,94 @@ class NameSet {
   std::vector<std::string_view> more_;
 };
 
+// True when no object inside `e` repeats a name.
+bool no_duplicate_names(element e) {
+  if (e.is_object()) {
+    const object o = e.get_object().value_unsafe();
+    NameSet names;
+    for (auto kv : o)
+      if (!names.add(kv.key) || !no_duplicate_names(kv.value)) return false;
+  } else if (e.is_array()) {
+    const simdjson::dom::array a = e.get_array().value_unsafe();
+    for (element item : a)
+      if (!no_duplicate_names(item)) return false;
+  }
+  return true;
+}
+
+bool has_quantity(element product) {
+  element q;
+  return !product.is_object() || !product.at_key("quantity").get(q);
+}
+
+// The common case (the SDK's builders, server-side posts): the text needs only
+// top-level defaults. Its stored form is then the sender's text with them added
+// before the closing brace, with no second serialization. Not for a text with
+// received_at (replaced), a timestamp to shift for sent_at, a request context, a
+// product without quantity or a payment without status (nested defaults), or
+// duplicate names: false, and StoredFormWriter writes those.
+bool splice_defaults(element root, std::string_view text, const NormalizeOptions& opts,
+                     const detail::Checked& checked, NormalizedEvent* ev) {
+  if (opts.request) return false;
+  const object top = root.get_object().value_unsafe();
+  NameSet names;
+  bool has_id = false, has_timestamp = false, has_stage = false;
+  std::string_view user_id, anonymous_id;
+  for (auto kv : top) {
+    const std::string_view k = kv.key;
+    if (!names.add(k) || k == "received_at" || !no_duplicate_names(kv.value)) return false;
+    if (k == "event_id") {
+      has_id = true;
+      ev->event_id = kv.value.get_string().value_unsafe();
+    } else if (k == "timestamp") {
+      if (opts.sent_at) return false;
+      has_timestamp = true;
+    } else if (k == "stage") {
+      has_stage = true;
+    } else if (k == "user_id") {
+      user_id = kv.value.get_string().value_unsafe();
+    } else if (k == "anonymous_id") {
+      anonymous_id = kv.value.get_string().value_unsafe();
+    } else if (k == "consent") {
+      element analytics;
+      if (!kv.value.at_key("analytics").get(analytics) && analytics.is_bool() &&
+          !analytics.get_bool().value_unsafe())
+        ev->consent_denied = true;
+    } else if (k == "properties") {
+      element product, items, status;
+      if (!kv.value.at_key("product").get(product) && !has_quantity(product)) return false;
+      if (!kv.value.at_key("items").get(items) && items.is_array()) {
+        const simdjson::dom::array a = items.get_array().value_unsafe();
+        for (element item : a)
+          if (!has_quantity(item)) return false;
+      }
+      if (checked.type == detail::Touchpoint::payment && kv.value.at_key("status").get(status)) return false;
+    }
+  }
+  const size_t open = text.find('{'), close = text.rfind('}');
+  std::string& out = ev->json;
+  out.reserve(close - open + 160);
+  out.append(text.data() + open, close - open);
+  auto add = [&](std::string_view name, std::string_view value) {
+    if (out.size() > 1) out.push_back(',');
+    out.push_back('"');
+    out.append(name);
+    out.append("\":");
+    detail::append_json_string(value, &out);
+  };
+  if (!has_id) {
+    ev->event_id = new_uuid_v7();
+    add("event_id", ev->event_id);
+  }
+  const std::string received = format_rfc3339(opts.received_at);
+  if (!has_timestamp) add("timestamp", received);
+  if (const char* stage = detail::default_stage(checked); stage && !has_stage) add("stage", stage);
+  add("received_at", received);
+  out.push_back('}');
+  ev->key = std::string(!user_id.empty() ? user_id : anonymous_id);
+  return true;
+}
+
 // Writes the stored form from a document the checker accepted. False: hand the
 // text to the Json path (duplicate names, or a string the writer refuses).
 class StoredFormWriter {
@@ -329,9 +417,13 @@ EventProblems normalize_event_text(std::string_view text, const NormalizeOptions
   detail::check_event(root, opts.received_at, opts.sent_at, &errors, &checked);
   if (!errors.empty()) return slow_path(text, opts, out);
   *out = NormalizedEvent{};
-  out->json.reserve(text.size() + 160);
-  StoredFormWriter writer(opts, checked, out);
-  if (!writer.write(root) || out->json.size() > Limits::max_event_bytes) return slow_path(text, opts, out);
+  if (!splice_defaults(root, text, opts, checked, out)) {
+    *out = NormalizedEvent{};
+    out->json.reserve(text.size() + 160);
+    StoredFormWriter writer(opts, checked, out);
+    if (!writer.write(root)) return slow_path(text, opts, out);
+  }
+  if (out->json.size() > Limits::max_event_bytes) return slow_path(text, opts, out);
   return {};
 }
 
