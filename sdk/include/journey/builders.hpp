@@ -101,11 +101,12 @@ class EventBuilder {
     uint32_t off = 0, len = 0;
   };
   // One field of a section: `"key":value` at parts_[off, off + len), the key's
-  // quoted form its first key_len bytes.
+  // quoted form its first key_len bytes (escaped: it holds a backslash escape).
   struct Entry {
     uint32_t off, len;
     uint16_t key_len;
     Section section;
+    bool escaped;
   };
   static constexpr size_t kInlineEntries = 12;
 
@@ -124,7 +125,7 @@ class EventBuilder {
   std::string parts_;           // serialized values and fields, appended as set
   Span top_[kTopCount];         // serialized string values
   Span page_url_, page_title_;  // context.page by page()
-  std::string items_;           // properties.items by item()/items(): elements, comma-separated
+  Span items_;                  // properties.items by item()/items(): elements, comma-separated
   bool items_set_ = false;
   int8_t analytics_ = -1, marketing_ = -1;  // consent: -1 unset, else the bool
   uint32_t entry_count_ = 0;

@@ -5,7 +5,8 @@
 // top-level string values (top_), `"key":value` fields of channel, context and
 // properties (entries, kept sorted by section then key, so a field set again
 // replaces its entry: the last call wins), the page's url and title, and the items
-// in items_. Overwritten bytes stay in the arena until the builder dies. build()
+// (one comma-separated run, moved to the end of the arena when an item is added
+// after other fields). Overwritten bytes stay in the arena until the builder dies. build()
 // gathers it all into one string reserved once, keys in the order of Json::dump()
 // (std::map's), so the text is byte for byte what the Json builders dumped.
 //
@@ -14,6 +15,7 @@
 // and every later call edits the Json as the Json builders did.
 #include "journey/builders.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -69,14 +71,19 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
-// Orders two quoted keys as std::map orders the strings they stand for.
-int compare_keys(std::string_view a, std::string_view b) {
+// Orders two quoted keys as std::map orders the strings they stand for; escaped:
+// either holds a backslash escape.
+int compare_keys(std::string_view a, std::string_view b, bool escaped) {
   a = a.substr(1, a.size() - 2);
   b = b.substr(1, b.size() - 2);
-  if (a.find('\\') == std::string_view::npos && b.find('\\') == std::string_view::npos)
-    return a.compare(b);
-  return unescape(a).compare(unescape(b));
+  if (escaped) return unescape(a).compare(unescape(b));
+  // Short keys that mostly differ early: a loop beats a call to memcmp.
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
 }
+
 
 // True when j can be written as JSON text the parser takes back as the same value:
 // finite numbers, nesting up to max_depth containers (strings are checked when written).
@@ -102,28 +109,29 @@ bool representable(const Json& j, int max_depth) {
 // p as Product::to_json() dumps it. False when a string is not valid UTF-8 or the
 // price is not finite (*out then holds a partial text).
 bool write_product(const Product& p, std::string* out) {
-  char sep = '{';
+  // Keys with the comma before them; the first written goes without it, after '{'.
+  bool first = true;
   auto key = [&](std::string_view k) {
-    out->push_back(sep);
-    sep = ',';
-    out->append(k);
+    out->append(first ? k.substr(1) : k);
+    first = false;
   };
   auto str = [&](std::string_view k, const std::string& v) {
     if (v.empty()) return true;
     key(k);
     return append_json_string(v, out);
   };
-  if (!str("\"brand\":", p.brand) || !str("\"category\":", p.category)) return false;
-  key("\"id\":");
-  if (!append_json_string(p.id, out) || !str("\"name\":", p.name)) return false;
+  out->push_back('{');
+  if (!str(",\"brand\":", p.brand) || !str(",\"category\":", p.category)) return false;
+  key(",\"id\":");
+  if (!append_json_string(p.id, out) || !str(",\"name\":", p.name)) return false;
   if (p.price) {
     if (!std::isfinite(*p.price)) return false;
-    key("\"price\":");
+    out->append(",\"price\":");
     append_json_double(*p.price, out);
   }
-  key("\"quantity\":");
+  out->append(",\"quantity\":");
   append_json_integer(p.quantity, out);
-  if (!str("\"sku\":", p.sku) || !str("\"variant\":", p.variant)) return false;
+  if (!str(",\"sku\":", p.sku) || !str(",\"variant\":", p.variant)) return false;
   out->push_back('}');
   return true;
 }
@@ -145,16 +153,16 @@ struct EventBuilder::Impl {
 
   // parts_[start, end) holds `"key":value`, the quoted key its first key_len bytes:
   // replaces the field of that key or inserts it in order.
-  static void set(EventBuilder& b, Section s, size_t start, size_t key_len) {
-    const Entry fresh{static_cast<uint32_t>(start), static_cast<uint32_t>(b.parts_.size() - start),
-                      static_cast<uint16_t>(key_len), s};
+  static void set(EventBuilder& b, Section s, size_t start, size_t key_len, bool escaped) {
     const std::string_view key(b.parts_.data() + start, key_len);
+    const Entry fresh{static_cast<uint32_t>(start), static_cast<uint32_t>(b.parts_.size() - start),
+                      static_cast<uint16_t>(key_len), s, escaped};
     Entry* e = b.entries();
     size_t i = 0;
     for (; i < b.entry_count_; ++i) {
       if (e[i].section < s) continue;
       if (e[i].section > s) break;
-      const int c = compare_keys(key_of(b, e[i]), key);
+      const int c = compare_keys(key_of(b, e[i]), key, escaped || e[i].escaped);
       if (c == 0) {
         e[i] = fresh;
         return;
@@ -190,9 +198,11 @@ struct EventBuilder::Impl {
     const size_t start = b.parts_.size();
     if (append_json_string(field, &b.parts_)) {
       const size_t key_len = b.parts_.size() - start;
+      // The key is as given unless append_json_string escaped something.
+      const bool escaped = key_len != field.size() + 2;
       b.parts_.push_back(':');
       if (key_len <= UINT16_MAX && write(&b.parts_) && b.parts_.size() < kMaxArena) {
-        set(b, s, start, key_len);
+        set(b, s, start, key_len, escaped);
         return true;
       }
     }
@@ -217,7 +227,7 @@ struct EventBuilder::Impl {
     b.parts_.resize(rollback_to);
     b.json_ = Json::parse(b.assemble());
     b.parts_ = std::string();
-    b.items_ = std::string();
+    b.items_ = Span{};
     b.items_set_ = false;
     b.top_[kType] = Span{};
     for (Span& s : b.top_) s = Span{};
@@ -228,6 +238,9 @@ struct EventBuilder::Impl {
   }
 
   static Json& section(EventBuilder& b, const char* name) { return (*b.json_)[name]; }
+
+  template <class Out>
+  static void emit(const EventBuilder& b, Out& out);
 };
 
 Json Product::to_json() const {
@@ -309,7 +322,7 @@ EventBuilder& EventBuilder::property(std::string_view field, Json v) {
         return representable(v, kMaxValueDepth) && detail::write_json(v, out);
       })) {
     if (field == "items") {
-      items_.clear();
+      items_ = Span{};
       items_set_ = false;
     }
     return *this;
@@ -354,14 +367,20 @@ EventBuilder& EventBuilder::item(const Product& p) {
     if (Impl::find(*this, kProperties, "\"items\"") != entry_count_) {
       Impl::fall_back(*this, parts_.size());  // append to the Json given to property("items", ...)
     } else {
-      const size_t start = items_.size();
-      if (start) items_.push_back(',');
-      if (write_product(p, &items_) && items_.size() < kMaxArena) {
+      const size_t rollback = parts_.size();
+      Span run = items_;
+      if (run.len && run.off + run.len != parts_.size()) {  // other fields came after the items
+        parts_.append(parts_, run.off, run.len);
+        run.off = static_cast<uint32_t>(rollback);
+      }
+      if (!run.len) run.off = static_cast<uint32_t>(parts_.size());
+      else parts_.push_back(',');
+      if (write_product(p, &parts_) && parts_.size() < kMaxArena) {
+        items_ = Span{run.off, static_cast<uint32_t>(parts_.size() - run.off)};
         items_set_ = true;
         return *this;
       }
-      items_.resize(start);
-      Impl::fall_back(*this, parts_.size());
+      Impl::fall_back(*this, rollback);
     }
   }
   Json& items = Impl::section(*this, "properties")["items"];
@@ -372,18 +391,19 @@ EventBuilder& EventBuilder::item(const Product& p) {
 
 EventBuilder& EventBuilder::items(const std::vector<Product>& ps) {
   if (!json_) {
-    Impl::erase(*this, kProperties, "\"items\"");
-    items_.clear();
-    items_set_ = true;
+    const size_t start = parts_.size();
     bool ok = true;
     for (const auto& p : ps) {
-      if (!items_.empty()) items_.push_back(',');
-      if (!(ok = write_product(p, &items_) && items_.size() < kMaxArena)) break;
+      if (parts_.size() != start) parts_.push_back(',');
+      if (!(ok = write_product(p, &parts_) && parts_.size() < kMaxArena)) break;
     }
-    if (ok) return *this;
-    items_.clear();
-    items_set_ = false;
-    Impl::fall_back(*this, parts_.size());
+    if (ok) {
+      Impl::erase(*this, kProperties, "\"items\"");
+      items_ = Span{static_cast<uint32_t>(start), static_cast<uint32_t>(parts_.size() - start)};
+      items_set_ = true;
+      return *this;
+    }
+    Impl::fall_back(*this, start);  // the Json below replaces the items as a whole
   }
   Json& items = Impl::section(*this, "properties")["items"];
   items = Json::array();
@@ -391,94 +411,122 @@ EventBuilder& EventBuilder::items(const std::vector<Product>& ps) {
   return *this;
 }
 
-std::string EventBuilder::assemble() const {
-  std::string out;
-  out.reserve(parts_.size() + items_.size() + entry_count_ + 320);
+namespace {
+
+// The two passes of EventBuilder::Impl::emit: count the bytes, then write them into
+// a string of that size.
+struct Counter {
+  size_t n = 0;
+  void put(char) { ++n; }
+  void put(std::string_view s) { n += s.size(); }
+};
+struct Writer {
+  char* p;
+  void put(char c) { *p++ = c; }
+  void put(std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+};
+
+}  // namespace
+
+// The event's text: top-level fields and sections in the order of their names, each
+// section's entries in order with, in its place, the one field kept apart (the page
+// of context, the items of properties).
+template <class Out>
+void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
   char sep = '{';
   auto key = [&](std::string_view k) {
-    out.push_back(sep);
+    out.put(sep);
     sep = ',';
-    out.append(k);
+    out.put(k);
   };
   auto top_field = [&](Top t) {
-    if (!top_[t].len) return;
+    if (!b.top_[t].len) return;
     key(kTopKeys[t]);
-    out.append(bytes(top_[t]));
+    out.put(b.bytes(b.top_[t]));
   };
-  const Entry* e = entries();
+  const Entry* e = b.entries();
   size_t i = 0;  // entries are in section order, as the sections are written
-  // One section: its entries and, in its place, the one field kept apart (the page
-  // or the items) when has_extra.
   auto section = [&](Section s, std::string_view name, std::string_view extra_key, bool has_extra,
                      auto write_extra) {
-    if (!has_extra && (i == entry_count_ || e[i].section != s)) return;
+    if (!has_extra && (i == b.entry_count_ || e[i].section != s)) return;
     key(name);
     char inner = '{';
-    for (; i < entry_count_ && e[i].section == s; ++i) {
-      if (has_extra && compare_keys(extra_key, Impl::key_of(*this, e[i])) < 0) {
-        out.push_back(inner);
+    for (; i < b.entry_count_ && e[i].section == s; ++i) {
+      if (has_extra && compare_keys(extra_key, key_of(b, e[i]), e[i].escaped) < 0) {
+        out.put(inner);
         inner = ',';
         write_extra();
         has_extra = false;
       }
-      out.push_back(inner);
+      out.put(inner);
       inner = ',';
-      out.append(parts_, e[i].off, e[i].len);
+      out.put(std::string_view(b.parts_.data() + e[i].off, e[i].len));
     }
     if (has_extra) {
-      out.push_back(inner);
+      out.put(inner);
       write_extra();
     }
-    out.push_back('}');
+    out.put('}');
   };
   auto none = [] {};
 
   top_field(kAnonymousId);
   section(kChannel, "\"channel\":", {}, false, none);
-  if (analytics_ >= 0 || marketing_ >= 0) {
+  if (b.analytics_ >= 0 || b.marketing_ >= 0) {
     key("\"consent\":");
     char inner = '{';
-    if (analytics_ >= 0) {
-      out.push_back(inner);
+    if (b.analytics_ >= 0) {
+      out.put(inner);
       inner = ',';
-      out.append(analytics_ ? "\"analytics\":true" : "\"analytics\":false");
+      out.put(b.analytics_ ? "\"analytics\":true" : "\"analytics\":false");
     }
-    if (marketing_ >= 0) {
-      out.push_back(inner);
-      out.append(marketing_ ? "\"marketing\":true" : "\"marketing\":false");
+    if (b.marketing_ >= 0) {
+      out.put(inner);
+      out.put(b.marketing_ ? "\"marketing\":true" : "\"marketing\":false");
     }
-    out.push_back('}');
+    out.put('}');
   }
-  section(kContext, "\"context\":", "\"page\"", page_url_.len != 0 || page_title_.len != 0, [&] {
-    out.append("\"page\":");
+  section(kContext, "\"context\":", "\"page\"", b.page_url_.len != 0 || b.page_title_.len != 0, [&] {
+    out.put("\"page\":");
     char inner = '{';
-    if (page_title_.len) {
-      out.append("{\"title\":");
-      out.append(bytes(page_title_));
+    if (b.page_title_.len) {
+      out.put("{\"title\":");
+      out.put(b.bytes(b.page_title_));
       inner = ',';
     }
-    if (page_url_.len) {
-      out.push_back(inner);
-      out.append("\"url\":");
-      out.append(bytes(page_url_));
+    if (b.page_url_.len) {
+      out.put(inner);
+      out.put("\"url\":");
+      out.put(b.bytes(b.page_url_));
     }
-    out.push_back('}');
+    out.put('}');
   });
   top_field(kEventId);
   top_field(kName);
-  section(kProperties, "\"properties\":", "\"items\"", items_set_, [&] {
-    out.append("\"items\":[");
-    out.append(items_);
-    out.push_back(']');
+  section(kProperties, "\"properties\":", "\"items\"", b.items_set_, [&] {
+    out.put("\"items\":[");
+    out.put(b.bytes(b.items_));
+    out.put(']');
   });
   top_field(kSessionId);
   top_field(kStage);
   top_field(kTimestamp);
   top_field(kType);
   top_field(kUserId);
-  if (sep == '{') out.push_back('{');
-  out.push_back('}');
-  return out;
+  if (sep == '{') out.put('{');
+  out.put('}');
+}
+
+std::string EventBuilder::assemble() const {
+  Counter count;
+  Impl::emit(*this, count);
+  std::string text(count.n, '\0');
+  Writer w{text.data()};
+  Impl::emit(*this, w);
+  return text;
 }
 
 Event EventBuilder::json_event(Json j) const {
