@@ -191,6 +191,13 @@ int configure_writer(Db& db, const std::string& durability) {
   return db.exec(durability == "strict" ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
 }
 
+int configure_checkpointer(Db& db, const std::string& durability) {
+  sqlite3_busy_timeout(db.get(), 5000);
+  int rc = db.exec("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;");
+  if (rc != SQLITE_OK) return rc;
+  return db.exec(durability == "strict" ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+}
+
 int configure_reader(Db& db) {
   sqlite3_busy_timeout(db.get(), 5000);
   return db.exec("PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;");

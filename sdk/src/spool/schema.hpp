@@ -19,6 +19,8 @@ std::string inspect_file(const std::string& path);
 // Connection settings for the owner's writer (durability: normal | strict).
 int configure_writer(Db& db, const std::string& durability);
 int configure_reader(Db& db);
+// The checkpointer's connection: same sync level as the writer's, no autocheckpoint.
+int configure_checkpointer(Db& db, const std::string& durability);
 
 // Creates the tables when the database is new; checks them otherwise.
 bool ensure_schema(Db& db, const std::string& path, std::string* error);

@@ -143,7 +143,8 @@ std::optional<int64_t> SpoolStore::oldest_pending(const std::string& sink) {
   std::lock_guard lk(mu_);
   auto id = sink_ids_.find(sink);
   if (id == sink_ids_.end() || live_count(sink) <= 0) return std::nullopt;
-  for (const auto& [first, c] : chunks_) {
+  for (const auto& entry : chunks_) {
+    const Chunk& c = entry.second;
     const Bits* pending = nullptr;
     const Bits* acking = nullptr;
     for (const auto& [sid, b] : c.pending)
@@ -153,7 +154,7 @@ std::optional<int64_t> SpoolStore::oldest_pending(const std::string& sink) {
       if (sid == id->second) acking = &b;
     std::optional<int64_t> out;
     each_live(*pending, acking, 0, [&](size_t i) {
-      out = first + static_cast<int64_t>(i);
+      out = c.first + static_cast<int64_t>(i);
       return false;
     });
     if (out) return out;

@@ -77,8 +77,48 @@ std::shared_ptr<SpoolStore> SpoolStore::open(const SpoolOptions& options, std::s
     return nullptr;
   }
   if (!s->load(error)) return nullptr;
+  std::string ckpt_err;
+  if (s->ckpt_db_.open(path, SQLITE_OPEN_READWRITE, &ckpt_err) == SQLITE_OK &&
+      configure_checkpointer(s->ckpt_db_, options.durability) == SQLITE_OK) {
+    sqlite3_wal_hook(s->w_->db.get(), &SpoolStore::wal_hook, s.get());  // replaces the autocheckpoint
+    s->checkpointer_ = std::thread([p = s.get()] { p->run_checkpointer(); });
+  } else {
+    s->ckpt_db_.close();  // the writer's autocheckpoint stays in charge
+  }
   s->writer_ = std::thread([p = s.get()] { p->run(); });
   return s;
+}
+
+namespace {
+constexpr int kCheckpointFrames = 4096;        // pages in the WAL before a checkpoint (32 MiB)
+constexpr int kWriterCheckpointFrames = 65536; // the writer checkpoints itself past this (checkpointer behind)
+}  // namespace
+
+int SpoolStore::wal_hook(void* self, sqlite3* db, const char*, int frames) {
+  auto* s = static_cast<SpoolStore*>(self);
+  if (frames >= kWriterCheckpointFrames) {
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (frames >= kCheckpointFrames) {
+    {
+      std::lock_guard lk(s->ckpt_mu_);
+      s->ckpt_wanted_ = true;
+    }
+    s->ckpt_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SpoolStore::run_checkpointer() {
+  std::unique_lock lk(ckpt_mu_);
+  for (;;) {
+    ckpt_cv_.wait(lk, [&] { return ckpt_wanted_ || ckpt_stop_; });
+    if (ckpt_stop_) return;
+    ckpt_wanted_ = false;
+    lk.unlock();
+    // PASSIVE: copies what no reader still needs, never waits for or blocks the writer.
+    sqlite3_wal_checkpoint_v2(ckpt_db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lk.lock();
+  }
 }
 
 bool SpoolStore::load(std::string* error) {
@@ -405,6 +445,13 @@ void SpoolStore::close() {
   }
   work_cv_.notify_one();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lk(ckpt_mu_);
+    ckpt_stop_ = true;
+  }
+  ckpt_cv_.notify_one();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  ckpt_db_.close();  // before the writer's: the last connection checkpoints the rest
   {
     std::lock_guard lk(mu_);
     closed_ = true;

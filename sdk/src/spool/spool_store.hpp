@@ -165,6 +165,18 @@ class SpoolStore final : public Store {
   std::string last_error_;
   std::chrono::steady_clock::time_point last_error_at_{};
 
+  // Checkpoints run on their own thread and connection (woken by the writer's
+  // WAL hook), so the copy into the database file and its fsync never hold up
+  // a commit.
+  void run_checkpointer();
+  static int wal_hook(void* self, sqlite3* db, const char* name, int frames);
+  Db ckpt_db_;
+  std::thread checkpointer_;
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_wanted_ = false;
+  bool ckpt_stop_ = false;
+
   std::mutex close_mu_;
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> readers_;
