@@ -198,6 +198,9 @@ const Chain kChains[] = {
     CHAIN("property_then_items", purchase("o", 1, "EUR").property("items", Json::array({1, 2})).items({BARE})),
     CHAIN("property_items_then_item", purchase("o", 1, "EUR").property("items", Json::array({1, 2})).item(BARE).tax(1)),
     CHAIN("property_null_items_then_item", purchase("o", 1, "EUR").property("items", nullptr).item(BARE)),
+    CHAIN("items_between_fields", purchase("o", 1, "EUR").item(SHIRT).tax(1).item(FULL).coupon("c").item(BARE).tax(2)),
+    CHAIN("items_list_then_fields_then_item", purchase("o", 1, "EUR").items({FULL, SHIRT}).cart_id("c").item(BARE)),
+    CHAIN("items_replaced_after_fields", purchase("o", 1, "EUR").item(SHIRT).cart_id("c").items({BARE}).item(FULL)),
     CHAIN("many_items", purchase("o", 1, "EUR").item(SHIRT).item(FULL).item(BARE).item(SHIRT).item(FULL).item(BARE)),
     // Context.
     CHAIN("context_values", view("u").context("storefront", "shop").context("platform", "custom")
@@ -288,6 +291,8 @@ const Unrepresentable kPoisoned[] = {
      "properties.product.name: is not valid UTF-8"},
     {CHAIN("item_brand", purchase("o", 1, "EUR").anonymous_id("a").item(SHIRT).item(Product{.id = "q", .brand = "\x80"}).item(BARE)),
      "properties.items[1].brand: is not valid UTF-8"},
+    {CHAIN("item_after_fields", purchase("o", 1, "EUR").anonymous_id("a").item(SHIRT).tax(1).item(Product{.id = "q", .sku = "\xff"}).coupon("c")),
+     "properties.items[1].sku: is not valid UTF-8"},
     {CHAIN("items_variant", checkout("k", 1, "EUR").anonymous_id("a").items({SHIRT, Product{.id = "\xf5"}})),
      "properties.items[1].id: is not valid UTF-8"},
     {CHAIN("page_title", view("u").anonymous_id("a").page("u", "t\xc0\xaf").source("s")),
