@@ -261,21 +261,21 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
   IngestOutcome out = journeyd::ingest(in);
   (collect ? received_collect_ : received_events_) += out.received;
   rejected_invalid_ += out.rejected.size();
-  auto to = std::make_shared<ReplyTo>(ReplyTo{req.version(), collect, collect ? std::string(req[http::field::origin]) : ""});
+  ReplyTo to{req.version(), collect, collect ? std::string(req[http::field::origin]) : std::string()};
   if (out.status != 202) {
     if (out.status == 413) count_rejected("too_large", std::max<size_t>(1, out.received));
     else if (out.status == 415) count_rejected("unsupported_media_type", 1);
     else if (out.received == 0 || out.rejected.empty()) count_rejected("malformed", std::max<size_t>(1, out.received));
-    return respond(answer(*to, static_cast<http::status>(out.status), render_answer(out)));
+    return respond(answer(to, static_cast<http::status>(out.status), render_answer(out)));
   }
-  auto finish = [this, to, respond, accepted = out.accepted, dropped = out.dropped_consent,
+  auto finish = [this, to = std::move(to), respond, accepted = out.accepted, dropped = out.dropped_consent,
                  rejected = std::move(out.rejected)](const journey::Status& s) mutable {
     if (!s.ok()) {
       if (s.code == journey::Code::io_error) commit_failed_ = true;
       count_rejected(journey::code_name(s.code), accepted);
       log(Level::warn, "events refused: spool did not take them", {{"code", journey::code_name(s.code)},
                                                                     {"error", s.message()}});
-      return respond(answer(*to, http::status::service_unavailable,
+      return respond(answer(to, http::status::service_unavailable,
                             error_body(std::string("spool: ") + journey::code_name(s.code) + ": " + s.message())));
     }
     if (commit_failed_.load(std::memory_order_relaxed)) commit_failed_ = false;
@@ -287,7 +287,7 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
     IngestOutcome o;
     o.accepted = accepted;
     o.rejected = std::move(rejected);
-    Response res = answer(*to, http::status::accepted, render_answer(o));
+    Response res = answer(to, http::status::accepted, render_answer(o));
     if (!hold_fifo_.empty())
       return net::post(blocking_, [fifo = hold_fifo_, respond, res = std::move(res)]() mutable {
         wait_for_fifo_writer(fifo);
@@ -297,10 +297,10 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
   };
   if (out.records.empty()) return finish(journey::Status::success());
   size_t n = out.records.size();
-  journey::Status s = store_->submit(std::move(out.records), finish);
+  journey::Status s = store_->submit(std::move(out.records), std::move(finish));
   if (!s.ok()) {
     count_rejected(journey::code_name(s.code), n);
-    respond(answer(*to, http::status::service_unavailable,
+    respond(answer(req, http::status::service_unavailable,
                    error_body(std::string("spool: ") + journey::code_name(s.code) + ": " + s.message())));
   }
 }

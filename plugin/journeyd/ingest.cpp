@@ -1,6 +1,7 @@
 #include "ingest.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "gzip.hpp"
@@ -17,14 +18,24 @@ using journey::Limits;
 // it is rejected without building its DOM, which bounds memory per request.
 constexpr size_t kMaxEventText = 8 * Limits::max_event_bytes;
 
-std::string lower_trim(std::string_view v) {
-  auto semi = v.find(';');
-  if (semi != std::string_view::npos) v = v.substr(0, semi);
+// A header's media type or coding: before any ';' parameters, without surrounding blanks.
+std::string_view token(std::string_view v) {
+  v = v.substr(0, v.find(';'));
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  std::string out(v);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
+  return v;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+  return true;
+}
+
+bool is_gzip(std::string_view content_encoding) {
+  std::string_view enc = token(content_encoding);
+  return iequals(enc, "gzip") || iequals(enc, "x-gzip");
 }
 
 std::string strip_event_prefix(std::string msg) {
@@ -72,16 +83,16 @@ std::optional<IngestOutcome> refuse_body(std::string_view body, const journey::B
 
 int check_media(std::string_view content_type, std::string_view content_encoding, bool collect,
                 std::string* error) {
-  std::string type = lower_trim(content_type);
-  bool ok = type.empty() || type == "application/json" || type == "application/x-ndjson" ||
-            (collect && type == "text/plain");
+  std::string_view type = token(content_type);
+  bool ok = type.empty() || iequals(type, "application/json") || iequals(type, "application/x-ndjson") ||
+            (collect && iequals(type, "text/plain"));
   if (!ok) {
     *error = "Content-Type: unsupported media type \"" + std::string(content_type) +
              "\" (expected application/json or application/x-ndjson" + (collect ? " or text/plain" : "") + ")";
     return 415;
   }
-  std::string enc = lower_trim(content_encoding);
-  if (!(enc.empty() || enc == "identity" || enc == "gzip" || enc == "x-gzip")) {
+  std::string_view enc = token(content_encoding);
+  if (!(enc.empty() || iequals(enc, "identity") || is_gzip(enc))) {
     *error = "Content-Encoding: unsupported encoding \"" + std::string(content_encoding) +
              "\" (expected identity or gzip)";
     return 415;
@@ -104,8 +115,7 @@ IngestOutcome ingest(const IngestRequest& req) {
   }
   std::string inflated;
   std::string_view body = req.body;
-  std::string enc = lower_trim(req.content_encoding);
-  if (enc == "gzip" || enc == "x-gzip") {
+  if (is_gzip(req.content_encoding)) {
     std::string err;
     switch (gunzip(req.body, Limits::max_decompressed_bytes, &inflated, &err)) {
       case InflateResult::ok: break;
@@ -123,7 +133,7 @@ IngestOutcome ingest(const IngestRequest& req) {
 
   journey::BodySpans shape;
   const auto format =
-      lower_trim(req.content_type) == "application/x-ndjson" ? journey::BodyFormat::ndjson : journey::BodyFormat::json;
+      iequals(token(req.content_type), "application/x-ndjson") ? journey::BodyFormat::ndjson : journey::BodyFormat::json;
   const journey::BodyProblem problem = journey::split_body(body, format, Limits::max_events_per_request, &shape);
   if (std::optional<IngestOutcome> bad = refuse_body(body, problem, shape)) return *bad;
   out.received = shape.events.size();

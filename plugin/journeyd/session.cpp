@@ -95,26 +95,20 @@ void Session::on_body(beast::error_code ec) {
 void Session::dispatch() {
   ++state_.in_flight;
   stream_.expires_never();
-  auto self = shared_from_this();
-  std::string access;  // debug access log: method and target
-  if (log_enabled(Level::debug))
-    access = std::string(parser_->get().method_string()) + " " + std::string(parser_->get().target());
-  Respond respond = [self, access = std::move(access), start = std::chrono::steady_clock::now()](Response&& r) {
-    if (!access.empty())
-      log(Level::debug, "request", {{"request", access}, {"status", std::to_string(r.result_int())},
+  access_.clear();  // debug access log: method and target
+  if (log_enabled(Level::debug)) {
+    access_ = std::string(parser_->get().method_string()) + " " + std::string(parser_->get().target());
+    started_ = std::chrono::steady_clock::now();
+  }
+  // Captures one shared_ptr only, so the std::function needs no allocation.
+  Respond respond = [self = shared_from_this()](Response&& r) {
+    if (!self->access_.empty())
+      log(Level::debug, "request", {{"request", self->access_}, {"status", std::to_string(r.result_int())},
                                     {"peer", self->peer_ip_},
                                     {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                              std::chrono::steady_clock::now() - start).count())}});
-    auto res = std::make_shared<Response>(std::move(r));
-    net::post(self->stream_.get_executor(), [self, res] {
-      self->res_ = res;
-      bool close = !self->keep_alive_ || self->state_.stopping;
-      self->res_->keep_alive(!close);
-      self->finalize(*self->res_);
-      self->stream_.expires_after(self->timeouts_.write);
-      http::async_write(self->stream_, *self->res_,
-                        [self, close](beast::error_code ec, size_t) { self->on_write(ec, true, close); });
-    });
+                                                              std::chrono::steady_clock::now() - self->started_).count())}});
+    net::post(self->stream_.get_executor(),
+              [self, r = std::move(r)]() mutable { self->write_answer(std::move(r), true, false); });
   };
   try {
     handler_.handle(parser_->release(), peer_ip_, std::move(respond));
@@ -125,14 +119,40 @@ void Session::dispatch() {
   }
 }
 
-void Session::send(Response&& res, bool close_after) {
-  res_ = std::make_shared<Response>(std::move(res));
+void Session::send(Response&& res, bool close_after) { write_answer(std::move(res), false, close_after); }
+
+namespace {
+
+// The answer as one buffer, the bytes Beast's serializer would write: status line,
+// fields in order, blank line, body. One contiguous write instead of Beast's
+// serializer over a chain of buffer views.
+void serialize(const Response& res, std::string* out) {
+  out->clear();
+  out->append(res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out->append(std::to_string(res.result_int()));
+  out->push_back(' ');
+  out->append(res.reason());
+  out->append("\r\n");
+  for (const auto& f : res) {
+    out->append(f.name_string());
+    out->append(": ");
+    out->append(f.value());
+    out->append("\r\n");
+  }
+  out->append("\r\n");
+  out->append(res.body());
+}
+
+}  // namespace
+
+void Session::write_answer(Response&& res, bool counted, bool close_after) {
   bool close = close_after || !keep_alive_ || state_.stopping;
-  res_->keep_alive(!close);
-  finalize(*res_);
+  res.keep_alive(!close);
+  finalize(res);
+  serialize(res, &wire_);
   stream_.expires_after(timeouts_.write);
-  http::async_write(stream_, *res_, [self = shared_from_this(), close](beast::error_code ec, size_t) {
-    self->on_write(ec, false, close);
+  net::async_write(stream_, net::buffer(wire_), [self = shared_from_this(), counted, close](beast::error_code ec, size_t) {
+    self->on_write(ec, counted, close);
   });
 }
 
@@ -146,7 +166,6 @@ void Session::finalize(Response& res) const {
 
 void Session::on_write(beast::error_code ec, bool counted, bool close) {
   if (counted) --state_.in_flight;
-  res_.reset();
   if (ec) return this->close();
   if (close) return linger();
   next_request();

@@ -31,6 +31,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_body(beast::error_code ec);
   void dispatch();
   void send(Response&& res, bool close_after);
+  void write_answer(Response&& res, bool counted, bool close_after);
   void on_write(beast::error_code ec, bool counted, bool close);
   void fail(int status, const std::string& message);
   void finalize(Response& res) const;
@@ -41,7 +42,10 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<Response> res_;
+  std::string wire_;  // the answer being written, as bytes (its capacity is kept between requests)
+  // The request being handled (one at a time): for the debug access log.
+  std::string access_;
+  std::chrono::steady_clock::time_point started_;
   Handler& handler_;
   ServerState& state_;
   Timeouts timeouts_;

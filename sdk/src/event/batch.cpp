@@ -1,5 +1,7 @@
 #include "journey/batch.hpp"
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "journey/validate.hpp"
@@ -25,24 +27,50 @@ size_t skip_ws(std::string_view s, size_t i) {
 
 bool blank(std::string_view s) { return skip_ws(s, 0) == s.size(); }
 
-// s[i] == '"': *end is the index past the closing quote. False when it does not end.
-bool string_end(std::string_view s, size_t i, size_t* end) {
-  const char* p = s.data() + i + 1;
-  const char* const stop = s.data() + s.size();
+// A word with a byte equal to b has its high bit set there (SWAR).
+inline uint64_t bytes_equal(uint64_t word, unsigned char b) {
+  const uint64_t x = word ^ (0x0101010101010101ULL * b);
+  return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+}
+
+// Index of the quote closing the string whose text starts at s[j] (past the
+// opening quote), or npos. Eight bytes at a time while none is '"' or '\\'.
+size_t closing_quote(std::string_view s, size_t j) {
+  const char* p = s.data();
+  const size_t n = s.size();
   for (;;) {
-    // Jump to the next quote, then look back for an odd run of backslashes.
-    const void* q = std::memchr(p, '"', size_t(stop - p));
-    if (!q) return false;
-    const char* quote = static_cast<const char*>(q);
-    size_t slashes = 0;
-    for (const char* b = quote; b > s.data() + i + 1 && b[-1] == '\\'; --b) ++slashes;
-    if (slashes % 2 == 0) {
-      *end = size_t(quote - s.data()) + 1;
-      return true;
+    while (j + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + j, 8);
+      if (bytes_equal(w, '"') | bytes_equal(w, '\\')) break;
+      j += 8;
     }
-    p = quote + 1;
+    for (; j < n; ++j) {
+      if (p[j] == '"') return j;
+      if (p[j] == '\\') {
+        ++j;  // the escaped byte
+        break;
+      }
+    }
+    if (j >= n) return std::string_view::npos;
+    ++j;
   }
 }
+
+// s[i] == '"': *end is the index past the closing quote. False when it does not end.
+bool string_end(std::string_view s, size_t i, size_t* end) {
+  const size_t q = closing_quote(s, i + 1);
+  if (q == std::string_view::npos) return false;
+  *end = q + 1;
+  return true;
+}
+
+// The bytes a container scan stops at: quotes and brackets.
+constexpr auto kStructural = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {'"', '{', '}', '[', ']'}) t[c] = true;
+  return t;
+}();
 
 // Structural end of the JSON value starting at s[i]: brackets balanced outside of
 // strings, a scalar runs to white space or a delimiter. Not a parse: the event's
@@ -52,20 +80,22 @@ bool value_end(std::string_view s, size_t i, size_t* end) {
   const char c = s[i];
   if (c == '"') return string_end(s, i, end);
   if (c == '{' || c == '[') {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     size_t depth = 0;
     for (size_t j = i; j < s.size(); ++j) {
-      const char d = s[j];
-      if (d == '"') {
-        size_t e = 0;
-        if (!string_end(s, j, &e)) return false;
-        j = e - 1;
-      } else if (d == '{' || d == '[') {
-        ++depth;
-      } else if (d == '}' || d == ']') {
-        if (--depth == 0) {
-          *end = j + 1;
-          return true;
-        }
+      if (!kStructural[p[j]]) continue;
+      switch (p[j]) {
+        case '"':
+          j = closing_quote(s, j + 1);
+          if (j == std::string_view::npos) return false;
+          break;
+        case '{':
+        case '[': ++depth; break;
+        default:  // '}' or ']'
+          if (--depth == 0) {
+            *end = j + 1;
+            return true;
+          }
       }
     }
     return false;
