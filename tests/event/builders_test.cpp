@@ -372,3 +372,17 @@ TEST(EventText, BuilderIsAValue) {
 }
 
 }  // namespace agreement
+
+namespace agreement {
+
+// Every part at its longest at once: the text is written into a string sized
+// beforehand (checked by an assert in debug builds, by ASan beyond).
+TEST(EventText, LongestFixedParts) {
+  const journey::Event e = journey::custom("n")
+                               .event_id("e").anonymous_id("a").user_id("u").session_id("s").stage("x")
+                               .timestamp("t").source("s").consent(false, false).page("u", "t")
+                               .context("c", 1).property("p", 2).item(journey::Product{.id = ""});
+  EXPECT_EQ(Json::parse(e.text())["consent"], (Json{{"analytics", false}, {"marketing", false}}));
+}
+
+}  // namespace agreement

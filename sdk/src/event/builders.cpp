@@ -16,6 +16,7 @@
 #include "journey/builders.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 
@@ -413,13 +414,7 @@ EventBuilder& EventBuilder::items(const std::vector<Product>& ps) {
 
 namespace {
 
-// The two passes of EventBuilder::Impl::emit: count the bytes, then write them into
-// a string of that size.
-struct Counter {
-  size_t n = 0;
-  void put(char) { ++n; }
-  void put(std::string_view s) { n += s.size(); }
-};
+// Writes the event text into a string sized beforehand.
 struct Writer {
   char* p;
   void put(char c) { *p++ = c; }
@@ -521,11 +516,17 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
 }
 
 std::string EventBuilder::assemble() const {
-  Counter count;
-  Impl::emit(*this, count);
-  std::string text(count.n, '\0');
+  // One pass into a string sized at most: every byte of the arena (values, and the
+  // sections' fields with their keys; spans never overlap), a comma per field, and
+  // the fixed text: top-level keys with their commas (8 x 16), section names and
+  // braces (3 x 16), consent (48), the page's keys (25), the items' brackets (11),
+  // the outer braces (2).
+  const size_t bound = parts_.size() + entry_count_ + 8 * 16 + 3 * 16 + 48 + 25 + 11 + 2;
+  std::string text(bound, '\0');
   Writer w{text.data()};
   Impl::emit(*this, w);
+  assert(static_cast<size_t>(w.p - text.data()) <= bound);
+  text.resize(static_cast<size_t>(w.p - text.data()));
   return text;
 }
 
