@@ -299,7 +299,7 @@ Status SpoolStore::submit(std::vector<Record> records, CommitCallback done) {
 std::map<std::string, uint64_t> SpoolStore::run_sync(Op op, std::chrono::milliseconds limit) {
   auto promise = std::make_shared<std::promise<std::map<std::string, uint64_t>>>();
   auto future = promise->get_future();
-  op.result = promise;
+  op.x->result = promise;
   {
     std::lock_guard lk(mu_);
     if (closing_) return {};
@@ -331,8 +331,8 @@ void SpoolStore::ack(const std::string& sink, const std::vector<int64_t>& seqs) 
   // then the acking bits leave these seqs out of fetch, oldest_pending,
   // wait_pending and stats.
   Op op{Op::Kind::ack};
-  op.sink = sink;
-  op.seqs = seqs;
+  op.x->sink = sink;
+  op.x->seqs = seqs;
   std::lock_guard lk(mu_);
   if (closing_) return;
   auto id = sink_ids_.find(sink);
@@ -372,25 +372,25 @@ void SpoolStore::dead_letter(const std::string& sink, const std::vector<int64_t>
                              const std::string& reason, const std::string& answer) {
   if (seqs.empty()) return;
   Op op{Op::Kind::dead_letter};
-  op.sink = sink;
-  op.seqs = seqs;
-  op.status = status;
-  op.reason = reason;
-  op.answer = answer.substr(0, 1024);
+  op.x->sink = sink;
+  op.x->seqs = seqs;
+  op.x->status = status;
+  op.x->reason = reason;
+  op.x->answer = answer.substr(0, 1024);
   run_sync(std::move(op), kSyncWait);
 }
 
 std::map<std::string, uint64_t> SpoolStore::expire(std::chrono::seconds max_age) {
   Op op{Op::Kind::expire};
-  op.cutoff_ms = now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
+  op.x->cutoff_ms = now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
   return run_sync(std::move(op), kSyncWait);
 }
 
 void SpoolStore::count_dropped(const std::string& reason, uint64_t n) {
   if (n == 0) return;
   Op op{Op::Kind::dropped};
-  op.reason = reason;
-  op.n = n;
+  op.x->reason = reason;
+  op.x->n = n;
   std::lock_guard lk(mu_);
   if (closing_) return;
   ops_.push_back(std::move(op));

@@ -56,20 +56,26 @@ class SpoolStore final : public Store {
  private:
   struct Op {
     enum class Kind { submit, ack, dead_letter, expire, dropped };
-    explicit Op(Kind k) : kind(k) {}
+    // What only the rarer kinds carry, out of line: a submit op stays small.
+    struct Extra {
+      std::string sink;             // ack, dead_letter
+      std::vector<int64_t> seqs;
+      int status = 0;
+      std::string reason;           // dead_letter, dropped
+      std::string answer;
+      int64_t cutoff_ms = 0;        // expire
+      uint64_t n = 0;               // dropped
+      std::shared_ptr<std::promise<std::map<std::string, uint64_t>>> result;
+    };
+    explicit Op(Kind k) : kind(k) {
+      if (k != Kind::submit) x = std::make_unique<Extra>();
+    }
     Kind kind;
     std::vector<Record> records;  // submit
     int64_t first_seq = 0;
     uint64_t bytes = 0;
     CommitCallback done;
-    std::string sink;             // ack, dead_letter
-    std::vector<int64_t> seqs;
-    int status = 0;
-    std::string reason;           // dead_letter, dropped
-    std::string answer;
-    int64_t cutoff_ms = 0;        // expire
-    uint64_t n = 0;               // dropped
-    std::shared_ptr<std::promise<std::map<std::string, uint64_t>>> result;
+    std::unique_ptr<Extra> x;     // every kind but submit
   };
   struct Replay {
     int64_t id;

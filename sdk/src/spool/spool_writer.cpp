@@ -133,7 +133,7 @@ void SpoolStore::run() {
       if (closing_) {
         Status failed = Status::error(Code::io_error, "spool " + options_.path + ": closed before it could commit");
         for (auto& op : ops_) {
-          if (op.result) op.result->set_value({});
+          if (op.x && op.x->result) op.x->result->set_value({});
           if (op.done) op.done(failed);
         }
         ops_.clear();
@@ -200,9 +200,9 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
     case Op::Kind::submit:
       return true;  // stage_submits, after every other op of the round
     case Op::Kind::ack: {
-      int64_t id = sink_id(op.sink, false);
+      int64_t id = sink_id(op.x->sink, false);
       if (id < 0) return true;
-      std::vector<int64_t> seqs = op.seqs;
+      std::vector<int64_t> seqs = op.x->seqs;
       std::sort(seqs.begin(), seqs.end());
       seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
       int64_t done = 0;
@@ -221,23 +221,23 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
         }
       }
       if (done > 0) {
-        d.pending[op.sink] -= done;
-        w_->add_counter.bind(1, std::string_view("delivered")).bind(2, op.sink).bind(3, done);
+        d.pending[op.x->sink] -= done;
+        w_->add_counter.bind(1, std::string_view("delivered")).bind(2, op.x->sink).bind(3, done);
         if (w_->add_counter.run() != SQLITE_DONE) return false;
       }
       return true;
     }
     case Op::Kind::dead_letter: {
-      int64_t id = sink_id(op.sink, false);
+      int64_t id = sink_id(op.x->sink, false);
       if (id < 0) return true;
       int64_t at = now_ms();
-      for (int64_t seq : op.seqs) {
+      for (int64_t seq : op.x->seqs) {
         Chunk* c = chunk_of(seq);
         if (!c) continue;
-        int r = dead_letter_one(d, *c, static_cast<size_t>(seq - c->first), id, op.sink, op.status, op.reason,
-                                op.answer, at);
+        int r = dead_letter_one(d, *c, static_cast<size_t>(seq - c->first), id, op.x->sink, op.x->status, op.x->reason,
+                                op.x->answer, at);
         if (r < 0) return false;
-        if (r > 0 && moved) ++(*moved)[op.sink];
+        if (r > 0 && moved) ++(*moved)[op.x->sink];
       }
       return true;
     }
@@ -245,11 +245,11 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
       int64_t at = now_ms();
       std::map<int64_t, std::string> names;
       for (auto& [first, c] : chunks_) {
-        if (c.oldest_ms >= op.cutoff_ms) continue;
+        if (c.oldest_ms >= op.x->cutoff_ms) continue;
         const Records* recs = records_of(d, c);
         if (!recs) return false;
         for (size_t i = 0; i < c.n; ++i) {
-          if ((*recs)[i].received_at_ms >= op.cutoff_ms) continue;
+          if ((*recs)[i].received_at_ms >= op.x->cutoff_ms) continue;
           for (const auto& entry : c.pending) {
             int64_t sid = entry.first;
             auto name = names.find(sid);
@@ -263,9 +263,9 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
       return true;
     }
     case Op::Kind::dropped: {
-      w_->add_counter.bind(1, std::string_view("dropped")).bind(2, op.reason).bind(3, static_cast<int64_t>(op.n));
+      w_->add_counter.bind(1, std::string_view("dropped")).bind(2, op.x->reason).bind(3, static_cast<int64_t>(op.x->n));
       if (w_->add_counter.run() != SQLITE_DONE) return false;
-      d.dropped[op.reason] += static_cast<int64_t>(op.n);
+      d.dropped[op.x->reason] += static_cast<int64_t>(op.x->n);
       return true;
     }
   }
@@ -568,7 +568,7 @@ void SpoolStore::commit_round(std::vector<Op>& ops, std::vector<Replay>& replays
   Status ok_status = Status::success();
   for (size_t i = 0; i < ops.size(); ++i) {
     if (ops[i].done) ops[i].done(ok_status);
-    if (ops[i].result) ops[i].result->set_value(std::move(results[i]));
+    if (ops[i].x && ops[i].x->result) ops[i].x->result->set_value(std::move(results[i]));
   }
   ops.clear();
   replays.clear();
