@@ -53,9 +53,21 @@ bool append_json_string(std::string_view v, std::string* out) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* s = reinterpret_cast<const unsigned char*>(v.data());
   const size_t n = v.size();
+  size_t plain = 0;  // the usual string needs no escape: copied in one go
+  while (plain + 8 <= n && plain_word(s + plain)) plain += 8;
+  while (plain < n && kPlain[s[plain]]) ++plain;
+  if (plain == n) {
+    const size_t at = out->size();
+    out->resize(at + n + 2);
+    char* p = out->data() + at;
+    p[0] = '"';
+    std::memcpy(p + 1, v.data(), n);
+    p[n + 1] = '"';
+    return true;
+  }
   out->push_back('"');
   size_t run = 0;  // start of the pending run of bytes copied as they are
-  for (size_t i = 0; i < n;) {
+  for (size_t i = plain; i < n;) {
     if (i + 8 <= n && plain_word(s + i)) {
       i += 8;
       continue;
