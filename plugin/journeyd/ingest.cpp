@@ -137,6 +137,7 @@ IngestOutcome ingest(const IngestRequest& req) {
   const journey::BodyProblem problem = journey::split_body(body, format, Limits::max_events_per_request, &shape);
   if (std::optional<IngestOutcome> bad = refuse_body(body, problem, shape)) return *bad;
   out.received = shape.events.size();
+  out.records.reserve(shape.events.size());
 
   journey::RequestContext context;
   journey::NormalizeOptions opts{req.received_at, shape.sent_at};

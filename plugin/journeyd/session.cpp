@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <algorithm>
+
 #include "ingest.hpp"
 #include "journey/validate.hpp"
 #include "log.hpp"
@@ -41,12 +43,28 @@ void Session::next_request() {
   }
   // Idle keep-alive: wait for the first byte of the next request.
   stream_.expires_after(timeouts_.idle);
-  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+  // As much as the buffer already holds (it keeps what earlier bodies grew it to), at least 4 KiB.
+  const size_t room = std::max<size_t>(4096, buffer_.capacity() - buffer_.size());
+  stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, size_t n) {
     self->buffer_.commit(n);
     if (ec) return self->close();
     self->stream_.expires_after(self->timeouts_.headers);
+    // Usually the whole request came with its first bytes: parse it here instead
+    // of starting another read.
+    beast::error_code pec;
+    self->parse_buffered(pec);
+    if (pec || self->parser_->is_header_done()) return self->on_header(pec);
     self->read_header();
   });
+}
+
+void Session::parse_buffered(beast::error_code& ec) {
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    const size_t n = parser_->put(buffer_.data(), ec);
+    buffer_.consume(n);
+    if (ec == http::error::need_more) ec = {};
+    if (ec || n == 0) return;
+  }
 }
 
 void Session::read_header() {
@@ -63,6 +81,9 @@ void Session::on_header(beast::error_code ec) {
   keep_alive_ = header.keep_alive();
   head_ = header.method() == http::verb::head;
   if (auto early = handler_.on_headers(header)) return send(std::move(*early), !parser_->is_done());
+  beast::error_code pec;
+  parse_buffered(pec);  // the body bytes that came with the headers
+  if (pec) return on_body(pec);
   if (parser_->is_done()) return dispatch();
   auto read_body = [self = shared_from_this()] {
     self->stream_.expires_after(self->timeouts_.body);

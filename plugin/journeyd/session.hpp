@@ -27,6 +27,9 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void next_request();
   void read_header();
+  // Feeds the parser what buffer_ already holds, without I/O; stops when it needs
+  // more bytes (ec clear) or at a parse error (ec set).
+  void parse_buffered(beast::error_code& ec);
   void on_header(beast::error_code ec);
   void on_body(beast::error_code ec);
   void dispatch();
