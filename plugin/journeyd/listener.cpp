@@ -45,7 +45,7 @@ void Listener::accept() {
   acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
 }
 
-void Listener::on_accept(beast::error_code ec, net::ip::tcp::socket socket) {
+void Listener::on_accept(beast::error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // e.g. out of file descriptors: wait a moment instead of spinning.

@@ -19,7 +19,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void accept();
-  void on_accept(beast::error_code ec, net::ip::tcp::socket socket);
+  void on_accept(beast::error_code ec, Socket socket);
 
   net::io_context& ioc_;
   net::strand<net::io_context::executor_type> strand_;

@@ -18,7 +18,7 @@ bool is_disconnect(beast::error_code ec) {
 
 }  // namespace
 
-Session::Session(net::ip::tcp::socket&& socket, Handler& handler, ServerState& state, Timeouts timeouts)
+Session::Session(Socket&& socket, Handler& handler, ServerState& state, Timeouts timeouts)
     : stream_(std::move(socket)), handler_(handler), state_(state), timeouts_(timeouts) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);

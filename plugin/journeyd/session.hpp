@@ -18,9 +18,15 @@ struct Timeouts {
   std::chrono::milliseconds write{30000};
 };
 
+// A connection's strand as a concrete type: Beast's default tcp_stream holds a
+// type-erased executor that allocates on every operation.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<net::ip::tcp, Strand>;
+using Stream = beast::basic_stream<net::ip::tcp, Strand>;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(net::ip::tcp::socket&& socket, Handler& handler, ServerState& state, Timeouts timeouts);
+  Session(Socket&& socket, Handler& handler, ServerState& state, Timeouts timeouts);
   ~Session();
   void run();
 
@@ -42,7 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void linger();
   void drain();
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string wire_;  // the answer being written, as bytes (its capacity is kept between requests)
