@@ -1,8 +1,11 @@
 #include "journey/batch.hpp"
 
-#include <array>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "journey/validate.hpp"
 
@@ -65,12 +68,62 @@ bool string_end(std::string_view s, size_t i, size_t* end) {
   return true;
 }
 
-// The bytes a container scan stops at: quotes and brackets.
-constexpr auto kStructural = [] {
-  std::array<bool, 256> t{};
-  for (unsigned char c : {'"', '{', '}', '[', ']'}) t[c] = true;
-  return t;
-}();
+// The container at s[i] ('{' or '['): *end is the index past its closing bracket.
+// Only quotes, backslashes and brackets matter, so with SSE2 sixteen bytes are
+// looked at together and only those bytes visited.
+bool container_end(std::string_view s, size_t i, size_t* end) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  size_t depth = 0;
+  bool in_string = false;
+  size_t escaped = std::string_view::npos;  // index of the byte a backslash escapes
+  // One byte of interest; true when it closes the container.
+  auto step = [&](size_t pos) {
+    if (pos == escaped) return false;
+    const char c = p[pos];
+    if (in_string) {
+      if (c == '\\') escaped = pos + 1;
+      else if (c == '"') in_string = false;
+      return false;
+    }
+    switch (c) {
+      case '"': in_string = true; return false;
+      case '{':
+      case '[': ++depth; return false;
+      case '}':
+      case ']': return --depth == 0;
+      default: return false;  // a backslash outside a string: left to the parser
+    }
+  };
+  size_t j = i;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\'), open_obj = _mm_set1_epi8('{'),
+                close_obj = _mm_set1_epi8('}'), open_arr = _mm_set1_epi8('['), close_arr = _mm_set1_epi8(']');
+  for (; j + 16 <= n; j += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+    const __m128i hit = _mm_or_si128(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, open_obj), _mm_cmpeq_epi8(v, close_obj))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, open_arr), _mm_cmpeq_epi8(v, close_arr)));
+    for (unsigned mask = unsigned(_mm_movemask_epi8(hit)); mask; mask &= mask - 1) {
+      const size_t pos = j + size_t(__builtin_ctz(mask));
+      if (step(pos)) {
+        *end = pos + 1;
+        return true;
+      }
+    }
+  }
+#endif
+  for (; j < n; ++j) {
+    const char c = p[j];
+    if (c != '"' && c != '\\' && c != '{' && c != '}' && c != '[' && c != ']') continue;
+    if (step(j)) {
+      *end = j + 1;
+      return true;
+    }
+  }
+  return false;
+}
 
 // Structural end of the JSON value starting at s[i]: brackets balanced outside of
 // strings, a scalar runs to white space or a delimiter. Not a parse: the event's
@@ -79,27 +132,7 @@ bool value_end(std::string_view s, size_t i, size_t* end) {
   if (i >= s.size()) return false;
   const char c = s[i];
   if (c == '"') return string_end(s, i, end);
-  if (c == '{' || c == '[') {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    size_t depth = 0;
-    for (size_t j = i; j < s.size(); ++j) {
-      if (!kStructural[p[j]]) continue;
-      switch (p[j]) {
-        case '"':
-          j = closing_quote(s, j + 1);
-          if (j == std::string_view::npos) return false;
-          break;
-        case '{':
-        case '[': ++depth; break;
-        default:  // '}' or ']'
-          if (--depth == 0) {
-            *end = j + 1;
-            return true;
-          }
-      }
-    }
-    return false;
-  }
+  if (c == '{' || c == '[') return container_end(s, i, end);
   size_t j = i;
   while (j < s.size() && !is_ws(s[j]) && s[j] != ',' && s[j] != ']' && s[j] != '}') ++j;
   *end = j;
