@@ -110,6 +110,10 @@ class Checker {
     errors_->push_back(std::move(s));
   }
 
+  // Only a simdjson document can repeat a name; its text then takes the Json
+  // path (last name wins), so this message is never shown.
+  void duplicate(string_view k) { add(Path{nullptr, k}, "duplicate field name"); }
+
   void finish() {
     if (truncated_) errors_->push_back("event: more than " + std::to_string(kMaxProblems) + " problems, the rest not shown");
   }
@@ -152,7 +156,12 @@ class Checker {
   void free_value(N v, const Path& p, size_t depth) {
     if (V::is_object(v)) {
       if (depth > Limits::max_depth) return add(p, "nesting deeper than 32 levels");
+      typename V::Names seen;
       for (auto [k, child] : V::fields(v)) {
+        if (!seen.add(k)) {
+          duplicate(k);
+          continue;
+        }
         if (utf8_chars(k) < 0) {
           add(p, "a field name is not valid UTF-8");
           continue;
@@ -192,7 +201,12 @@ class Checker {
   void product(N v, const Path& p, size_t depth) {
     if (!V::is_object(v)) return add(p, "must be a product object");
     bool has_id = false;
+    typename V::Names seen;
     for (auto [k, f] : V::fields(v)) {
+      if (!seen.add(k)) {
+        duplicate(k);
+        continue;
+      }
       const Path fp = p / k;
       if (k == "id") {
         has_id = true;
@@ -231,7 +245,12 @@ template <class V>
 void Checker<V>::channel(N v, const Path& p, Checked* out) {
   if (!V::is_object(v)) return add(p, "must be an object");
   static constexpr string_view kFields[] = {"source", "medium", "campaign", "term", "content", "referrer"};
+  typename V::Names seen;
   for (auto [k, f] : V::fields(v)) {
+    if (!seen.add(k)) {
+      duplicate(k);
+      continue;
+    }
     const int i = index_of(kFields, k);
     if (i < 0) {
       if (utf8_chars(k) < 0) add(p, "a field name is not valid UTF-8");
@@ -250,7 +269,12 @@ bool Checker<V>::context(N v, const Path& p) {
     return false;
   }
   bool page_url = false;
+  typename V::Names seen;
   for (auto [k, f] : V::fields(v)) {
+    if (!seen.add(k)) {
+      duplicate(k);
+      continue;
+    }
     const Path fp = p / k;
     if (k == "storefront" || k == "platform" || k == "user_agent" || k == "ip" || k == "locale") {
       text(f, fp);
@@ -259,7 +283,12 @@ bool Checker<V>::context(N v, const Path& p) {
         add(fp, "must be an object");
         continue;
       }
+      typename V::Names seen2;
       for (auto [k2, f2] : V::fields(f)) {
+        if (!seen2.add(k2)) {
+          duplicate(k2);
+          continue;
+        }
         const Path p2 = fp / k2;
         if (k == "page" && (k2 == "url" || k2 == "path" || k2 == "title" || k2 == "referrer")) {
           if (text(f2, p2) && k2 == "url" && !V::str(f2).empty()) page_url = true;
@@ -289,7 +318,12 @@ bool Checker<V>::context(N v, const Path& p) {
 template <class V>
 void Checker<V>::consent(N v, const Path& p) {
   if (!V::is_object(v)) return add(p, "must be an object");
+  typename V::Names seen;
   for (auto [k, f] : V::fields(v)) {
+    if (!seen.add(k)) {
+      duplicate(k);
+      continue;
+    }
     if (k == "analytics" || k == "marketing") {
       if (!V::is_bool(f)) add(p / k, "must be true or false");
     } else if (utf8_chars(k) < 0) {
@@ -315,7 +349,12 @@ void Checker<V>::properties(const N* v, const Path& p, int type, bool page_url) 
       if (!is_currency<V>(cur))
         add(p / "currency", "must be an ISO 4217 currency code (three capital letters)");
     }
+    typename V::Names seen;
     for (auto [k, f] : V::fields(*obj)) {
+      if (!seen.add(k)) {
+        duplicate(k);
+        continue;
+      }
       const Path fp = p / k;
       if (k == "currency") continue;
       if (k == "product") {
@@ -399,7 +438,12 @@ void Checker<V>::check(N ev, SysTime received_at, std::optional<SysTime> sent_at
   if (!V::is_object(ev)) return add(Path{nullptr, "event"}, "must be a JSON object");
   N fields[kTopCount] = {};
   const N* f[kTopCount] = {};
+  typename V::Names seen;
   for (auto [k, v] : V::fields(ev)) {
+    if (!seen.add(k)) {
+      duplicate(k);
+      continue;
+    }
     const int i = index_of(kTopNames, k);
     if (i >= 0) {
       fields[i] = v;

@@ -2,8 +2,10 @@
 // SPEC section 2 are written once (check.cpp) and applied to a nlohmann Json
 // tree or to a simdjson document (the ingest fast path). Internal.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -17,9 +19,40 @@ struct Field {
   Node value;
 };
 
+// The names seen so far in one object of a simdjson document, which (unlike a
+// Json object) may repeat a name.
+class NameSet {
+ public:
+  // False when `k` was added before.
+  bool add(std::string_view k) {
+    const uint64_t bit = uint64_t(1) << ((k.size() * 7 + (k.empty() ? 0 : uint8_t(k[0]))) & 63);
+    if (seen_ & bit) {
+      for (size_t i = 0; i < std::min(n_, kInline); ++i)
+        if (inline_[i] == k) return false;
+      for (std::string_view n : more_)
+        if (n == k) return false;
+    }
+    seen_ |= bit;
+    if (n_ < kInline) inline_[n_] = k;
+    else more_.push_back(k);
+    ++n_;
+    return true;
+  }
+
+ private:
+  static constexpr size_t kInline = 16;
+  uint64_t seen_ = 0;  // a one-word filter over (size, first byte)
+  size_t n_ = 0;
+  std::string_view inline_[kInline];
+  std::vector<std::string_view> more_;
+};
+
 // A view of nlohmann::json. Node: a pointer to the value.
 struct JsonView {
   using Node = const Json*;
+  struct Names {  // a Json object cannot repeat a name
+    bool add(std::string_view) { return true; }
+  };
 
   class FieldIter {
    public:
@@ -85,6 +118,7 @@ struct JsonView {
 struct SimdView {
   using Node = simdjson::dom::element;
   using Type = simdjson::dom::element_type;
+  using Names = NameSet;
 
   class FieldIter {
    public:
@@ -129,8 +163,8 @@ struct SimdView {
   }
   static size_t size(Node n) { return items(n).size(); }
   static bool find(Node n, std::string_view key, Node* out) {
-    // The last member of that name, as nlohmann keeps it (duplicates are refused
-    // before anything is stored; see normalize_fast.cpp).
+    // The last member of that name, as nlohmann keeps it (the checker reports
+    // duplicates, so such a text takes the Json path; see normalize.cpp).
     bool found = false;
     const simdjson::dom::object o = n.get_object().value_unsafe();
     for (auto kv : o)

@@ -5,7 +5,8 @@
 // straight from the parsed document with the defaults added. Whatever that path
 // does not accept (malformed text, any problem, duplicate names, an oversized
 // result) is handed to the Json path, so messages, their order and the accepted
-// set are exactly the Json path's.
+// set are exactly the Json path's. (The checker reports a repeated name in a
+// simdjson document, so nothing below sees one.)
 #include <simdjson.h>
 
 #include <algorithm>
@@ -59,48 +60,6 @@ struct ThreadParser {
   }
 };
 
-// The names seen so far in one object, to refuse duplicates while writing it.
-class NameSet {
- public:
-  // False when `k` was added before.
-  bool add(std::string_view k) {
-    const uint64_t bit = uint64_t(1) << ((k.size() * 7 + (k.empty() ? 0 : uint8_t(k[0]))) & 63);
-    if (seen_ & bit) {
-      for (size_t i = 0; i < std::min(n_, kInline); ++i)
-        if (inline_[i] == k) return false;
-      for (std::string_view n : more_)
-        if (n == k) return false;
-    }
-    seen_ |= bit;
-    if (n_ < kInline) inline_[n_] = k;
-    else more_.push_back(k);
-    ++n_;
-    return true;
-  }
-
- private:
-  static constexpr size_t kInline = 16;
-  uint64_t seen_ = 0;  // a one-word filter over (size, first byte)
-  size_t n_ = 0;
-  std::string_view inline_[kInline];
-  std::vector<std::string_view> more_;
-};
-
-// True when no object inside `e` repeats a name.
-bool no_duplicate_names(element e) {
-  if (e.is_object()) {
-    const object o = e.get_object().value_unsafe();
-    NameSet names;
-    for (auto kv : o)
-      if (!names.add(kv.key) || !no_duplicate_names(kv.value)) return false;
-  } else if (e.is_array()) {
-    const simdjson::dom::array a = e.get_array().value_unsafe();
-    for (element item : a)
-      if (!no_duplicate_names(item)) return false;
-  }
-  return true;
-}
-
 bool has_quantity(element product) {
   element q;
   return !product.is_object() || !product.at_key("quantity").get(q);
@@ -110,18 +69,17 @@ bool has_quantity(element product) {
 // top-level defaults. Its stored form is then the sender's text with them added
 // before the closing brace, with no second serialization. Not for a text with
 // received_at (replaced), a timestamp to shift for sent_at, a request context, a
-// product without quantity or a payment without status (nested defaults), or
-// duplicate names: false, and StoredFormWriter writes those.
+// product without quantity or a payment without status (nested defaults):
+// false, and StoredFormWriter writes those.
 bool splice_defaults(element root, std::string_view text, const NormalizeOptions& opts,
                      const detail::Checked& checked, NormalizedEvent* ev) {
   if (opts.request) return false;
   const object top = root.get_object().value_unsafe();
-  NameSet names;
   bool has_id = false, has_timestamp = false, has_stage = false;
   std::string_view user_id, anonymous_id;
   for (auto kv : top) {
     const std::string_view k = kv.key;
-    if (!names.add(k) || k == "received_at" || !no_duplicate_names(kv.value)) return false;
+    if (k == "received_at") return false;
     if (k == "event_id") {
       has_id = true;
       ev->event_id = kv.value.get_string().value_unsafe();
@@ -175,7 +133,7 @@ bool splice_defaults(element root, std::string_view text, const NormalizeOptions
 }
 
 // Writes the stored form from a document the checker accepted. False: hand the
-// text to the Json path (duplicate names, or a string the writer refuses).
+// text to the Json path (a string the writer refuses).
 class StoredFormWriter {
  public:
   StoredFormWriter(const NormalizeOptions& opts, const detail::Checked& checked, NormalizedEvent* out)
@@ -183,14 +141,12 @@ class StoredFormWriter {
 
   bool write(element root) {
     const object top = root.get_object().value_unsafe();
-    NameSet names;
     bool has_id = false, has_timestamp = false, has_stage = false, has_context = false;
     std::string_view user_id, anonymous_id;
     out_.clear();
     out_.push_back('{');
     for (auto kv : top) {
       const std::string_view k = kv.key;
-      if (!names.add(k)) return false;
       if (k == "received_at") continue;
       if (k == "event_id") {
         has_id = true;
@@ -263,10 +219,8 @@ class StoredFormWriter {
     switch (e.type()) {
       case ElementType::OBJECT: {
         const object o = e.get_object().value_unsafe();
-        NameSet names;
         out_.push_back('{');
         for (auto kv : o) {
-          if (!names.add(kv.key)) return false;
           name(kv.key);
           if (!value(kv.value)) return false;
         }
@@ -299,11 +253,9 @@ class StoredFormWriter {
   bool product(element e) {
     if (!e.is_object()) return value(e);
     const object o = e.get_object().value_unsafe();
-    NameSet names;
     bool has_quantity = false;
     out_.push_back('{');
     for (auto kv : o) {
-      if (!names.add(kv.key)) return false;
       has_quantity = has_quantity || kv.key == "quantity";
       name(kv.key);
       if (!value(kv.value)) return false;
@@ -318,11 +270,9 @@ class StoredFormWriter {
 
   bool properties(element e) {
     const object o = e.get_object().value_unsafe();
-    NameSet names;
     bool has_status = false;
     out_.push_back('{');
     for (auto kv : o) {
-      if (!names.add(kv.key)) return false;
       name(kv.key);
       if (kv.key == "product") {
         if (!product(kv.value)) return false;
@@ -352,10 +302,8 @@ class StoredFormWriter {
   // context with ip and user_agent taken from the request.
   bool context(element e) {
     const object o = e.get_object().value_unsafe();
-    NameSet names;
     out_.push_back('{');
     for (auto kv : o) {
-      if (!names.add(kv.key)) return false;
       if (kv.key == "ip" || kv.key == "user_agent") continue;
       name(kv.key);
       if (!value(kv.value)) return false;
