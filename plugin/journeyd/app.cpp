@@ -331,19 +331,16 @@ void App::webhook(Request&& req, Route route, Respond respond) {
   journey::NormalizeOptions opts{journey::now_us(), std::nullopt};
   std::vector<journey::Record> records;
   for (auto& ev : r.events) {
-    journey::Record rec;
-    auto errors = journey::validate_and_normalize(ev, opts, &rec.json);
-    if (!errors.empty()) {
+    journey::NormalizedEvent normalized;
+    journey::EventProblems problems = journey::normalize_event(ev, opts, &normalized);
+    if (!problems.ok()) {  // an adapter bug, not the platform's: logged loudly
       count_rejected("invalid", 1);
-      Json e = errors;
+      Json e = problems.errors;
       log(Level::error, "webhook produced an invalid event", {{"platform", platform}, {"errors", e.dump()}});
       continue;
     }
-    rec.event_id = ev["event_id"].get<std::string>();
-    rec.key = journey::journey_key(ev);
-    if (rec.json.empty()) rec.json = ev.dump();
-    rec.received_at_ms = journey::to_unix_ms(opts.received_at);
-    records.push_back(std::move(rec));
+    records.push_back(journey::Record{std::move(normalized.event_id), std::move(normalized.key),
+                                      std::move(normalized.json), journey::to_unix_ms(opts.received_at)});
   }
   size_t n = records.size();
   auto finish = [this, header, respond, n](const journey::Status& s) {
