@@ -179,21 +179,25 @@ int bench_ingest(int argc, char** argv) {
   std::vector<epoll_event> ready(conns.size());
   char buf[65536];
   while (Clock::now() < end) {
-    int wait_ms = 100;
+    Clock::duration wait = std::chrono::milliseconds(100);
     if (rate > 0) {
       auto now = Clock::now();
       for (auto& c : conns) {
         if (!c.waiting) continue;
         if (c.next_due <= now) {
+          // Latency counts from when the request was due, not from when it left:
+          // a late send is the server's delay too (no coordinated omission).
           c.waiting = false;
-          c.started = now;
+          c.started = c.next_due;
           send_more(c);
         } else {
-          wait_ms = std::min<int>(wait_ms, int(std::chrono::duration_cast<std::chrono::milliseconds>(c.next_due - now).count()) + 1);
+          wait = std::min(wait, c.next_due - now);
         }
       }
     }
-    int n = epoll_wait(ep, ready.data(), int(ready.size()), wait_ms);
+    const auto wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+    const timespec timeout{time_t(wait_ns / 1000000000), long(wait_ns % 1000000000)};
+    int n = epoll_pwait2(ep, ready.data(), int(ready.size()), &timeout, nullptr);
     for (int k = 0; k < n; ++k) {
       Conn& c = conns[ready[size_t(k)].data.u64];
       if ((ready[size_t(k)].events & EPOLLOUT) && !c.waiting) send_more(c);
