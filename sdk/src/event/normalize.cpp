@@ -3,14 +3,11 @@
 // Text takes a fast path: simdjson parses it, the same checker as the Json path
 // (check.cpp over json_views.hpp) validates it, and the stored form is written
 // straight from the parsed document with the defaults added. Whatever that path
-// does not accept (malformed text, any problem, duplicate names, an oversized
+// does not accept (malformed text, any problem, repeated names, an oversized
 // result) is handed to the Json path, so messages, their order and the accepted
 // set are exactly the Json path's. (The checker reports a repeated name in a
 // simdjson document, so nothing below sees one.)
 #include <simdjson.h>
-
-#include <algorithm>
-#include <cstring>
 
 #include "check.hpp"
 #include "journey/validate.hpp"
