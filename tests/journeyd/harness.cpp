@@ -176,9 +176,7 @@ RunResult run_bin(const std::string& name, const std::vector<std::string>& args,
   return r;
 }
 
-HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
-                const std::map<std::string, std::string>& headers, std::chrono::milliseconds timeout) {
-  HttpResult res;
+int connect_loopback(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -186,8 +184,16 @@ HttpResult http(uint16_t port, const std::string& method, const std::string& tar
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    return res;
+    return -1;
   }
+  return fd;
+}
+
+HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+                const std::map<std::string, std::string>& headers, std::chrono::milliseconds timeout) {
+  HttpResult res;
+  int fd = connect_loopback(port);
+  if (fd < 0) return res;
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   bool has_ct = false;
   for (const auto& [k, v] : headers) {

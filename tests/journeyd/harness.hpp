@@ -66,6 +66,9 @@ struct HttpResult {
   std::string body;
 };
 
+// A blocking TCP connection to 127.0.0.1:port; -1 when refused. The caller closes it.
+int connect_loopback(uint16_t port);
+
 HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = "",
                 const std::map<std::string, std::string>& headers = {},
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));

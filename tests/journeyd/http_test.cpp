@@ -364,12 +364,8 @@ TEST(JourneydProcess, BeyondMaxConnectionsAnswers503AndCloses) {
   // Two keep-alive connections held open by raw sockets that send nothing.
   std::vector<int> held;
   for (int i = 0; i < 2; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(jd.port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = jdtest::connect_loopback(jd.port());
+    ASSERT_GE(fd, 0);
     held.push_back(fd);
   }
   jdtest::HttpResult r;

@@ -24,19 +24,6 @@ using jdtest::http;
 using jdtest::Journeyd;
 using namespace std::chrono_literals;
 
-int connect_to(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // True when the peer closed fd within timeout.
 bool closed_within(int fd, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -64,7 +51,7 @@ TEST(JourneydRobust, SlowlorisAndAThousandIdleConnectionsDoNotStopANormalRequest
 
   std::vector<int> idle;
   for (int i = 0; i < 1000; ++i) {
-    int fd = connect_to(jd.port());
+    int fd = jdtest::connect_loopback(jd.port());
     ASSERT_GE(fd, 0) << "connection " << i;
     idle.push_back(fd);
   }
@@ -72,7 +59,7 @@ TEST(JourneydRobust, SlowlorisAndAThousandIdleConnectionsDoNotStopANormalRequest
                                    "X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
   std::atomic<bool> slow_closed{false};
   std::chrono::steady_clock::duration slow_lived{};
-  int slow = connect_to(jd.port());
+  int slow = jdtest::connect_loopback(jd.port());
   ASSERT_GE(slow, 0);
   std::thread loris([&] {
     auto start = std::chrono::steady_clock::now();
@@ -108,7 +95,7 @@ TEST(JourneydRobust, BodyAndIdleKeepAliveTimeouts) {
   Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
   ASSERT_TRUE(jd.ok()) << jd.stderr_text();
   auto lifetime = [&](const std::string& request, bool expect_answer) {
-    int fd = connect_to(jd.port());
+    int fd = jdtest::connect_loopback(jd.port());
     EXPECT_GE(fd, 0);
     EXPECT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), ssize_t(request.size()));
     auto sent = std::chrono::steady_clock::now();

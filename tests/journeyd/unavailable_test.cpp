@@ -36,19 +36,6 @@ std::string view(const std::string& id) {
       .dump();
 }
 
-int connect_to(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // One answer read from a keep-alive connection: status line, headers (lower-cased), body.
 jdtest::HttpResult read_answer(int fd) {
   jdtest::HttpResult r;
@@ -94,7 +81,7 @@ TEST(JourneydUnavailable, ShuttingDownAnswers503WhileInFlightRequestsFinish) {
   ASSERT_TRUE(jd.ok()) << jd.stderr_text();
 
   // B: a keep-alive connection journeyd has accepted (one answered request) and is idle.
-  int b = connect_to(jd.port());
+  int b = jdtest::connect_loopback(jd.port());
   ASSERT_GE(b, 0);
   ASSERT_TRUE(send_all(b, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_EQ(read_answer(b).status, 200);
@@ -108,7 +95,7 @@ TEST(JourneydUnavailable, ShuttingDownAnswers503WhileInFlightRequestsFinish) {
   // The listener closes after journeyd marked itself stopping: then new connections are refused.
   auto deadline = std::chrono::steady_clock::now() + 10s;
   int probe;
-  while ((probe = connect_to(jd.port())) >= 0 && std::chrono::steady_clock::now() < deadline) {
+  while ((probe = jdtest::connect_loopback(jd.port())) >= 0 && std::chrono::steady_clock::now() < deadline) {
     close(probe);
     std::this_thread::sleep_for(1ms);  // nothing to wait on but the port itself
   }
