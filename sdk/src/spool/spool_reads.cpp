@@ -52,6 +52,14 @@ bool each_live(const Bits& pending, const Bits* acking, size_t start, F&& f) {
   }
   return true;
 }
+// The bits a chunk keeps for one sink (pending or acking), or null.
+template <class PerSink, class Id>
+const Bits* bits_of(const PerSink& per_sink, Id sink_id) {
+  for (const auto& [sid, b] : per_sink)
+    if (sid == sink_id) return &b;
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t after_seq, size_t max_events,
@@ -78,13 +86,9 @@ std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t afte
     bool more = true;
     for (; more && it != chunks_.end(); ++it) {
       const Chunk& c = it->second;
-      const Bits* pending = nullptr;
-      const Bits* acking = nullptr;
-      for (const auto& [sid, b] : c.pending)
-        if (sid == id->second) pending = &b;
+      const Bits* pending = bits_of(c.pending, id->second);
       if (!pending) continue;
-      for (const auto& [sid, b] : c.acking)
-        if (sid == id->second) acking = &b;
+      const Bits* acking = bits_of(c.acking, id->second);
       size_t start = after_seq >= c.first ? static_cast<size_t>(after_seq - c.first + 1) : 0;
       Piece piece{c.first, c.n, c.data, {}};
       more = each_live(*pending, acking, start, [&](size_t i) {
@@ -145,13 +149,9 @@ std::optional<int64_t> SpoolStore::oldest_pending(const std::string& sink) {
   if (id == sink_ids_.end() || live_count(sink) <= 0) return std::nullopt;
   for (const auto& entry : chunks_) {
     const Chunk& c = entry.second;
-    const Bits* pending = nullptr;
-    const Bits* acking = nullptr;
-    for (const auto& [sid, b] : c.pending)
-      if (sid == id->second) pending = &b;
+    const Bits* pending = bits_of(c.pending, id->second);
     if (!pending) continue;
-    for (const auto& [sid, b] : c.acking)
-      if (sid == id->second) acking = &b;
+    const Bits* acking = bits_of(c.acking, id->second);
     std::optional<int64_t> out;
     each_live(*pending, acking, 0, [&](size_t i) {
       out = c.first + static_cast<int64_t>(i);
