@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 #include "delivery/drop_notifier.hpp"
 #include "journey/sinks.hpp"
@@ -48,9 +49,9 @@ struct Tracker::Impl {
     for (const auto& id : ids) drop(id, "shutdown");
   }
 
-  // Queues an event that normalize_event(_text) has checked. done: as Store::submit.
-  Status accept(EventProblems problems, NormalizedEvent& ev, const NormalizeOptions& opts,
-                Store::CommitCallback done, bool wait, Clock::time_point deadline) {
+  // Queues an event that normalize_event(_text) has checked.
+  Status queue(EventProblems problems, NormalizedEvent& ev, const NormalizeOptions& opts, bool wait,
+               Clock::time_point deadline) {
     if (!problems.ok()) {
       invalid_count.fetch_add(1, std::memory_order_relaxed);
       if (problems.kind == EventProblems::Kind::not_object) return invalid({"event: must be a JSON object"});
@@ -67,7 +68,7 @@ struct Tracker::Impl {
     rec.json = std::move(ev.json);
     rec.received_at_ms = to_unix_ms(opts.received_at);
     Status s = wait ? store->submit_and_wait(std::move(batch), deadline)
-                    : store->submit(std::move(batch), std::move(done));
+                    : store->submit(std::move(batch), {});
     if (s.code == Code::queue_full) {
       drop(ev.event_id, "queue_full");
       return s;
@@ -77,22 +78,17 @@ struct Tracker::Impl {
     return s;
   }
 
-  Status accept_text(std::string_view text, bool wait, Clock::time_point deadline) {
+  // Normalizes `event` (JSON text or a Json) and queues it.
+  template <class E>
+  Status accept(E&& event, bool wait, Clock::time_point deadline) {
     if (shut.load(std::memory_order_relaxed))
       return Status::error(Code::shutting_down, "the tracker is shut down");
     NormalizeOptions opts{now_us(), std::nullopt};
     NormalizedEvent ev;
-    EventProblems p = normalize_event_text(text, opts, &ev);
-    return accept(std::move(p), ev, opts, {}, wait, deadline);
-  }
-
-  Status accept_json(Json& event, bool wait, Clock::time_point deadline) {
-    if (shut.load(std::memory_order_relaxed))
-      return Status::error(Code::shutting_down, "the tracker is shut down");
-    NormalizeOptions opts{now_us(), std::nullopt};
-    NormalizedEvent ev;
-    EventProblems p = normalize_event(event, opts, &ev);
-    return accept(std::move(p), ev, opts, {}, wait, deadline);
+    EventProblems p;
+    if constexpr (std::is_same_v<std::decay_t<E>, Json>) p = normalize_event(event, opts, &ev);
+    else p = normalize_event_text(std::string_view(event), opts, &ev);
+    return queue(std::move(p), ev, opts, wait, deadline);
   }
 
   Status guarded(const std::function<Status()>& f) noexcept {
@@ -161,30 +157,30 @@ Tracker::~Tracker() { shutdown(std::chrono::seconds(5)); }
 
 Status Tracker::track(const Event& event) noexcept {
   return impl_->guarded([&] {
-    if (event.has_text()) return impl_->accept_text(event.text(), false, {});
+    if (event.has_text()) return impl_->accept(event.text(), false, {});
     Json copy = event.json();
-    return impl_->accept_json(copy, false, {});
+    return impl_->accept(copy, false, {});
   });
 }
 
 Status Tracker::track(Json event) noexcept {
-  return impl_->guarded([&] { return impl_->accept_json(event, false, {}); });
+  return impl_->guarded([&] { return impl_->accept(event, false, {}); });
 }
 
 Status Tracker::track_json(std::string_view event_json) noexcept {
-  return impl_->guarded([&] { return impl_->accept_text(event_json, false, {}); });
+  return impl_->guarded([&] { return impl_->accept(event_json, false, {}); });
 }
 
 Status Tracker::track_durable(const Event& event, std::chrono::milliseconds timeout) noexcept {
   return impl_->guarded([&] {
-    if (event.has_text()) return impl_->accept_text(event.text(), true, Clock::now() + timeout);
+    if (event.has_text()) return impl_->accept(event.text(), true, Clock::now() + timeout);
     Json copy = event.json();
-    return impl_->accept_json(copy, true, Clock::now() + timeout);
+    return impl_->accept(copy, true, Clock::now() + timeout);
   });
 }
 
 Status Tracker::track_durable_json(std::string_view event_json, std::chrono::milliseconds timeout) noexcept {
-  return impl_->guarded([&] { return impl_->accept_text(event_json, true, Clock::now() + timeout); });
+  return impl_->guarded([&] { return impl_->accept(event_json, true, Clock::now() + timeout); });
 }
 
 bool Tracker::flush(std::chrono::milliseconds timeout) noexcept {

@@ -224,18 +224,7 @@ class StoredFormWriter {
         out_.push_back('}');
         return true;
       }
-      case ElementType::ARRAY: {
-        const simdjson::dom::array a = e.get_array().value_unsafe();
-        out_.push_back('[');
-        bool first = true;
-        for (element item : a) {
-          if (!first) out_.push_back(',');
-          first = false;
-          if (!value(item)) return false;
-        }
-        out_.push_back(']');
-        return true;
-      }
+      case ElementType::ARRAY: return array(e, &StoredFormWriter::value);
       case ElementType::STRING: return detail::append_json_string(e.get_string().value_unsafe(), &out_);
       case ElementType::INT64: detail::append_json_integer(e.get_int64().value_unsafe(), &out_); return true;
       case ElementType::UINT64: detail::append_json_unsigned(e.get_uint64().value_unsafe(), &out_); return true;
@@ -244,6 +233,20 @@ class StoredFormWriter {
       case ElementType::NULL_VALUE: out_.append("null"); return true;
     }
     return false;
+  }
+
+  // An array, each item written by `item` (value, or product for items).
+  bool array(element e, bool (StoredFormWriter::*item)(element)) {
+    const simdjson::dom::array a = e.get_array().value_unsafe();
+    out_.push_back('[');
+    bool first = true;
+    for (element x : a) {
+      if (!first) out_.push_back(',');
+      first = false;
+      if (!(this->*item)(x)) return false;
+    }
+    out_.push_back(']');
+    return true;
   }
 
   // A product object with quantity 1 added when absent.
@@ -274,15 +277,7 @@ class StoredFormWriter {
       if (kv.key == "product") {
         if (!product(kv.value)) return false;
       } else if (kv.key == "items" && kv.value.is_array()) {
-        const simdjson::dom::array a = kv.value.get_array().value_unsafe();
-        out_.push_back('[');
-        bool first = true;
-        for (element item : a) {
-          if (!first) out_.push_back(',');
-          first = false;
-          if (!product(item)) return false;
-        }
-        out_.push_back(']');
+        if (!array(kv.value, &StoredFormWriter::product)) return false;
       } else {
         has_status = has_status || kv.key == "status";
         if (!value(kv.value)) return false;
