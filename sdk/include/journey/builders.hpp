@@ -117,7 +117,8 @@ class EventBuilder {
   const Entry* entries() const { return spilled_.empty() ? inline_ : spilled_.data(); }
   Entry* entries() { return spilled_.empty() ? inline_ : spilled_.data(); }
   std::string_view bytes(Span s) const { return std::string_view(parts_).substr(s.off, s.len); }
-  std::string assemble() const;  // the event's text
+  std::string assemble(uint32_t* value_at = nullptr) const;  // the event's text
+  Event text_event() const;      // assemble() with its prechecks
   Event json_event(Json j) const;
   struct Impl;  // the rest, in builders.cpp
   friend struct Impl;
@@ -132,6 +133,9 @@ class EventBuilder {
   Entry inline_[kInlineEntries]{};  // sorted by (section, key) while not spilled
   std::vector<Entry> spilled_;     // all entries once there are more than kInlineEntries
   std::optional<Json> json_;       // the Json form, once switched to it
+  int8_t type_ = -1;               // detail::Touchpoint of the type, -1 when unknown
+  bool doubt_ = false;             // a setter was given a value outside the prechecked set
+  bool priced_ = false;            // a product or item with a price was set
 };
 
 EventBuilder view(std::string_view page_url);

@@ -7,6 +7,7 @@
 // threads at once (none of them caches anything), non-const ones need exclusive
 // access to the Event.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,11 @@
 namespace journey {
 
 class EventBuilder;
+class Event;
+struct NormalizeOptions;
+struct NormalizedEvent;
+struct EventProblems;
+EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, NormalizedEvent* out);
 
 class Event {
  public:
@@ -29,6 +35,9 @@ class Event {
   // keys in the order of Json::dump()). Empty when !has_text(); use to_string()
   // for the text of any event.
   const std::string& text() const noexcept { return text_; }
+  // True when the builder that made it vouched that the text passes validation as
+  // it stands: tracking it writes the defaults without parsing it.
+  bool prechecked() const noexcept { return has_text() && pre_.valid; }
 
   // Compact JSON: the held text, or the Json dumped (Json::dump(), which throws
   // Json::type_error for a string that is not valid UTF-8).
@@ -43,11 +52,25 @@ class Event {
 
  private:
   friend class EventBuilder;
+  friend EventProblems normalize_event(const Event&, const NormalizeOptions&, NormalizedEvent*);
+
+  // What a builder vouches for about its text: that it passes validation as it
+  // stands, and what normalization needs from it (builders.cpp says when).
+  struct Prechecked {
+    bool valid = false;
+    bool landing = false;         // channel.source or channel.medium is not empty
+    bool consent_denied = false;  // consent.analytics is false
+    uint8_t type = 0;             // detail::Touchpoint
+    uint32_t event_id_off = 0, event_id_len = 0;  // the value in text_; len 0: none
+    uint32_t key_off = 0, key_len = 0;            // user_id, else anonymous_id
+  };
   struct FromText {};
   Event(FromText, std::string text) : text_(std::move(text)) {}
+  Event(FromText, std::string text, Prechecked pre) : text_(std::move(text)), pre_(pre) {}
 
   std::string text_;          // when has_text()
   std::optional<Json> json_;  // when constructed from a Json, or after json()
+  Prechecked pre_;            // of text_; reset by json()
 };
 
 }  // namespace journey

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "journey/event.hpp"
 #include "journey/json.hpp"
 #include "journey/time.hpp"
 
@@ -79,6 +80,10 @@ EventProblems normalize_event_text(std::string_view text, const NormalizeOptions
 // The same for an event already held as Json (webhooks, Tracker::track(Json)).
 // `event` is normalized in place when valid.
 EventProblems normalize_event(Json& event, const NormalizeOptions& opts, NormalizedEvent* out);
+
+// The same for an Event: its text, its Json, or (made by a builder that vouches for
+// it, Event::Prechecked) its text with the defaults added and no parse.
+EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, NormalizedEvent* out);
 
 // Validation only, no defaults written.
 std::vector<std::string> validate(const Json& event, SysTime now);

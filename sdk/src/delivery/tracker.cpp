@@ -78,7 +78,7 @@ struct Tracker::Impl {
     return s;
   }
 
-  // Normalizes `event` (JSON text or a Json) and queues it.
+  // Normalizes `event` (an Event, JSON text or a Json) and queues it.
   template <class E>
   Status accept(E&& event, bool wait, Clock::time_point deadline) {
     if (shut.load(std::memory_order_relaxed))
@@ -86,7 +86,8 @@ struct Tracker::Impl {
     NormalizeOptions opts{now_us(), std::nullopt};
     NormalizedEvent ev;
     EventProblems p;
-    if constexpr (std::is_same_v<std::decay_t<E>, Json>) p = normalize_event(event, opts, &ev);
+    if constexpr (std::is_same_v<std::decay_t<E>, Json> || std::is_same_v<std::decay_t<E>, Event>)
+      p = normalize_event(event, opts, &ev);
     else p = normalize_event_text(std::string_view(event), opts, &ev);
     return queue(std::move(p), ev, opts, wait, deadline);
   }
@@ -156,11 +157,7 @@ Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
 Tracker::~Tracker() { shutdown(std::chrono::seconds(5)); }
 
 Status Tracker::track(const Event& event) noexcept {
-  return impl_->guarded([&] {
-    if (event.has_text()) return impl_->accept(event.text(), false, {});
-    Json copy = event.json();
-    return impl_->accept(copy, false, {});
-  });
+  return impl_->guarded([&] { return impl_->accept(event, false, {}); });
 }
 
 Status Tracker::track(Json event) noexcept {
@@ -172,11 +169,7 @@ Status Tracker::track_json(std::string_view event_json) noexcept {
 }
 
 Status Tracker::track_durable(const Event& event, std::chrono::milliseconds timeout) noexcept {
-  return impl_->guarded([&] {
-    if (event.has_text()) return impl_->accept(event.text(), true, Clock::now() + timeout);
-    Json copy = event.json();
-    return impl_->accept(copy, true, Clock::now() + timeout);
-  });
+  return impl_->guarded([&] { return impl_->accept(event, true, Clock::now() + timeout); });
 }
 
 Status Tracker::track_durable_json(std::string_view event_json, std::chrono::milliseconds timeout) noexcept {

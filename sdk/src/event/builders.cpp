@@ -13,6 +13,15 @@
 // What JSON text cannot carry, or the rare merge of a setter into a value given as
 // Json, switches the builder to json_ (fall_back): the current text is parsed once
 // and every later call edits the Json as the Json builders did.
+//
+// Prechecks: build() tells the Tracker when the text passes validation as it
+// stands, so track() need not parse it (Event::Prechecked). Setters note a value
+// outside the plainly valid (an id that is empty or over 128 bytes, a negative
+// amount, an unknown stage or status, a timestamp, any Json value) in doubt_, for
+// good; such an event is parsed and checked like any other. build() checks what
+// depends on the whole event (required fields, currency for amounts). The
+// predicates are the checker's own (check.hpp); tests/event/prechecked_test.cpp
+// holds every vouched-for text to the checker and to the same stored form.
 #include "journey/builders.hpp"
 
 #include <algorithm>
@@ -20,6 +29,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "check.hpp"
 #include "journey/validate.hpp"
 #include "json_text.hpp"
 
@@ -136,6 +146,15 @@ bool write_product(const Product& p, std::string* out) {
   out->push_back('}');
   return true;
 }
+
+// A product the checker takes whatever its other strings: an id of 1-128
+// characters (bytes, to be safe), quantity >= 1, no negative price.
+bool plain_product(const Product& p) {
+  return !p.id.empty() && p.id.size() <= Limits::max_id_chars && p.quantity >= 1 &&
+         (!p.price || *p.price >= 0);
+}
+
+bool plain_id(std::string_view v) { return !v.empty() && v.size() <= Limits::max_id_chars; }
 
 }  // namespace
 
@@ -259,17 +278,34 @@ Json Product::to_json() const {
 
 EventBuilder::EventBuilder(std::string_view type) {
   parts_.reserve(kArenaReserve);
+  type_ = static_cast<int8_t>(detail::touchpoint_index(type));
   top(kType, type);
 }
 
 EventBuilder& EventBuilder::top(Top field, std::string_view v) {
+  switch (field) {
+    case kAnonymousId:
+    case kUserId:
+    case kSessionId:
+    case kName: doubt_ = doubt_ || !plain_id(v); break;
+    case kEventId: doubt_ = doubt_ || !detail::is_event_id(v); break;
+    case kStage: doubt_ = doubt_ || !detail::is_stage(v); break;
+    case kTimestamp: doubt_ = true; break;  // checked against the clock at track()
+    case kType: doubt_ = doubt_ || type_ < 0; break;
+    case kTopCount: break;
+  }
   if (json_ || !Impl::put_string(*this, v, &top_[field])) (*json_)[kTopNames[field]] = v;
+  // The key and event_id are read back from the text: only when nothing was escaped.
+  else if ((field == kAnonymousId || field == kUserId) && top_[field].len != v.size() + 2) doubt_ = true;
   return *this;
 }
 
 EventBuilder& EventBuilder::timestamp(SysTime t) { return top(kTimestamp, format_rfc3339(t)); }
 
 EventBuilder& EventBuilder::channel(std::string_view field, std::string_view v) {
+  static constexpr std::string_view kFields[] = {"source", "medium", "campaign", "term", "content", "referrer"};
+  doubt_ = doubt_ || v.size() > Limits::max_channel_chars ||
+           std::find(std::begin(kFields), std::end(kFields), field) == std::end(kFields);
   if (json_ || !Impl::put(*this, kChannel, field, [v](std::string* out) { return append_json_string(v, out); }))
     Impl::section(*this, "channel")[std::string(field)] = v;
   return *this;
@@ -296,6 +332,7 @@ EventBuilder& EventBuilder::page(std::string_view url, std::string_view title) {
 }
 
 EventBuilder& EventBuilder::context(std::string_view field, Json v) {
+  doubt_ = true;
   if (!json_ && Impl::put(*this, kContext, field, [&v](std::string* out) {
         return representable(v, kMaxValueDepth) && detail::write_json(v, out);
       })) {
@@ -319,6 +356,7 @@ EventBuilder& EventBuilder::consent(bool analytics, std::optional<bool> marketin
 }
 
 EventBuilder& EventBuilder::property(std::string_view field, Json v) {
+  doubt_ = true;
   if (!json_ && Impl::put(*this, kProperties, field, [&v](std::string* out) {
         return representable(v, kMaxValueDepth) && detail::write_json(v, out);
       })) {
@@ -333,12 +371,19 @@ EventBuilder& EventBuilder::property(std::string_view field, Json v) {
 }
 
 EventBuilder& EventBuilder::property_string(std::string_view field, std::string_view v) {
+  if (field == "cart_id" || field == "checkout_id" || field == "order_id") doubt_ = doubt_ || !plain_id(v);
+  else if (field == "currency") doubt_ = doubt_ || !detail::is_currency_code(v);
+  else if (field == "status" && type_ == static_cast<int8_t>(detail::Touchpoint::payment))
+    doubt_ = doubt_ || !detail::is_payment_status(v);
+  else if (field == "status" && type_ == static_cast<int8_t>(detail::Touchpoint::shipping))
+    doubt_ = doubt_ || !detail::is_shipping_status(v);
   if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) { return append_json_string(v, out); }))
     Impl::section(*this, "properties")[std::string(field)] = v;
   return *this;
 }
 
 EventBuilder& EventBuilder::property_number(std::string_view field, double v) {
+  doubt_ = doubt_ || v < 0;  // value, tax, shipping, discount: amounts
   if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) {
         if (!std::isfinite(v)) return false;
         append_json_double(v, out);
@@ -349,6 +394,7 @@ EventBuilder& EventBuilder::property_number(std::string_view field, double v) {
 }
 
 EventBuilder& EventBuilder::property_integer(std::string_view field, int v) {
+  doubt_ = doubt_ || v < 1;  // step
   if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) {
         append_json_integer(v, out);
         return true;
@@ -358,12 +404,16 @@ EventBuilder& EventBuilder::property_integer(std::string_view field, int v) {
 }
 
 EventBuilder& EventBuilder::product(const Product& p) {
+  doubt_ = doubt_ || !plain_product(p);
+  priced_ = priced_ || p.price.has_value();
   if (json_ || !Impl::put(*this, kProperties, "product", [&p](std::string* out) { return write_product(p, out); }))
     Impl::section(*this, "properties")["product"] = p.to_json();
   return *this;
 }
 
 EventBuilder& EventBuilder::item(const Product& p) {
+  doubt_ = doubt_ || !plain_product(p);
+  priced_ = priced_ || p.price.has_value();
   if (!json_) {
     if (Impl::find(*this, kProperties, "\"items\"") != entry_count_) {
       Impl::fall_back(*this, parts_.size());  // append to the Json given to property("items", ...)
@@ -391,6 +441,10 @@ EventBuilder& EventBuilder::item(const Product& p) {
 }
 
 EventBuilder& EventBuilder::items(const std::vector<Product>& ps) {
+  for (const auto& p : ps) {
+    doubt_ = doubt_ || !plain_product(p);
+    priced_ = priced_ || p.price.has_value();
+  }
   if (!json_) {
     const size_t start = parts_.size();
     bool ok = true;
@@ -417,6 +471,11 @@ namespace {
 // Writes the event text into a string sized beforehand.
 struct Writer {
   char* p;
+  char* base;
+  uint32_t* value_at;  // when set: per top-level field, the offset of its value
+  void mark(size_t field) {
+    if (value_at) value_at[field] = static_cast<uint32_t>(p - base);
+  }
   void put(char c) { *p++ = c; }
   void put(std::string_view s) {
     std::memcpy(p, s.data(), s.size());
@@ -440,6 +499,7 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
   auto top_field = [&](Top t) {
     if (!b.top_[t].len) return;
     key(kTopKeys[t]);
+    out.mark(t);
     out.put(b.bytes(b.top_[t]));
   };
   const Entry* e = b.entries();
@@ -515,7 +575,7 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
   out.put('}');
 }
 
-std::string EventBuilder::assemble() const {
+std::string EventBuilder::assemble(uint32_t* value_at) const {
   // One pass into a string sized at most: every byte of the arena (values, and the
   // sections' fields with their keys; spans never overlap), a comma per field, and
   // the fixed text: top-level keys with their commas (8 x 16), section names and
@@ -523,7 +583,7 @@ std::string EventBuilder::assemble() const {
   // the outer braces (2).
   const size_t bound = parts_.size() + entry_count_ + 8 * 16 + 3 * 16 + 48 + 25 + 11 + 2;
   std::string text(bound, '\0');
-  Writer w{text.data()};
+  Writer w{text.data(), text.data(), value_at};
   Impl::emit(*this, w);
   assert(static_cast<size_t>(w.p - text.data()) <= bound);
   text.resize(static_cast<size_t>(w.p - text.data()));
@@ -537,14 +597,66 @@ Event EventBuilder::json_event(Json j) const {
   return Event(std::move(j));
 }
 
+Event EventBuilder::text_event() const {
+  using detail::Touchpoint;
+  uint32_t at[kTopCount] = {};
+  std::string text = assemble(at);
+  Event::Prechecked pre;
+  if (doubt_ || type_ < 0) return Event(Event::FromText{}, std::move(text));
+  const auto type = static_cast<Touchpoint>(type_);
+  auto has = [&](Section s, std::string_view quoted_key) { return Impl::find(*this, s, quoted_key) != entry_count_; };
+  // A field of a section set to a non-empty string.
+  auto filled = [&](Section s, std::string_view quoted_key) {
+    const size_t i = Impl::find(*this, s, quoted_key);
+    return i != entry_count_ && entries()[i].len > entries()[i].key_len + 3u;
+  };
+  const bool currency = has(kProperties, "\"currency\""), value = has(kProperties, "\"value\""),
+             order = has(kProperties, "\"order_id\""), checkout = has(kProperties, "\"checkout_id\""),
+             product = has(kProperties, "\"product\"");
+  const bool amounts = priced_ || value || has(kProperties, "\"tax\"") || has(kProperties, "\"shipping\"") ||
+                       has(kProperties, "\"discount\"");
+  bool required = false;
+  switch (type) {
+    case Touchpoint::view: required = product || page_url_.len > 2; break;
+    case Touchpoint::add_to_cart:
+    case Touchpoint::remove_from_cart: required = product; break;
+    case Touchpoint::checkout: required = (checkout || has(kProperties, "\"cart_id\"")) && value; break;
+    // A payment without status takes a nested default: only the checked path writes it.
+    case Touchpoint::payment: required = (order || checkout) && value && has(kProperties, "\"status\""); break;
+    case Touchpoint::shipping: required = order && has(kProperties, "\"status\""); break;
+    case Touchpoint::purchase: required = order && value; break;
+    case Touchpoint::refund: required = order; break;
+    case Touchpoint::custom: required = true; break;
+  }
+  const bool named = top_[kName].len != 0;
+  // Room for the defaults track() adds (event_id, timestamp, stage, received_at).
+  constexpr size_t kDefaultsRoom = 256;
+  if (!required || (amounts && !currency) || named != (type == Touchpoint::custom) ||
+      (!top_[kAnonymousId].len && !top_[kUserId].len) || text.size() + kDefaultsRoom > Limits::max_event_bytes)
+    return Event(Event::FromText{}, std::move(text));
+  pre.valid = true;
+  pre.type = static_cast<uint8_t>(type);
+  pre.landing = filled(kChannel, "\"source\"") || filled(kChannel, "\"medium\"");
+  pre.consent_denied = analytics_ == 0;
+  // Values are quoted strings with nothing escaped (see top()): the bytes between the quotes.
+  auto span_of = [&](Top t, uint32_t* off, uint32_t* len) {
+    *off = at[t] + 1;
+    *len = top_[t].len - 2;
+  };
+  if (top_[kEventId].len) span_of(kEventId, &pre.event_id_off, &pre.event_id_len);
+  if (top_[kUserId].len) span_of(kUserId, &pre.key_off, &pre.key_len);
+  else span_of(kAnonymousId, &pre.key_off, &pre.key_len);
+  return Event(Event::FromText{}, std::move(text), pre);
+}
+
 Event EventBuilder::build() const& {
   if (json_) return json_event(*json_);
-  return Event(Event::FromText{}, assemble());
+  return text_event();
 }
 
 Event EventBuilder::build() && {
   if (json_) return json_event(std::move(*json_));
-  return Event(Event::FromText{}, assemble());
+  return text_event();
 }
 
 Json EventBuilder::json() const { return json_ ? *json_ : Json::parse(assemble()); }

@@ -74,10 +74,7 @@ struct Path {
 
 template <class V>
 bool is_currency(typename V::Node v) {
-  if (!V::is_string(v)) return false;
-  const string_view s = V::str(v);
-  return s.size() == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
-         s[2] >= 'A' && s[2] <= 'Z';
+  return V::is_string(v) && is_currency_code(V::str(v));
 }
 
 template <class V>
@@ -457,15 +454,7 @@ void Checker<V>::check(N ev, SysTime received_at, std::optional<SysTime> sent_at
   auto path = [](Top t) { return Path{nullptr, kTopNames[t]}; };
 
   if (const N* v = f[kEventId]) {
-    bool ok = V::is_string(*v);
-    if (ok) {
-      const string_view s = V::str(*v);
-      ok = !s.empty() && s.size() <= 64;
-      for (char c : s)
-        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == ':' || c == '-');
-    }
-    if (!ok) add(path(kEventId), "must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+    if (!V::is_string(*v) || !is_event_id(V::str(*v))) add(path(kEventId), "must be 1-64 characters of A-Z a-z 0-9 . _ : -");
   }
 
   int type = -1;
@@ -473,7 +462,7 @@ void Checker<V>::check(N ev, SysTime received_at, std::optional<SysTime> sent_at
     add(path(kType), "required");
   } else if (V::is_string(*f[kType])) {
     const string_view s = V::str(*f[kType]);
-    type = index_of(kTouchpoints, s);
+    type = touchpoint_index(s);
     if (type < 0 && text(*f[kType], path(kType)))
       add(path(kType), "unknown touchpoint " + quote_for_message(s) + " " + one_of(kTouchpoints));
   } else {
@@ -530,6 +519,24 @@ void check_event(simdjson::dom::element event, SysTime received_at, std::optiona
   Checker<SimdView> checker(errors);
   checker.check(event, received_at, sent_at, out);
   checker.finish();
+}
+
+int touchpoint_index(string_view type) { return index_of(kTouchpoints, type); }
+bool is_stage(string_view s) { return index_of(kStages, s) >= 0; }
+bool is_payment_status(string_view s) { return index_of(kPaymentStatus, s) >= 0; }
+bool is_shipping_status(string_view s) { return index_of(kShippingStatus, s) >= 0; }
+
+bool is_currency_code(string_view s) {
+  return s.size() == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
+         s[2] >= 'A' && s[2] <= 'Z';
+}
+
+bool is_event_id(string_view s) {
+  bool ok = !s.empty() && s.size() <= 64;
+  for (char c : s)
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == ':' || c == '-');
+  return ok;
 }
 
 const char* default_stage(const Checked& c) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <simdjson.h>
@@ -29,5 +30,13 @@ void check_event(simdjson::dom::element event, SysTime received_at, std::optiona
                  std::vector<std::string>* errors, Checked* out);
 
 const char* default_stage(const Checked& c);  // nullptr for custom
+
+// Single rules the checker applies, shared with the builders' prechecks (builders.cpp).
+int touchpoint_index(std::string_view type);  // the Touchpoint, or -1 when unknown
+bool is_stage(std::string_view s);
+bool is_payment_status(std::string_view s);
+bool is_shipping_status(std::string_view s);
+bool is_currency_code(std::string_view s);    // ISO 4217: three capital letters
+bool is_event_id(std::string_view s);         // 1-64 of A-Z a-z 0-9 . _ : -
 
 }  // namespace journey::detail

@@ -12,6 +12,7 @@ Json& Event::json() {
   if (!json_) {
     json_ = Json::parse(text_);
     text_ = std::string();
+    pre_ = Prechecked{};
   }
   return *json_;
 }

@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include "check.hpp"
+#include "journey/event.hpp"
 #include "journey/validate.hpp"
 #include "json_text.hpp"
 
@@ -62,6 +63,33 @@ bool has_quantity(element product) {
   return !product.is_object() || !product.at_key("quantity").get(q);
 }
 
+// ev->json = text (one object) with the top-level defaults added before its closing
+// brace: event_id unless has_id (then ev->event_id is already set), timestamp unless
+// has_timestamp, stage when given, received_at.
+void append_defaults(std::string_view text, bool has_id, bool has_timestamp, const char* stage,
+                     const NormalizeOptions& opts, NormalizedEvent* ev) {
+  const size_t open = text.find('{'), close = text.rfind('}');
+  std::string& out = ev->json;
+  out.reserve(close - open + 160);
+  out.append(text.data() + open, close - open);
+  auto add = [&](std::string_view name, std::string_view value) {
+    if (out.size() > 1) out.push_back(',');
+    out.push_back('"');
+    out.append(name);
+    out.append("\":");
+    detail::append_json_string(value, &out);
+  };
+  if (!has_id) {
+    ev->event_id = new_uuid_v7();
+    add("event_id", ev->event_id);
+  }
+  const std::string received = format_rfc3339(opts.received_at);
+  if (!has_timestamp) add("timestamp", received);
+  if (stage) add("stage", stage);
+  add("received_at", received);
+  out.push_back('}');
+}
+
 // The common case (the SDK's builders, server-side posts): the text needs only
 // top-level defaults. Its stored form is then the sender's text with them added
 // before the closing brace, with no second serialization. Not for a text with
@@ -105,26 +133,7 @@ bool splice_defaults(element root, std::string_view text, const NormalizeOptions
       if (checked.type == detail::Touchpoint::payment && kv.value.at_key("status").get(status)) return false;
     }
   }
-  const size_t open = text.find('{'), close = text.rfind('}');
-  std::string& out = ev->json;
-  out.reserve(close - open + 160);
-  out.append(text.data() + open, close - open);
-  auto add = [&](std::string_view name, std::string_view value) {
-    if (out.size() > 1) out.push_back(',');
-    out.push_back('"');
-    out.append(name);
-    out.append("\":");
-    detail::append_json_string(value, &out);
-  };
-  if (!has_id) {
-    ev->event_id = new_uuid_v7();
-    add("event_id", ev->event_id);
-  }
-  const std::string received = format_rfc3339(opts.received_at);
-  if (!has_timestamp) add("timestamp", received);
-  if (const char* stage = detail::default_stage(checked); stage && !has_stage) add("stage", stage);
-  add("received_at", received);
-  out.push_back('}');
+  append_defaults(text, has_id, has_timestamp, has_stage ? nullptr : detail::default_stage(checked), opts, ev);
   ev->key = std::string(!user_id.empty() ? user_id : anonymous_id);
   return true;
 }
@@ -337,6 +346,27 @@ EventProblems normalize_event(Json& event, const NormalizeOptions& opts, Normali
   out->key = journey_key(event);
   out->consent_denied = analytics_consent_denied(event);
   return p;
+}
+
+EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, NormalizedEvent* out) {
+  const Event::Prechecked& pre = event.pre_;
+  if (!event.has_text()) {
+    Json copy = *event.json_;
+    return normalize_event(copy, opts, out);
+  }
+  // Vouched for by its builder (no timestamp, so no skew to correct), unless a
+  // request context is to be written into it.
+  if (!pre.valid || opts.request) return normalize_event_text(event.text_, opts, out);
+  const std::string_view text = event.text_;
+  *out = NormalizedEvent{};
+  detail::Checked checked;
+  checked.type = static_cast<detail::Touchpoint>(pre.type);
+  checked.landing = pre.landing;
+  if (pre.event_id_len) out->event_id = text.substr(pre.event_id_off, pre.event_id_len);
+  append_defaults(text, pre.event_id_len != 0, false, detail::default_stage(checked), opts, out);
+  out->key = text.substr(pre.key_off, pre.key_len);
+  out->consent_denied = pre.consent_denied;
+  return {};
 }
 
 EventProblems normalize_event_text(std::string_view text, const NormalizeOptions& opts,
