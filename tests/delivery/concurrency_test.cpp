@@ -2,6 +2,7 @@
 // twice (by event_id). Label "concurrency": also runs under TSan.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -44,6 +45,82 @@ TEST(Concurrency, ManyProducersNoLostOrDuplicatedEvents) {
   EXPECT_EQ(events.size(), size_t{kThreads * kPerThread});
   EXPECT_EQ(ids.size(), size_t{kThreads * kPerThread});
   EXPECT_EQ(t.counters().delivered, uint64_t{kThreads * kPerThread});
+}
+
+// The builders' prechecked events (no parse on track()), the memory store's intake
+// shards and the recycled strings (taken by producers, given back by delivery).
+TEST(Concurrency, ManyProducersOfBuiltEventsNoLostOrDuplicatedEvents) {
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 3000;
+  TestBackend backend;
+  Config c;
+  c.endpoint = backend.url();
+  c.delivery.flush_interval = 5ms;
+  c.delivery.batch_max_events = 400;
+  Tracker t(c);
+  std::vector<std::thread> producers;
+  std::atomic<int> failures{0}, unchecked{0};
+  for (int th = 0; th < kThreads; ++th)
+    producers.emplace_back([&, th] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Product p{.id = "sku-" + std::to_string(i % 50), .price = 4.5};
+        Event e = add_to_cart(p, "EUR").anonymous_id("anon-" + std::to_string(th)).cart_id("c-" + std::to_string(i));
+        if (!e.prechecked()) ++unchecked;
+        if (!t.track(e).ok()) ++failures;
+      }
+    });
+  for (auto& p : producers) p.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(unchecked.load(), 0) << "plain builder events should skip the parse";
+  ASSERT_TRUE(t.flush(120s));
+  auto events = backend.delivered_events();
+  std::set<std::string> ids;
+  std::map<std::string, std::set<std::string>> carts;  // per shopper: every cart arrived
+  for (const auto& e : events) {
+    ids.insert(e["event_id"].get<std::string>());
+    carts[e["anonymous_id"].get<std::string>()].insert(e["properties"]["cart_id"].get<std::string>());
+  }
+  EXPECT_EQ(events.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(ids.size(), size_t{kThreads * kPerThread});
+  ASSERT_EQ(carts.size(), size_t{kThreads});
+  for (const auto& [anon, set] : carts) EXPECT_EQ(set.size(), size_t{kPerThread}) << anon;
+}
+
+// Records submitted from many threads at once: each gets one seq, seqs have no gap,
+// and each thread's records keep their order.
+TEST(Concurrency, MemoryStoreIntakeKeepsEachThreadsOrder) {
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 4000;
+  auto store = make_memory_store({"a"}, kThreads * kPerThread);
+  std::vector<std::thread> producers;
+  for (int th = 0; th < kThreads; ++th)
+    producers.emplace_back([&, th] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Record r;
+        r.event_id = std::to_string(th) + ":" + std::to_string(i);
+        r.json = "{}";
+        ASSERT_TRUE(store->submit_one(std::move(r)).ok());
+      }
+    });
+  std::vector<StoredEvent> got;
+  while (got.size() < size_t{kThreads * kPerThread}) {  // fetch while producers run
+    int64_t after = got.empty() ? 0 : got.back().seq;
+    if (!store->wait_pending("a", after, std::chrono::steady_clock::now() + 10s)) break;
+    auto more = store->fetch("a", after, 1000, SIZE_MAX);
+    got.insert(got.end(), more.begin(), more.end());
+  }
+  for (auto& p : producers) p.join();
+  ASSERT_EQ(got.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(store->last_seq(), int64_t{kThreads * kPerThread});
+  std::vector<int> next(kThreads, 0);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].seq, static_cast<int64_t>(i + 1));
+    const std::string& id = got[i].record.event_id;
+    const int th = std::stoi(id.substr(0, id.find(':')));
+    const int n = std::stoi(id.substr(id.find(':') + 1));
+    EXPECT_EQ(n, next[th]) << "thread " << th << " out of order";
+    next[th] = n + 1;
+  }
 }
 
 TEST(Concurrency, QueueFullFromManyThreadsEveryDropReported) {

@@ -1,6 +1,9 @@
 // Backoff, Retry-After parsing, signing helpers and the memory store's contract.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 #include "helpers.hpp"
 #include "sdk/src/delivery/backoff.hpp"
 #include "sdk/src/delivery/signing.hpp"
@@ -93,6 +96,29 @@ TEST(MemoryStore, BoundedOrderedPerSinkAndSettledByAckOrDeadLetter) {
   EXPECT_EQ(store->submit(make_records(20, 1)).code, Code::shutting_down);
 }
 
+// Each sink fetches a record once (the Pipeline's cursor): the last to fetch it
+// takes its JSON, the others get a copy; a listing after that has the ids only.
+TEST(MemoryStore, TheLastSinkToFetchTakesTheJson) {
+  auto store = make_memory_store({"a", "b"}, 10);
+  Record one = make_records(0, 1, 100)[0];
+  const std::string json = one.json;
+  ASSERT_TRUE(store->submit_one(std::move(one)).ok());
+  auto a = store->fetch("a", 0, 10, 1 << 20);
+  auto b = store->fetch("b", 0, 10, 1 << 20);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].record.json, json);
+  EXPECT_EQ(b[0].record.json, json);
+  auto again = store->fetch("a", 0, 10, 1 << 20);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].record.event_id, "e-0");
+  EXPECT_TRUE(again[0].record.json.empty());
+  EXPECT_EQ(store->stats().pending_bytes, json.size());  // still counted until settled
+  store->ack("a", {1});
+  store->ack("b", {1});
+  EXPECT_EQ(store->stats().pending_bytes, 0u);
+}
+
 TEST(MemoryStore, ExpireMovesOldEvents) {
   auto store = make_memory_store({"a"}, 10);
   auto recs = make_records(0, 3);
@@ -110,6 +136,66 @@ TEST(MemoryStore, WakeInterruptsAWait) {
   // Either the wake lands during the wait, or before it: then the wait ends by its deadline.
   EXPECT_FALSE(store->wait_pending("a", 0, std::chrono::steady_clock::now() + 2s));
   waker.join();
+}
+
+}  // namespace
+}  // namespace journey::test
+
+#include "sdk/src/core/string_pool.hpp"
+
+namespace journey::test {
+namespace {
+
+TEST(StringPool, ABufferGivenBackIsTakenAgain) {
+  std::string s = detail::take_string(300);
+  EXPECT_TRUE(s.empty());
+  EXPECT_GE(s.capacity(), 300u);
+  s.assign(250, 'x');
+  const char* buffer = s.data();
+  detail::give_string(s);
+  EXPECT_TRUE(s.empty());
+  std::string again = detail::take_string(200);
+  EXPECT_EQ(again.data(), buffer) << "the thread's own cache hands it back";
+  EXPECT_TRUE(again.empty());
+  detail::give_string(again);
+}
+
+TEST(StringPool, BuffersGivenByOneThreadReachAnother) {
+  std::set<const char*> given;
+  std::thread giver([&] {
+    for (int i = 0; i < 500; ++i) {
+      std::string s = detail::take_string(1000);
+      given.insert(s.data());
+      detail::give_string(s);
+      std::string keep = detail::take_string(1000);  // not the one just given: a fresh buffer next time
+      given.insert(keep.data());
+      std::string more = detail::take_string(1000);
+      given.insert(more.data());
+      detail::give_string(keep);
+      detail::give_string(more);
+    }
+  });
+  giver.join();
+  size_t reused = 0;
+  std::thread taker([&] {
+    std::vector<std::string> held;
+    for (int i = 0; i < 64; ++i) held.push_back(detail::take_string(1000));
+    for (const auto& s : held) reused += given.count(s.data());
+    for (auto& s : held) detail::give_string(s);
+  });
+  taker.join();
+  EXPECT_GT(reused, 0u) << "the giver's surplus went to the shared stock";
+}
+
+TEST(StringPool, OversizedAndSsoStringsAreNotKept) {
+  std::string big(10000, 'x');
+  detail::give_string(big);
+  EXPECT_TRUE(big.empty());
+  std::string taken = detail::take_string(100);
+  EXPECT_LT(taken.capacity(), 10000u);
+  std::string small = "abc";
+  detail::give_string(small);
+  EXPECT_TRUE(small.empty());
 }
 
 }  // namespace

@@ -46,13 +46,19 @@ class Store {
   // failed. Returns queue_full / shutting_down at once when it cannot take them;
   // then done is not called and nothing is kept.
   virtual Status submit(std::vector<Record> records, CommitCallback done = {}) = 0;
+  // One record, no callback (Tracker::track's case): the same as submit({record}),
+  // which a store may do without the vector.
+  virtual Status submit_one(Record record);
 
   // submit() and wait for the commit, or until the deadline (then: timeout,
   // and the records may still be committed later).
   Status submit_and_wait(std::vector<Record> records, SteadyTime deadline);
 
   // Oldest-first pending events of a sink with seq > after_seq, at most
-  // max_events and about max_bytes (always at least one event when any).
+  // max_events and about max_bytes (always at least one event when any). A sink
+  // fetches each record once (the Pipeline's cursor); the memory store hands the
+  // JSON to the last sink that fetches it, so a record fetched again (a listing at
+  // shutdown) may come back without its json.
   virtual std::vector<StoredEvent> fetch(const std::string& sink, int64_t after_seq,
                                          size_t max_events, size_t max_bytes) = 0;
   // Blocks until the sink has a committed pending event with seq > after_seq,

@@ -6,6 +6,12 @@
 
 namespace journey {
 
+Status Store::submit_one(Record record) {
+  std::vector<Record> one;
+  one.push_back(std::move(record));
+  return submit(std::move(one));
+}
+
 Status Store::submit_and_wait(std::vector<Record> records, SteadyTime deadline) {
   struct Wait {
     std::mutex mu;

@@ -1,20 +1,29 @@
 // The bounded in-memory Store: one deque of records in acceptance order, each
 // with a bit per sink that still waits for it. Records leave from the front once
-// no sink waits for them. submit() is a lock, a push and (only when a delivery
-// thread sleeps) a notify.
+// no sink waits for them.
+//
+// Producers do not take the deque's lock: submit() appends to one of a few intake
+// shards (a thread keeps to one, so its records stay in order) and notifies only
+// when a delivery thread sleeps. Every reader first moves the shards' records to
+// the deque (drain), which is where they get their seq: the order of acceptance
+// is per producer thread, as it is for threads racing on one lock.
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
 
+#include "core/string_pool.hpp"
 #include "journey/spool.hpp"
 
 namespace journey {
 namespace {
 
 constexpr size_t kMaxSinks = 32;
+constexpr size_t kShards = 8;
 
 class MemoryStore final : public Store {
  public:
@@ -27,41 +36,39 @@ class MemoryStore final : public Store {
   }
 
   Status submit(std::vector<Record> records, CommitCallback done) override {
-    bool notify = false;
-    {
-      std::lock_guard lk(mu_);
-      if (closed_) return Status::error(Code::shutting_down, "the store is closed");
-      if (pending_total_ + records.size() > max_events_)
-        return Status::error(Code::queue_full, "in-memory queue is full (" +
-                                                   std::to_string(max_events_) + " events)");
-      for (auto& r : records) {
-        pending_bytes_ += r.json.size();
-        q_.push_back(Entry{std::move(r), all_mask_});
-      }
-      last_seq_ += static_cast<int64_t>(records.size());
-      pending_total_ += records.size();
-      for (auto& n : per_sink_) n += records.size();
-      notify = waiters_ > 0;
-    }
-    if (notify) cv_.notify_all();
-    if (done) done(Status::success());
-    return Status::success();
+    Status s = push(records.data(), records.size());
+    if (s.ok() && done) done(s);
+    return s;
   }
+
+  Status submit_one(Record record) override { return push(&record, 1); }
 
   std::vector<StoredEvent> fetch(const std::string& sink, int64_t after_seq, size_t max_events,
                                  size_t max_bytes) override {
     std::vector<StoredEvent> out;
     std::lock_guard lk(mu_);
+    drain();
     int s = index_of(sink);
     if (s < 0) return out;
     uint32_t bit = 1u << s;
     size_t bytes = 0;
     for (size_t i = start_index(after_seq); i < q_.size() && out.size() < max_events; ++i) {
-      const Entry& e = q_[i];
+      Entry& e = q_[i];
       if (!(e.mask & bit)) continue;
-      if (!out.empty() && bytes + e.rec.json.size() > max_bytes) break;
-      bytes += e.rec.json.size();
-      out.push_back(StoredEvent{front_seq_ + static_cast<int64_t>(i), e.rec});
+      if (!out.empty() && bytes + e.bytes > max_bytes) break;
+      bytes += e.bytes;
+      StoredEvent& se = out.emplace_back();
+      se.seq = front_seq_ + static_cast<int64_t>(i);
+      se.record.event_id = detail::take_string(e.rec.event_id.size());
+      se.record.event_id = e.rec.event_id;
+      se.record.key = e.rec.key;
+      se.record.received_at_ms = e.rec.received_at_ms;
+      if (e.unfetched & bit) {
+        e.unfetched &= ~bit;
+        // The last sink to fetch takes the JSON; the others get a copy.
+        if (e.unfetched) se.record.json = e.rec.json;
+        else se.record.json = std::move(e.rec.json);
+      }
     }
     return out;
   }
@@ -73,6 +80,7 @@ class MemoryStore final : public Store {
     uint64_t gen = wake_gen_;
     ++waiters_;
     bool found = cv_.wait_until(lk, deadline, [&] {
+      drain();
       return has_pending_after(s, after_seq) || wake_gen_ != gen;
     });
     --waiters_;
@@ -103,6 +111,7 @@ class MemoryStore final : public Store {
                          std::chrono::system_clock::now().time_since_epoch() - max_age).count();
     std::map<std::string, uint64_t> moved;
     std::lock_guard lk(mu_);
+    drain();
     std::vector<int64_t> seqs;
     for (size_t s = 0; s < sinks_.size(); ++s) {
       seqs.clear();
@@ -120,11 +129,13 @@ class MemoryStore final : public Store {
 
   int64_t last_seq() const override {
     std::lock_guard lk(mu_);
+    const_cast<MemoryStore*>(this)->drain();  // seqs are given at drain: count what was taken
     return last_seq_;
   }
 
   std::optional<int64_t> oldest_pending(const std::string& sink) override {
     std::lock_guard lk(mu_);
+    drain();
     int s = index_of(sink);
     if (s < 0 || per_sink_[s] == 0) return std::nullopt;
     uint32_t bit = 1u << s;
@@ -145,6 +156,7 @@ class MemoryStore final : public Store {
   StoreStats stats() override {
     StoreStats st;
     std::lock_guard lk(mu_);
+    drain();
     for (size_t s = 0; s < sinks_.size(); ++s) st.pending_events[sinks_[s]] = per_sink_[s];
     st.pending_bytes = pending_bytes_;
     st.dead_letters = dead_letters_;
@@ -158,6 +170,11 @@ class MemoryStore final : public Store {
     {
       std::lock_guard lk(mu_);
       closed_ = true;
+      for (Shard& sh : shards_) {
+        std::lock_guard slk(sh.mu);
+        sh.closed = true;
+      }
+      drain();
       ++wake_gen_;
     }
     cv_.notify_all();
@@ -165,9 +182,65 @@ class MemoryStore final : public Store {
 
  private:
   struct Entry {
-    Record rec;
-    uint32_t mask;  // sinks still waiting
+    Record rec;          // json moved out by the last sink to fetch it
+    uint32_t mask;       // sinks still waiting
+    uint32_t unfetched;  // sinks that have not fetched it
+    size_t bytes;        // of the JSON
   };
+  struct alignas(64) Shard {
+    std::mutex mu;
+    std::vector<Entry> items;
+    bool closed = false;
+  };
+
+  Status push(Record* records, size_t n) {
+    if (closed_.load()) return Status::error(Code::shutting_down, "the store is closed");
+    if (pending_total_.fetch_add(n) + n > max_events_) {
+      pending_total_.fetch_sub(n);
+      return Status::error(Code::queue_full, "in-memory queue is full (" +
+                                                 std::to_string(max_events_) + " events)");
+    }
+    {
+      Shard& sh = my_shard();
+      std::lock_guard lk(sh.mu);
+      if (sh.closed) {
+        pending_total_.fetch_sub(n);
+        return Status::error(Code::shutting_down, "the store is closed");
+      }
+      for (size_t i = 0; i < n; ++i) {
+        const size_t bytes = records[i].json.size();
+        sh.items.push_back(Entry{std::move(records[i]), all_mask_, all_mask_, bytes});
+      }
+    }
+    if (waiters_.load() > 0) {
+      { std::lock_guard lk(mu_); }  // the waiter is inside wait(), not between check and wait
+      cv_.notify_all();
+    }
+    return Status::success();
+  }
+
+  Shard& my_shard() {
+    thread_local const size_t index = next_shard_.fetch_add(1, std::memory_order_relaxed) % kShards;
+    return shards_[index];
+  }
+
+  // Moves the intake to the deque (mu_ held), giving each record its seq.
+  void drain() {
+    for (Shard& sh : shards_) {
+      {
+        std::lock_guard lk(sh.mu);
+        if (sh.items.empty()) continue;
+        sh.items.swap(spare_);
+      }
+      for (Entry& e : spare_) {
+        pending_bytes_ += e.bytes;
+        q_.push_back(std::move(e));
+      }
+      last_seq_ += static_cast<int64_t>(spare_.size());
+      for (auto& c : per_sink_) c += spare_.size();
+      spare_.clear();
+    }
+  }
 
   int index_of(const std::string& sink) const {
     for (size_t i = 0; i < sinks_.size(); ++i)
@@ -202,11 +275,13 @@ class MemoryStore final : public Store {
       --per_sink_[s];
       ++n;
       if (e.mask == 0) {
-        --pending_total_;
-        pending_bytes_ -= e.rec.json.size();
+        pending_total_.fetch_sub(1);
+        pending_bytes_ -= e.bytes;
       }
     }
     while (!q_.empty() && q_.front().mask == 0) {
+      detail::give_string(q_.front().rec.event_id);
+      detail::give_string(q_.front().rec.json);
       q_.pop_front();
       ++front_seq_;
     }
@@ -217,20 +292,23 @@ class MemoryStore final : public Store {
   const size_t max_events_;
   uint32_t all_mask_ = 0;
 
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // everything below but the shards and atomics
   std::condition_variable cv_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<size_t> next_shard_{0};
+  std::vector<Entry> spare_;  // drain()'s swap buffer
   std::deque<Entry> q_;
   int64_t front_seq_ = 1;  // seq of q_.front()
   int64_t last_seq_ = 0;
-  size_t pending_total_ = 0;  // entries some sink still waits for
-  uint64_t pending_bytes_ = 0;
+  std::atomic<size_t> pending_total_{0};  // accepted entries some sink still waits for
+  uint64_t pending_bytes_ = 0;            // of the entries in q_
   std::vector<uint64_t> per_sink_;
   std::vector<int64_t> low_;  // per sink: no pending entry below this seq
   std::map<std::string, uint64_t> dead_letters_;
   std::map<std::string, uint64_t> dropped_;
   uint64_t wake_gen_ = 0;
-  int waiters_ = 0;
-  bool closed_ = false;
+  std::atomic<int> waiters_{0};
+  std::atomic<bool> closed_{false};  // also each shard's `closed`, under its lock
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // One delivery thread per sink: collect a batch from the store, send it, apply
 // SPEC section 4's table to the answer, repeat. Exactly one batch per sink is in
 // flight, so while a backend fails the thread probes it with one batch at a time.
+#include "core/string_pool.hpp"
 #include "journey/pipeline.hpp"
 
 #include <algorithm>
@@ -109,6 +110,9 @@ struct Pipeline::Impl {
   // Dead-letters the batch's events that outlived max_event_age.
   void drop_expired(const std::string& sink, Batch& b) {
     int64_t cutoff = now_unix_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(opts.max_event_age).count();
+    if (std::none_of(b.events.begin(), b.events.end(),
+                     [cutoff](const StoredEvent& e) { return e.record.received_at_ms < cutoff; }))
+      return;
     std::vector<StoredEvent> old;
     std::vector<StoredEvent> keep;
     for (auto& e : b.events) (e.record.received_at_ms < cutoff ? old : keep).push_back(std::move(e));
@@ -139,6 +143,7 @@ struct Pipeline::Impl {
                           ? opts.batch_max_bytes - delivery::batch_body_size(b.events.size() + 1, bytes)
                           : 0;
         auto more = store->fetch(sink, last, max_events - b.events.size(), std::max<size_t>(room, 1));
+        if (b.events.empty() && !more.empty()) b.events.reserve(std::min(max_events, more.size() * 2));
         for (auto& e : more) {
           size_t size = e.record.json.size();
           if (!b.events.empty() && delivery::batch_body_size(b.events.size() + 1, bytes + size) > opts.batch_max_bytes) {
@@ -225,14 +230,14 @@ struct Pipeline::Impl {
         case SendResult::Outcome::delivered:
           attempt(name, "success");
           delivered(name, b.events, r.status);
-          work.pop_front();
+          finish_front(work);
           failures = 0;
           break;
         case SendResult::Outcome::too_large:
           if (b.events.size() == 1) {
             attempt(name, "dead_letter");
             dead_lettered(name, b.events, r.status, delivery::kReasonTooLarge, r.detail);
-            work.pop_front();
+            finish_front(work);
           } else {
             attempt(name, "retry");
             Batch first, second;
@@ -252,7 +257,7 @@ struct Pipeline::Impl {
         case SendResult::Outcome::reject:
           attempt(name, "dead_letter");
           dead_lettered(name, b.events, r.status, delivery::kReasonRejected, r.detail);
-          work.pop_front();
+          finish_front(work);
           failures = 0;
           break;
         case SendResult::Outcome::partial: {
@@ -282,6 +287,15 @@ struct Pipeline::Impl {
       }
       progress();
     }
+  }
+
+  // Drops the front batch, done with: its strings go back to the pool for track().
+  static void finish_front(std::deque<Batch>& work) {
+    for (StoredEvent& e : work.front().events) {
+      detail::give_string(e.record.json);
+      detail::give_string(e.record.event_id);
+    }
+    work.pop_front();
   }
 
   void retry_later(const std::string& name, Batch& b, const SendResult& r, int failures) {

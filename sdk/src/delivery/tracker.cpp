@@ -61,16 +61,19 @@ struct Tracker::Impl {
       drop(ev.event_id, "consent");
       return Status::error(Code::dropped, "consent.analytics is false: not stored or forwarded");
     }
-    std::vector<Record> batch(1);
-    Record& rec = batch.front();
-    rec.event_id = ev.event_id;
-    rec.key = std::move(ev.key);
-    rec.json = std::move(ev.json);
-    rec.received_at_ms = to_unix_ms(opts.received_at);
-    Status s = wait ? store->submit_and_wait(std::move(batch), deadline)
-                    : store->submit(std::move(batch), {});
+    // Only an on_drop callback needs the id after the record is handed over.
+    std::string id_if_dropped = notifier ? ev.event_id : std::string();
+    Record rec{std::move(ev.event_id), std::move(ev.key), std::move(ev.json), to_unix_ms(opts.received_at)};
+    Status s;
+    if (wait) {
+      std::vector<Record> one;
+      one.push_back(std::move(rec));
+      s = store->submit_and_wait(std::move(one), deadline);
+    } else {
+      s = store->submit_one(std::move(rec));
+    }
     if (s.code == Code::queue_full) {
-      drop(ev.event_id, "queue_full");
+      drop(id_if_dropped, "queue_full");
       return s;
     }
     if (s.code == Code::shutting_down) return s;

@@ -10,9 +10,11 @@
 #include <simdjson.h>
 
 #include "check.hpp"
+#include "core/string_pool.hpp"
 #include "journey/event.hpp"
 #include "journey/validate.hpp"
 #include "json_text.hpp"
+#include "uuid.hpp"
 
 namespace journey {
 namespace {
@@ -70,7 +72,7 @@ void append_defaults(std::string_view text, bool has_id, bool has_timestamp, con
                      const NormalizeOptions& opts, NormalizedEvent* ev) {
   const size_t open = text.find('{'), close = text.rfind('}');
   std::string& out = ev->json;
-  out.reserve(close - open + 160);
+  out = detail::take_string(close - open + 160);
   out.append(text.data() + open, close - open);
   auto add = [&](std::string_view name, std::string_view value) {
     if (out.size() > 1) out.push_back(',');
@@ -80,10 +82,14 @@ void append_defaults(std::string_view text, bool has_id, bool has_timestamp, con
     detail::append_json_string(value, &out);
   };
   if (!has_id) {
-    ev->event_id = new_uuid_v7();
+    ev->event_id = detail::take_string(detail::kUuidChars);
+    ev->event_id.resize(detail::kUuidChars);
+    detail::write_uuid_v7(opts.received_at, ev->event_id.data());
     add("event_id", ev->event_id);
   }
-  const std::string received = format_rfc3339(opts.received_at);
+  char received_text[24];
+  format_rfc3339(opts.received_at, received_text);
+  const std::string_view received(received_text, sizeof received_text);
   if (!has_timestamp) add("timestamp", received);
   if (stage) add("stage", stage);
   add("received_at", received);

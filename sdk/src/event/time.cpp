@@ -126,6 +126,12 @@ std::optional<SysTime> parse_rfc3339(std::string_view text) {
 }
 
 std::string format_rfc3339(SysTime t) {
+  std::string out(24, '0');
+  format_rfc3339(t, out.data());
+  return out;
+}
+
+void format_rfc3339(SysTime t, char* p) {
   const int64_t us = t.time_since_epoch().count();
   int64_t ms = us / 1000 - (us % 1000 < 0 ? 1 : 0);
   int64_t secs = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
@@ -133,8 +139,7 @@ std::string format_rfc3339(SysTime t) {
   int64_t days = secs / 86400 - (secs % 86400 < 0 ? 1 : 0);
   const unsigned sod = static_cast<unsigned>(secs - days * 86400);
   const Civil c = civil_from_days(days);
-  std::string out(24, '0');  // YYYY-MM-DDTHH:MM:SS.mmmZ
-  char* p = out.data();
+  // YYYY-MM-DDTHH:MM:SS.mmmZ
   int64_t y = c.y < 0 ? 0 : (c.y > 9999 ? 9999 : c.y);
   p[0] = static_cast<char>('0' + y / 1000);
   p[1] = static_cast<char>('0' + y / 100 % 10);
@@ -154,7 +159,6 @@ std::string format_rfc3339(SysTime t) {
   p[20] = static_cast<char>('0' + msec / 100);
   put2(p + 21, msec % 100);
   p[23] = 'Z';
-  return out;
 }
 
 int64_t to_unix_ms(SysTime t) {

@@ -1,11 +1,13 @@
 // UUIDv7 (RFC 9562): 48-bit Unix ms, 12-bit per-thread monotonic counter (rand_a),
 // 62 random bits. A thread_local xoshiro256** seeded from std::random_device.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <random>
 #include <string>
 
 #include "journey/validate.hpp"
+#include "uuid.hpp"
 
 namespace journey {
 namespace {
@@ -43,10 +45,13 @@ struct UuidState {
 }  // namespace
 
 std::string new_uuid_v7() {
+  return new_uuid_v7(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+}
+
+void detail::write_uuid_v7(SysTime now, char* p) {
   thread_local UuidState st;
-  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(now_ms, 0));
   if (ms <= st.last_ms) {
     ms = st.last_ms;  // same ms (or the clock went back): stay ordered via the counter
     if (++st.counter > 0xFFF) {
@@ -61,8 +66,7 @@ std::string new_uuid_v7() {
   const uint64_t lo = (st.rng.next() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
 
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  char* p = out.data();
+  p[8] = p[13] = p[18] = p[23] = '-';
   int pos = 0;
   auto put = [&](uint64_t v, int nibbles) {
     for (int i = nibbles - 1; i >= 0; --i) {
@@ -72,6 +76,11 @@ std::string new_uuid_v7() {
   };
   put(hi, 16);
   put(lo, 16);
+}
+
+std::string new_uuid_v7(SysTime now) {
+  std::string out(detail::kUuidChars, '-');
+  detail::write_uuid_v7(now, out.data());
   return out;
 }
 

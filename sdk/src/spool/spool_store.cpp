@@ -268,8 +268,14 @@ void SpoolStore::reload_dead_counts() {
 }
 
 Status SpoolStore::submit(std::vector<Record> records, CommitCallback done) {
+  return push(records.data(), records.size(), std::move(done));
+}
+
+Status SpoolStore::submit_one(Record record) { return push(&record, 1, {}); }
+
+Status SpoolStore::push(Record* records, size_t n, CommitCallback done) {
   uint64_t bytes = 0;
-  for (const auto& r : records) bytes += r.json.size();
+  for (size_t i = 0; i < n; ++i) bytes += records[i].json.size();
   bool notify;
   {
     std::lock_guard lk(mu_);
@@ -281,14 +287,20 @@ Status SpoolStore::submit(std::vector<Record> records, CommitCallback done) {
       return Status::error(Code::queue_full, "spool full: " + std::to_string(pending_bytes_ + queued_bytes_) +
                                                  " of " + std::to_string(options_.max_bytes) +
                                                  " bytes pending (spool max bytes)");
-    Op op{Op::Kind::submit};
-    op.first_seq = next_seq_;
-    next_seq_ += static_cast<int64_t>(records.size());
-    op.records = std::move(records);
-    op.bytes = bytes;
-    op.done = std::move(done);
+    // Submits no one waits for join the op before them when that is one too (its
+    // seqs end where these begin): track() adds a record, not an op.
+    Op* op = !done && !ops_.empty() && ops_.back().kind == Op::Kind::submit && !ops_.back().done
+                 ? &ops_.back()
+                 : nullptr;
+    if (!op) {
+      op = &ops_.emplace_back(Op::Kind::submit);
+      op->first_seq = next_seq_;
+      op->done = std::move(done);
+    }
+    next_seq_ += static_cast<int64_t>(n);
+    op->records.insert(op->records.end(), std::make_move_iterator(records), std::make_move_iterator(records + n));
+    op->bytes += bytes;
     queued_bytes_ += bytes;
-    ops_.push_back(std::move(op));
     notify = writer_idle_;
     writer_idle_ = false;
   }

@@ -36,6 +36,7 @@ class SpoolStore final : public Store {
   ~SpoolStore() override;
 
   Status submit(std::vector<Record> records, CommitCallback done = {}) override;
+  Status submit_one(Record record) override;
   std::vector<StoredEvent> fetch(const std::string& sink, int64_t after_seq, size_t max_events,
                                  size_t max_bytes) override;
   bool wait_pending(const std::string& sink, int64_t after_seq, SteadyTime deadline) override;
@@ -115,6 +116,7 @@ class SpoolStore final : public Store {
   struct Reader;
 
   explicit SpoolStore(SpoolOptions options);
+  Status push(Record* records, size_t n, CommitCallback done);
   bool load(std::string* error);
   void run();
   void commit_round(std::vector<Op>& ops, std::vector<Replay>& replays);

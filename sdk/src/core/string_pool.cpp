@@ -1,0 +1,76 @@
+#include "core/string_pool.hpp"
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace journey::detail {
+namespace {
+
+constexpr size_t kSmall = 64;          // ids; larger buffers hold event JSON
+constexpr size_t kMaxCapacity = 4096;  // bigger buffers are freed, not kept
+constexpr size_t kRun = 64;            // strings a thread trades with the stock at once
+constexpr size_t kStockMax = 8192;     // per size class: at most 8192 x 4 KiB kept
+
+size_t class_of(size_t capacity) { return capacity <= kSmall ? 0 : 1; }
+
+struct Stock {
+  std::mutex mu;
+  std::vector<std::string> free[2];
+};
+
+// Never destroyed: threads may give strings back while the process exits.
+Stock& stock() {
+  static Stock* s = new Stock;
+  return *s;
+}
+
+struct Cache {
+  std::vector<std::string> free[2];
+};
+thread_local Cache cache;
+
+}  // namespace
+
+std::string take_string(size_t capacity) {
+  std::vector<std::string>& mine = cache.free[class_of(capacity)];
+  if (mine.empty()) {
+    Stock& st = stock();
+    std::lock_guard lk(st.mu);
+    std::vector<std::string>& theirs = st.free[class_of(capacity)];
+    const size_t n = std::min(kRun, theirs.size());
+    for (size_t i = 0; i < n; ++i) {
+      mine.push_back(std::move(theirs.back()));
+      theirs.pop_back();
+    }
+  }
+  std::string s;
+  if (!mine.empty()) {
+    s = std::move(mine.back());
+    mine.pop_back();
+  }
+  s.reserve(capacity);
+  return s;
+}
+
+void give_string(std::string& s) {
+  const size_t cap = s.capacity();
+  if (cap < 16 || cap > kMaxCapacity) {  // an SSO string holds no buffer
+    s = std::string();
+    return;
+  }
+  s.clear();
+  std::vector<std::string>& mine = cache.free[class_of(cap)];
+  mine.push_back(std::move(s));
+  s = std::string();
+  if (mine.size() < 2 * kRun) return;
+  Stock& st = stock();
+  std::lock_guard lk(st.mu);
+  std::vector<std::string>& theirs = st.free[class_of(cap)];
+  // The oldest go; the thread keeps the buffers it touched last.
+  const size_t surplus = mine.size() - kRun;
+  for (size_t i = 0; i < surplus && theirs.size() < kStockMax; ++i) theirs.push_back(std::move(mine[i]));
+  mine.erase(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(surplus));
+}
+
+}  // namespace journey::detail
