@@ -44,6 +44,11 @@ struct Product {
 class EventBuilder {
  public:
   explicit EventBuilder(std::string_view type);
+  ~EventBuilder();  // its buffer goes back to the SDK's pool of event buffers
+  EventBuilder(const EventBuilder&) = default;
+  EventBuilder(EventBuilder&&) noexcept = default;
+  EventBuilder& operator=(const EventBuilder&) = default;
+  EventBuilder& operator=(EventBuilder&&) noexcept = default;
 
   EventBuilder& event_id(std::string_view v) { return top(kEventId, v); }
   EventBuilder& name(std::string_view v) { return top(kName, v); }  // custom events only

@@ -27,6 +27,11 @@ class Event {
  public:
   Event() : text_("{}") {}  // the empty object
   explicit Event(Json j) : json_(std::move(j)) {}
+  ~Event();  // its text's buffer goes back to the SDK's pool of event buffers
+  Event(const Event&) = default;
+  Event(Event&&) noexcept = default;
+  Event& operator=(const Event&) = default;
+  Event& operator=(Event&&) noexcept = default;
 
   // True when the event is held as JSON text (every event the builders make from
   // valid UTF-8 and finite numbers); text() is then that text.

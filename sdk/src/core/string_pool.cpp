@@ -48,6 +48,7 @@ std::string take_string(size_t capacity) {
   if (!mine.empty()) {
     s = std::move(mine.back());
     mine.pop_back();
+    s.clear();  // here, not in give_string: the taker is about to write the buffer anyway
   }
   s.reserve(capacity);
   return s;
@@ -59,7 +60,6 @@ void give_string(std::string& s) {
     s = std::string();
     return;
   }
-  s.clear();
   std::vector<std::string>& mine = cache.free[class_of(cap)];
   mine.push_back(std::move(s));
   s = std::string();

@@ -30,6 +30,7 @@
 #include <cstring>
 
 #include "check.hpp"
+#include "core/string_pool.hpp"
 #include "journey/validate.hpp"
 #include "json_text.hpp"
 
@@ -276,11 +277,12 @@ Json Product::to_json() const {
   return j;
 }
 
-EventBuilder::EventBuilder(std::string_view type) {
-  parts_.reserve(kArenaReserve);
+EventBuilder::EventBuilder(std::string_view type) : parts_(detail::take_string(kArenaReserve)) {
   type_ = static_cast<int8_t>(detail::touchpoint_index(type));
   top(kType, type);
 }
+
+EventBuilder::~EventBuilder() { detail::give_string(parts_); }
 
 EventBuilder& EventBuilder::top(Top field, std::string_view v) {
   switch (field) {
@@ -585,7 +587,8 @@ std::string EventBuilder::assemble(uint32_t* value_at) const {
   // braces (3 x 16), consent (48), the page's keys (25), the items' brackets (11),
   // the outer braces (2).
   const size_t bound = parts_.size() + entry_count_ + 8 * 16 + 3 * 16 + 48 + 25 + 11 + 2;
-  std::string text(bound, '\0');
+  std::string text = detail::take_string(bound);
+  text.resize(bound);
   Writer w{text.data(), text.data(), value_at};
   Impl::emit(*this, w);
   assert(static_cast<size_t>(w.p - text.data()) <= bound);

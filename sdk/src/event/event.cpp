@@ -1,6 +1,10 @@
 #include "journey/event.hpp"
 
+#include "core/string_pool.hpp"
+
 namespace journey {
+
+Event::~Event() { detail::give_string(text_); }
 
 std::string Event::to_string() const { return json_ ? json_->dump() : text_; }
 
