@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "core/string_pool.hpp"
 #include "spool/schema.hpp"
 #include "spool/spool_internal.hpp"
 
@@ -138,7 +139,18 @@ std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t afte
         cached_bytes_ += bytes;
       }
     }
-    for (uint32_t i : piece.idx) out.push_back(StoredEvent{piece.first + static_cast<int64_t>(i), (*piece.data)[i]});
+    for (uint32_t i : piece.idx) {
+      // Copies into recycled buffers: the pipeline gives them back once delivered.
+      const Record& src = (*piece.data)[i];
+      StoredEvent& e = out.emplace_back();
+      e.seq = piece.first + static_cast<int64_t>(i);
+      e.record.event_id = detail::take_string(src.event_id.size());
+      e.record.event_id = src.event_id;
+      e.record.key = src.key;
+      e.record.json = detail::take_string(src.json.size());
+      e.record.json = src.json;
+      e.record.received_at_ms = src.received_at_ms;
+    }
   }
   return out;
 }
