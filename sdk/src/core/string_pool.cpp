@@ -28,12 +28,48 @@ Stock& stock() {
 struct Cache {
   std::vector<std::string> free[2];
 };
-thread_local Cache cache;
+
+// Each thread's cache lives from its first use to the thread's end; the pointer
+// and flag are trivially destructible, so events destroyed after that (statics
+// at exit) find `dead` set and free their buffers the ordinary way.
+thread_local Cache* t_cache = nullptr;
+thread_local bool t_dead = false;
+
+struct CacheOwner {
+  ~CacheOwner() {
+    Cache* c = t_cache;
+    t_cache = nullptr;
+    t_dead = true;
+    if (!c) return;
+    {
+      Stock& st = stock();
+      std::lock_guard lk(st.mu);
+      for (int k = 0; k < 2; ++k)
+        for (auto& s : c->free[k])
+          if (st.free[k].size() < kStockMax) st.free[k].push_back(std::move(s));
+    }
+    delete c;
+  }
+};
+thread_local CacheOwner t_owner;
+
+Cache* my_cache() {
+  if (t_cache || t_dead) return t_cache;
+  [[maybe_unused]] CacheOwner* owner = &t_owner;  // constructed now, destroyed at thread exit
+  t_cache = new Cache;
+  return t_cache;
+}
 
 }  // namespace
 
 std::string take_string(size_t capacity) {
-  std::vector<std::string>& mine = cache.free[class_of(capacity)];
+  Cache* cache = my_cache();
+  if (!cache) {
+    std::string s;
+    s.reserve(capacity);
+    return s;
+  }
+  std::vector<std::string>& mine = cache->free[class_of(capacity)];
   if (mine.empty()) {
     Stock& st = stock();
     std::lock_guard lk(st.mu);
@@ -60,7 +96,12 @@ void give_string(std::string& s) {
     s = std::string();
     return;
   }
-  std::vector<std::string>& mine = cache.free[class_of(cap)];
+  Cache* cache = my_cache();
+  if (!cache) {
+    s = std::string();
+    return;
+  }
+  std::vector<std::string>& mine = cache->free[class_of(cap)];
   mine.push_back(std::move(s));
   s = std::string();
   if (mine.size() < 2 * kRun) return;

@@ -57,12 +57,9 @@ bool append_json_string(std::string_view v, std::string* out) {
   while (plain + 8 <= n && plain_word(s + plain)) plain += 8;
   while (plain < n && kPlain[s[plain]]) ++plain;
   if (plain == n) {
-    const size_t at = out->size();
-    out->resize(at + n + 2);
-    char* p = out->data() + at;
-    p[0] = '"';
-    std::memcpy(p + 1, v.data(), n);
-    p[n + 1] = '"';
+    out->push_back('"');
+    out->append(v.data(), n);
+    out->push_back('"');
     return true;
   }
   out->push_back('"');
