@@ -229,10 +229,10 @@ INSTANTIATE_TEST_SUITE_P(
                  [] { return EventBuilder("shipping").order_id("o-1").anonymous_id("a1"); }, false, false},
         EdgeCase{"status_on_a_view_is_free", [] { return view(kUnpriced).anonymous_id("a1").status("bogus"); }, std::nullopt, true},
         EdgeCase{"payment_without_status", payment_without_status, false, true},
-        // stage (any: the no-parse path would add the default stage after it), event_id, type, name
-        EdgeCase{"stage_purchase", [] { return add_to_cart(kUnpriced).anonymous_id("a1").stage("purchase"); }, false, true},
-        EdgeCase{"stage_other_than_default", [] { return view(kUnpriced).anonymous_id("a1").stage("retention"); }, false, true},
-        EdgeCase{"stage_on_custom", [] { return custom("x").anonymous_id("a1").stage("advocacy"); }, false, true},
+        // stage (a valid one is kept and no default added), event_id, type, name
+        EdgeCase{"stage_purchase", [] { return add_to_cart(kUnpriced).anonymous_id("a1").stage("purchase"); }, true, true},
+        EdgeCase{"stage_other_than_default", [] { return view(kUnpriced).anonymous_id("a1").stage("retention"); }, true, true},
+        EdgeCase{"stage_on_custom", [] { return custom("x").anonymous_id("a1").stage("advocacy"); }, true, true},
         EdgeCase{"stage_nope", [] { return add_to_cart(kUnpriced).anonymous_id("a1").stage("nope"); }, false, false},
         EdgeCase{"event_id_bad", [] { return refund("o-1").anonymous_id("a1").event_id("bad id!"); }, false, false, true},
         EdgeCase{"event_id_65", [] { return refund("o-1").anonymous_id("a1").event_id(rep(65, "e")); }, false, false, true},

@@ -65,6 +65,7 @@ class Event {
     bool valid = false;
     bool landing = false;         // channel.source or channel.medium is not empty
     bool consent_denied = false;  // consent.analytics is false
+    bool has_stage = false;       // the text sets a (valid) stage: no default is added
     uint8_t type = 0;             // detail::Touchpoint
     uint32_t event_id_off = 0, event_id_len = 0;  // the value in text_; len 0: none
     uint32_t key_off = 0, key_len = 0;            // user_id, else anonymous_id

@@ -17,7 +17,7 @@
 // Prechecks: build() tells the Tracker when the text passes validation as it
 // stands, so track() need not parse it (Event::Prechecked). Setters note a value
 // outside the plainly valid (an id that is empty or over 128 bytes, a negative
-// amount, an unknown status, a stage, a timestamp, any Json value) in doubt_, for
+// amount, an unknown stage or status, a timestamp, any Json value) in doubt_, for
 // good; such an event is parsed and checked like any other. build() checks what
 // depends on the whole event (required fields, currency for amounts). The
 // predicates are the checker's own (check.hpp); tests/event/prechecked_test.cpp
@@ -291,10 +291,7 @@ EventBuilder& EventBuilder::top(Top field, std::string_view v) {
     case kSessionId:
     case kName: doubt_ = doubt_ || !plain_id(v); break;
     case kEventId: doubt_ = doubt_ || !detail::is_event_id(v); break;
-    // Any stage: normalize_event() writes the type's default stage after a vouched-for
-    // text without looking (Event::Prechecked has no flag for one), so a text that has
-    // a stage would get a second "stage" field.
-    case kStage: doubt_ = true; break;
+    case kStage: doubt_ = doubt_ || !detail::is_stage(v); break;
     case kTimestamp: doubt_ = true; break;  // checked against the clock at track()
     case kType: doubt_ = doubt_ || type_ < 0; break;
     case kTopCount: break;
@@ -644,6 +641,7 @@ Event EventBuilder::text_event() const {
   pre.type = static_cast<uint8_t>(type);
   pre.landing = filled(kChannel, "\"source\"") || filled(kChannel, "\"medium\"");
   pre.consent_denied = analytics_ == 0;
+  pre.has_stage = top_[kStage].len != 0;
   // Values are quoted strings with nothing escaped (see top()): the bytes between the quotes.
   auto span_of = [&](Top t, uint32_t* off, uint32_t* len) {
     *off = at[t] + 1;

@@ -369,7 +369,8 @@ EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, 
   checked.type = static_cast<detail::Touchpoint>(pre.type);
   checked.landing = pre.landing;
   if (pre.event_id_len) out->event_id = text.substr(pre.event_id_off, pre.event_id_len);
-  append_defaults(text, pre.event_id_len != 0, false, detail::default_stage(checked), opts, out);
+  append_defaults(text, pre.event_id_len != 0, false, pre.has_stage ? nullptr : detail::default_stage(checked),
+                  opts, out);
   out->key = text.substr(pre.key_off, pre.key_len);
   out->consent_denied = pre.consent_denied;
   return {};
