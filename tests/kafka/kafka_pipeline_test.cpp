@@ -2,6 +2,7 @@
 // MemoryStore) against librdkafka's mock cluster, read back by a consumer.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -49,7 +50,129 @@ bool eventually(F f, Clock::duration timeout = 20s) {
   return true;
 }
 
+// What the topic holds for `events`, read back from the mock cluster.
+struct TopicSummary {
+  size_t messages = 0;
+  size_t duplicates = 0;             // messages beyond the first copy of their event
+  std::vector<std::string> missing;  // events never written
+  std::string duplicated;            // a few duplicated event ids, for the failure message
+};
+
+// Reads the topic and checks what must hold in every case: each person's events
+// stay in one partition and their first copies are in the order they were sent.
+TopicSummary read_back(const std::string& bootstraps, const std::vector<StoredEvent>& events) {
+  auto msgs = test::read_topic(bootstraps, kTopic);
+  std::map<std::pair<int32_t, int64_t>, const test::ConsumedMessage*> by_offset;
+  for (const auto& m : msgs) by_offset[{m.partition, m.offset}] = &m;
+  TopicSummary out;
+  out.messages = msgs.size();
+  std::map<std::string, int> count;
+  std::map<std::string, int32_t> partition_of;
+  std::map<std::string, int64_t> last_n;
+  for (const auto& [pos, m] : by_offset) {
+    if (++count[m->event_id_header] > 1) {
+      ++out.duplicates;
+      if (out.duplicates <= 5) out.duplicated += m->event_id_header + " ";
+      continue;
+    }
+    Json j = Json::parse(m->value);
+    int64_t n = j["properties"]["n"].get<int64_t>();
+    auto [it, fresh] = partition_of.emplace(m->key, m->partition);
+    EXPECT_EQ(it->second, m->partition) << m->key << " spread over partitions";
+    if (!fresh) {
+      EXPECT_GT(n, last_n[m->key]) << m->key << " out of order at partition " << pos.first << " offset " << pos.second;
+    }
+    last_n[m->key] = n;
+  }
+  for (const auto& e : events)
+    if (!count.count(e.record.event_id)) out.missing.push_back(e.record.event_id);
+  return out;
+}
+
+// Exactly once, under every fault the mock cluster models the way a broker does.
+//
+// Why not under all faults: the idempotent producer's promise ("messages are
+// successfully produced exactly once and in the original produce order",
+// librdkafka CONFIGURATION.md, enable.idempotence) has a broker half. When a
+// connection drops with ProduceRequests in flight, librdkafka cannot know
+// whether they were written ("actions Refresh,MsgPossiblyPersisted") and sends
+// them again with the same producer id and sequence numbers; a broker knows the
+// copy by those numbers, acknowledges it and does not write it again. The mock cluster
+// checks sequences only for transactional producers
+// (rd_kafka_mock_validate_records() returns at once without a TransactionalId),
+// and closing a mock connection drops the responses it has not written yet
+// (rd_kafka_mock_connection_close()). So on the mock, a request that was
+// appended just before its connection dropped is appended again by librdkafka's
+// own retry: a duplicate the sink never produced. This test therefore allows one
+// request in flight per connection (an injected _TRANSPORT then only drops a
+// request the mock did not append, since an injected error skips the append)
+// and starts each broker outage while nothing is in flight. What it guards: a
+// pipeline retry of a batch whose messages librdkafka still holds (broker down
+// past the request timeout) waits for their delivery reports instead of
+// producing them again.
 TEST(KafkaPipeline, EventsThroughInjectedFaultsArriveOnceAndInOrder) {
+  test::MockCluster cluster(3);
+  cluster.create_topic(kTopic, 6);
+  const int32_t leader = test::leader_of(cluster.bootstraps(), kTopic, 0);  // its outage holds messages back
+  auto sink = make_sink(cluster.bootstraps(), {{"retry.backoff.ms", "20"},
+                                               {"reconnect.backoff.max.ms", "200"},
+                                               {"max.in.flight.requests.per.connection", "1"}});
+  ASSERT_TRUE(sink);
+  auto store = make_memory_store({"kafka"}, 100000);
+  Metrics metrics;
+  Pipeline pipeline(store, {sink}, fast_options(), &metrics);
+  pipeline.start();
+  auto retries = [&] { return metrics.value("journey_delivery_attempts_total", {{"sink", "kafka"}, {"outcome", "retry"}}); };
+  auto events = test::make_events(3000, 97);
+  auto submit = [&](size_t from_chunk, size_t to_chunk) {
+    for (size_t c = from_chunk; c < to_chunk; ++c)
+      ASSERT_TRUE(store->submit(records_of(events, c * 100, c * 100 + 100)).ok());
+  };
+  auto flushed = [&] { return pipeline.flush(Clock::now() + 30s); };
+
+  // Produce errors: each is answered with an error and nothing appended; librdkafka retries.
+  submit(0, 5);
+  rd_kafka_mock_push_request_errors(cluster.get(), test::kProduceApiKey, 4,
+                                    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+                                    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+  submit(5, 10);
+  ASSERT_TRUE(flushed()) << "pending: " << store->stats().pending_events["kafka"];
+
+  // One broker down past the request timeout: the batch comes back partial and is
+  // retried while librdkafka still holds its messages for the broker's partitions.
+  uint64_t before = retries();
+  rd_kafka_mock_broker_set_down(cluster.get(), leader);
+  submit(10, 20);
+  EXPECT_TRUE(eventually([&] { return retries() > before; })) << "an outage must show as retries";
+  rd_kafka_mock_broker_set_up(cluster.get(), leader);
+  ASSERT_TRUE(flushed()) << "pending: " << store->stats().pending_events["kafka"];
+
+  // Every broker down: the whole batch waits in librdkafka over several retries.
+  before = retries();
+  rd_kafka_mock_broker_set_down(cluster.get(), -1);
+  submit(20, 30);
+  EXPECT_TRUE(eventually([&] { return retries() > before; })) << "an outage must show as retries";
+  rd_kafka_mock_broker_set_up(cluster.get(), -1);
+  ASSERT_TRUE(flushed()) << "pending: " << store->stats().pending_events["kafka"];
+  pipeline.stop(Clock::now() + 5s);
+  EXPECT_EQ(metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), events.size());
+  EXPECT_TRUE(store->stats().dead_letters.empty());
+
+  TopicSummary topic = read_back(cluster.bootstraps(), events);
+  EXPECT_TRUE(topic.missing.empty()) << topic.missing.size() << " events lost, first " << topic.missing[0];
+  EXPECT_EQ(topic.duplicates, 0u) << "duplicated: " << topic.duplicated;
+  EXPECT_EQ(topic.messages, events.size());
+}
+
+// The same faults with the sink's own settings (5 requests in flight per
+// connection) and while requests are in flight: an injected _TRANSPORT or an
+// outage can drop a connection after the mock appended a pipelined request, and
+// librdkafka's retry of it (same sequence numbers) is appended again, because the
+// mock does not deduplicate a non-transactional producer (see above; a broker
+// would). So here the contract is at least once: nothing lost, nothing dead-
+// lettered, each person's first copies in order; the duplicates are counted.
+TEST(KafkaPipeline, EventsThroughInjectedFaultsMidRequestArriveAtLeastOnceInOrder) {
   test::MockCluster cluster(3);
   cluster.create_topic(kTopic, 6);
   auto sink = make_sink(cluster.bootstraps(), {{"retry.backoff.ms", "20"}, {"reconnect.backoff.max.ms", "200"}});
@@ -83,27 +206,12 @@ TEST(KafkaPipeline, EventsThroughInjectedFaultsArriveOnceAndInOrder) {
   EXPECT_EQ(metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), events.size());
   EXPECT_TRUE(store->stats().dead_letters.empty());
 
-  auto msgs = test::read_topic(cluster.bootstraps(), kTopic);
-  std::map<std::string, int> count;
-  std::map<std::string, int32_t> partition_of;
-  std::map<std::pair<int32_t, int64_t>, const test::ConsumedMessage*> by_offset;
-  for (const auto& m : msgs) {
-    ++count[m.event_id_header];
-    by_offset[{m.partition, m.offset}] = &m;
-  }
-  EXPECT_EQ(msgs.size(), events.size());
-  for (const auto& e : events) EXPECT_EQ(count[e.record.event_id], 1) << e.record.event_id;
-  std::map<std::string, int64_t> last_n;
-  for (const auto& [pos, m] : by_offset) {
-    Json j = Json::parse(m->value);
-    int64_t n = j["properties"]["n"].get<int64_t>();
-    auto [it, fresh] = partition_of.emplace(m->key, m->partition);
-    EXPECT_EQ(it->second, m->partition);
-    if (!fresh) {
-      EXPECT_GT(n, last_n[m->key]) << m->key << " out of order";
-    }
-    last_n[m->key] = n;
-  }
+  TopicSummary topic = read_back(cluster.bootstraps(), events);
+  EXPECT_TRUE(topic.missing.empty()) << topic.missing.size() << " events lost, first " << topic.missing[0];
+  EXPECT_EQ(topic.messages, events.size() + topic.duplicates);
+  if (topic.duplicates)
+    std::cout << "[ INFO     ] " << topic.duplicates << " duplicates on the topic (allowed here, see above): "
+              << topic.duplicated << "\n";
 }
 
 TEST(KafkaPipeline, OversizedEventIsDeadLetteredWithTheError) {

@@ -46,6 +46,28 @@ void MockCluster::create_topic(const std::string& topic, int partitions, int rep
   if (err) throw std::runtime_error(std::string("mock topic: ") + rd_kafka_err2str(err));
 }
 
+int32_t leader_of(const std::string& bootstraps, const std::string& topic, int32_t partition) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) throw std::runtime_error(std::string("metadata client: ") + err);
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  int32_t leader = -1;
+  if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (md->topic_cnt == 1)
+      for (int i = 0; i < md->topics[0].partition_cnt; ++i)
+        if (md->topics[0].partitions[i].id == partition) leader = md->topics[0].partitions[i].leader;
+    rd_kafka_metadata_destroy(md);
+  }
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk);
+  if (leader < 0) throw std::runtime_error("no leader for " + topic + " [" + std::to_string(partition) + "]");
+  return leader;
+}
+
 std::vector<ConsumedMessage> read_topic(const std::string& bootstraps, const std::string& topic,
                                         std::chrono::milliseconds timeout) {
   char err[512];

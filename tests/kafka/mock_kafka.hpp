@@ -42,6 +42,9 @@ class MockCluster {
   rd_kafka_mock_cluster_t* mcluster_ = nullptr;
 };
 
+// The id of the broker that leads `partition` of `topic`, from the cluster's metadata.
+int32_t leader_of(const std::string& bootstraps, const std::string& topic, int32_t partition);
+
 struct ConsumedMessage {
   int32_t partition = 0;
   int64_t offset = 0;
