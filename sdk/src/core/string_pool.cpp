@@ -10,7 +10,7 @@ namespace {
 constexpr size_t kSmall = 64;          // ids; larger buffers hold event JSON
 constexpr size_t kMaxCapacity = 4096;  // bigger buffers are freed, not kept
 constexpr size_t kRun = 64;            // strings a thread trades with the stock at once
-constexpr size_t kStockMax = 8192;     // per size class: at most 8192 x 4 KiB kept
+constexpr size_t kStockMax = 4096;     // per size class: at most 16 MiB of JSON buffers kept
 
 size_t class_of(size_t capacity) { return capacity <= kSmall ? 0 : 1; }
 

@@ -3,7 +3,9 @@
 // back and the threads that fill them (track()) take them, so steady tracking
 // neither mallocs nor frees them and glibc has no freed heap top to trim and
 // fault back in. Thread-safe: each thread keeps a small cache per size class and
-// trades whole runs with a shared, bounded stock.
+// trades whole runs with a shared, bounded stock. Kept at most: buffers of up to
+// 4 KiB, 128 per thread and 4,096 in the stock per size class (about 2 MiB for
+// events of 500 bytes, 16 MiB at worst).
 #pragma once
 #include <cstddef>
 #include <string>
