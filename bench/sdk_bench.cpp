@@ -1,6 +1,7 @@
-// journey-bench sdk --threads T --iterations N [--spool DIR] (SPEC section 13):
+// journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only] (SPEC section 13):
 // T producers each track N x (view, add_to_cart, purchase) into a Tracker whose
-// sink discards, then flush. Times each track() call.
+// sink discards, then flush. Times each track() call. --build-only builds the same
+// events without tracking them: the ceiling the builders and this loop leave.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -24,11 +25,16 @@ struct Args {
   int threads = 5;
   int iterations = 10000;
   std::string spool_dir;
+  bool build_only = false;
 };
 
 bool parse(int argc, char** argv, Args* a) {
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
+    if (k == "--build-only") {
+      a->build_only = true;
+      continue;
+    }
     if (i + 1 >= argc) return false;
     std::string v = argv[++i];
     if (k == "--threads") a->threads = std::atoi(v.c_str());
@@ -40,7 +46,7 @@ bool parse(int argc, char** argv, Args* a) {
 }
 
 // One shopper's three touchpoints, with the properties a storefront sends.
-void track_shopper(journey::Tracker& t, int thread, int i, std::vector<uint32_t>& ns,
+void track_shopper(journey::Tracker& t, bool build_only, int thread, int i, std::vector<uint32_t>& ns,
                    std::atomic<uint64_t>& errors) {
   const std::string anon = "anon-" + std::to_string(thread) + "-" + std::to_string(i);
   const std::string cart = "cart-" + std::to_string(thread) + "-" + std::to_string(i);
@@ -56,7 +62,7 @@ void track_shopper(journey::Tracker& t, int thread, int i, std::vector<uint32_t>
           .anonymous_id(anon).session_id("s-" + anon).cart_id(cart).item(p).tax(6.37).shipping_cost(4.95)};
   for (const auto& e : events) {
     auto start = Clock::now();
-    journey::Status s = t.track(e);
+    journey::Status s = build_only ? journey::Status::success() : t.track(e);
     ns.push_back(static_cast<uint32_t>(std::min<int64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(), UINT32_MAX)));
     if (!s.ok()) errors.fetch_add(1, std::memory_order_relaxed);
@@ -66,7 +72,7 @@ void track_shopper(journey::Tracker& t, int thread, int i, std::vector<uint32_t>
 int bench_sdk(int argc, char** argv) {
   Args a;
   if (!parse(argc, argv, &a)) {
-    std::fprintf(stderr, "usage: journey-bench sdk --threads T --iterations N [--spool DIR]\n");
+    std::fprintf(stderr, "usage: journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only]\n");
     return 2;
   }
   const uint64_t total = uint64_t(a.threads) * a.iterations * 3;
@@ -96,7 +102,7 @@ int bench_sdk(int argc, char** argv) {
       auto& ns = per_thread[th];
       ns.reserve(size_t(a.iterations) * 3);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      for (int i = 0; i < a.iterations; ++i) track_shopper(*tracker, th, i, ns, errors);
+      for (int i = 0; i < a.iterations; ++i) track_shopper(*tracker, a.build_only, th, i, ns, errors);
     });
   auto start = Clock::now();
   go.store(true, std::memory_order_release);
@@ -120,10 +126,11 @@ int bench_sdk(int argc, char** argv) {
   };
   uint64_t p50 = pct(0.50), p99 = pct(0.99);
   std::printf("{\"events\": %llu, \"seconds\": %.4f, \"events_per_second\": %.0f, \"track_ns_p50\": %llu, "
-              "\"track_ns_p99\": %llu, \"cpu_seconds\": %.3f, \"threads\": %d, \"iterations\": %d, \"spool\": %s, \"errors\": %llu}\n",
+              "\"track_ns_p99\": %llu, \"cpu_seconds\": %.3f, \"threads\": %d, \"iterations\": %d, \"spool\": %s, "
+              "\"build_only\": %s, \"errors\": %llu}\n",
               static_cast<unsigned long long>(total), seconds, double(total) / seconds,
               static_cast<unsigned long long>(p50), static_cast<unsigned long long>(p99), cpu, a.threads,
-              a.iterations, a.spool_dir.empty() ? "false" : "true",
+              a.iterations, a.spool_dir.empty() ? "false" : "true", a.build_only ? "true" : "false",
               static_cast<unsigned long long>(errors.load()));
   if (!flushed) std::fprintf(stderr, "journey-bench sdk: flush did not finish\n");
   return errors.load() == 0 && flushed ? 0 : 1;
@@ -131,4 +138,4 @@ int bench_sdk(int argc, char** argv) {
 
 }  // namespace
 
-JOURNEY_BENCH_COMMAND(sdk, bench_sdk, "--threads T --iterations N [--spool DIR]");
+JOURNEY_BENCH_COMMAND(sdk, bench_sdk, "--threads T --iterations N [--spool DIR] [--build-only]");

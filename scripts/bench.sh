@@ -15,6 +15,8 @@ echo "# sdk (in-memory queue): journey-bench sdk --threads 5 --iterations 10000"
 "$BENCH" sdk --threads 5 --iterations 10000
 echo "# sdk (spool): journey-bench sdk --threads 5 --iterations 10000 --spool DIR"
 "$BENCH" sdk --threads 5 --iterations 10000 --spool "$TMP/spool"
+echo "# sdk (building the events only, no track: the loop's ceiling): journey-bench sdk --threads 5 --iterations 10000 --build-only"
+"$BENCH" sdk --threads 5 --iterations 10000 --build-only
 
 # Ingest: journeyd (spool at normal durability, discard sink so only the front door
 # and the spool are measured) under keep-alive load; journeyd's peak RSS from /proc.
