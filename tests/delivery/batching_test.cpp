@@ -2,6 +2,9 @@
 // or flush_interval after their first event.
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+
 #include "helpers.hpp"
 
 namespace journey::test {
@@ -48,6 +51,70 @@ TEST(Batching, ClosesAtMaxBytesOfTheWholeBody) {
   }
   EXPECT_GE(reqs.size(), 4u);
   EXPECT_EQ(total, 20u);
+}
+
+// A batch that is not full after its first fetch fetches again with whatever room
+// is left, and a fetch always returns at least one event: one the body may have no
+// room for. That event opens the next batch: a store hands each record to a sink
+// once (the memory store moves the JSON out), so fetching it again would come back
+// without it. No flush until the size-closed batches are out, so every batch but
+// the last takes that second fetch.
+TEST(Batching, AnEventFetchedWithoutRoomOpensTheNextBatchIntact) {
+  class Recorder final : public Sink {
+   public:
+    const std::string& name() const override { return name_; }
+    SendResult send(const Batch& b, std::chrono::steady_clock::time_point) override {
+      std::lock_guard lk(mu);
+      batches.push_back(b.events);
+      SendResult r;
+      r.outcome = SendResult::Outcome::delivered;
+      r.status = 200;
+      return r;
+    }
+    std::mutex mu;
+    std::vector<std::vector<StoredEvent>> batches;
+
+   private:
+    std::string name_ = "rec";
+  };
+  auto store = make_memory_store({"rec"}, 100);
+  auto records = make_records(0, 20, 300);
+  std::vector<std::string> sent;
+  for (const auto& r : records) sent.push_back(r.json);
+  ASSERT_TRUE(store->submit(std::move(records)).ok());
+  auto sink = std::make_shared<Recorder>();
+  DeliveryOptions o = fast_options();
+  o.batch_max_bytes = 2000;
+  o.flush_interval = 60s;
+  Pipeline pipeline(store, {sink}, o, nullptr);
+  pipeline.start();
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  auto delivered = [&] {
+    std::lock_guard lk(sink->mu);
+    size_t n = 0;
+    for (const auto& b : sink->batches) n += b.size();
+    return n;
+  };
+  while (delivered() < 15 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);  // polled: the sink has no hook to wait on
+  ASSERT_GE(delivered(), 15u);
+  ASSERT_TRUE(pipeline.flush(std::chrono::steady_clock::now() + 10s));
+  pipeline.stop(std::chrono::steady_clock::now() + 5s);
+  std::lock_guard lk(sink->mu);
+  std::vector<std::string> got;
+  int64_t seq = 0;
+  for (const auto& batch : sink->batches) {
+    size_t body = 0;
+    for (const auto& e : batch) {
+      EXPECT_EQ(e.seq, ++seq) << "each event once, in order";
+      got.push_back(e.record.json);
+      body += e.record.json.size();
+    }
+    EXPECT_LE(body, 2000u);
+  }
+  EXPECT_GE(sink->batches.size(), 4u);
+  ASSERT_EQ(got.size(), sent.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], sent[i]) << "event " << i << " not delivered as submitted";
 }
 
 TEST(Batching, AnEventOverMaxBytesStillGoesAlone) {

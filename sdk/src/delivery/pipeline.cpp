@@ -121,10 +121,13 @@ struct Pipeline::Impl {
   }
 
   // Blocks until a batch is closed (events, bytes, interval, flush) or stopping.
-  Batch collect(const std::string& sink, int64_t* cursor, Clock::time_point* next_expire,
-                bool expires) {
+  // `carry` holds events fetched for the last batch that did not fit it: they
+  // open this one (a store hands each record to a sink once, see Store::fetch).
+  // *cursor is the seq of the last event fetched, carried ones included.
+  Batch collect(const std::string& sink, int64_t* cursor, std::vector<StoredEvent>* carry,
+                Clock::time_point* next_expire, bool expires) {
     Batch b;
-    while (true) {
+    while (carry->empty()) {
       if (is_stopping()) return b;
       if (expires && Clock::now() >= *next_expire) {
         expire_store();
@@ -139,26 +142,37 @@ struct Pipeline::Impl {
     int64_t last = *cursor;
     while (true) {
       if (!full && b.events.size() < max_events) {
-        size_t room = opts.batch_max_bytes > delivery::batch_body_size(b.events.size() + 1, bytes)
-                          ? opts.batch_max_bytes - delivery::batch_body_size(b.events.size() + 1, bytes)
-                          : 0;
-        auto more = store->fetch(sink, last, max_events - b.events.size(), std::max<size_t>(room, 1));
+        std::vector<StoredEvent> more;
+        if (!carry->empty()) {
+          more.swap(*carry);
+        } else {
+          size_t room = opts.batch_max_bytes > delivery::batch_body_size(b.events.size() + 1, bytes)
+                            ? opts.batch_max_bytes - delivery::batch_body_size(b.events.size() + 1, bytes)
+                            : 0;
+          more = store->fetch(sink, last, max_events - b.events.size(), std::max<size_t>(room, 1));
+          if (!more.empty()) last = more.back().seq;
+        }
         if (b.events.empty() && !more.empty()) b.events.reserve(std::min(max_events, more.size() * 2));
-        for (auto& e : more) {
+        size_t taken = 0;
+        for (; taken < more.size(); ++taken) {
+          StoredEvent& e = more[taken];
           size_t size = e.record.json.size();
-          if (!b.events.empty() && delivery::batch_body_size(b.events.size() + 1, bytes + size) > opts.batch_max_bytes) {
+          if (!b.events.empty() &&
+              (b.events.size() >= max_events ||
+               delivery::batch_body_size(b.events.size() + 1, bytes + size) > opts.batch_max_bytes)) {
             full = true;
             break;
           }
           bytes += size;
-          last = e.seq;
           b.events.push_back(std::move(e));
-          if (b.events.size() >= max_events) break;
         }
+        carry->assign(std::make_move_iterator(more.begin() + static_cast<std::ptrdiff_t>(taken)),
+                      std::make_move_iterator(more.end()));
       }
       if (b.events.empty()) {  // raced with expiry or another consumer: start over
         if (is_stopping()) return b;
-        return collect(sink, cursor, next_expire, expires);
+        *cursor = last;
+        return collect(sink, cursor, carry, next_expire, expires);
       }
       if (full || b.events.size() >= max_events || Clock::now() >= close_at ||
           flush_target.load() >= b.events.front().seq || is_stopping())
@@ -208,12 +222,13 @@ struct Pipeline::Impl {
     const std::string name = sink.name();
     const bool expires = index == 0;
     int64_t cursor = 0;
+    std::vector<StoredEvent> carry;  // fetched, not yet in a batch
     auto next_expire = Clock::now();
     std::deque<Batch> work;
     int failures = 0;
     while (!is_stopping()) {
       if (work.empty()) {
-        Batch b = collect(name, &cursor, &next_expire, expires);
+        Batch b = collect(name, &cursor, &carry, &next_expire, expires);
         if (b.events.empty()) continue;
         work.push_back(std::move(b));
         failures = 0;
