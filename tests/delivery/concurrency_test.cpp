@@ -14,37 +14,53 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A Tracker posting to a backend that answers 200, and producer threads feeding it.
+struct Producers {
+  static Config config(const TestBackend& backend) {
+    Config c;
+    c.endpoint = backend.url();
+    c.delivery.flush_interval = 5ms;
+    c.delivery.batch_max_events = 500;
+    return c;
+  }
+  TestBackend backend;
+  Tracker tracker{config(backend)};
+
+  // `threads` threads each call track_one(th, i) for i < per_thread; true when it
+  // tracked. Returns how many were not.
+  template <class F>
+  int run(int threads, int per_thread, F track_one) {
+    std::vector<std::thread> producers;
+    std::atomic<int> failures{0};
+    for (int th = 0; th < threads; ++th)
+      producers.emplace_back([&, th] {
+        for (int i = 0; i < per_thread; ++i)
+          if (!track_one(th, i)) ++failures;
+      });
+    for (auto& p : producers) p.join();
+    return failures.load();
+  }
+};
+
 TEST(Concurrency, ManyProducersNoLostOrDuplicatedEvents) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 5000;
-  TestBackend backend;
-  Config c;
-  c.endpoint = backend.url();
-  c.delivery.flush_interval = 5ms;
-  c.delivery.batch_max_events = 500;
-  Tracker t(c);
-  std::vector<std::thread> producers;
-  std::atomic<int> failures{0};
-  for (int th = 0; th < kThreads; ++th)
-    producers.emplace_back([&, th] {
-      for (int i = 0; i < kPerThread; ++i) {
-        Json e = {{"event_id", "t" + std::to_string(th) + "-" + std::to_string(i)},
-                  {"type", "add_to_cart"},
-                  {"anonymous_id", "anon-" + std::to_string(th)},
-                  {"properties", {{"product", {{"id", "sku-" + std::to_string(i % 50)}, {"price", 4.5}}},
-                                  {"currency", "EUR"}}}};
-        if (!t.track(std::move(e)).ok()) ++failures;
-      }
-    });
-  for (auto& p : producers) p.join();
-  EXPECT_EQ(failures.load(), 0);
-  ASSERT_TRUE(t.flush(120s));
-  auto events = backend.delivered_events();
+  Producers p;
+  EXPECT_EQ(p.run(kThreads, kPerThread, [&](int th, int i) {
+    Json e = {{"event_id", "t" + std::to_string(th) + "-" + std::to_string(i)},
+              {"type", "add_to_cart"},
+              {"anonymous_id", "anon-" + std::to_string(th)},
+              {"properties", {{"product", {{"id", "sku-" + std::to_string(i % 50)}, {"price", 4.5}}},
+                              {"currency", "EUR"}}}};
+    return p.tracker.track(std::move(e)).ok();
+  }), 0);
+  ASSERT_TRUE(p.tracker.flush(120s));
+  auto events = p.backend.delivered_events();
   std::set<std::string> ids;
   for (const auto& e : events) ids.insert(e["event_id"].get<std::string>());
   EXPECT_EQ(events.size(), size_t{kThreads * kPerThread});
   EXPECT_EQ(ids.size(), size_t{kThreads * kPerThread});
-  EXPECT_EQ(t.counters().delivered, uint64_t{kThreads * kPerThread});
+  EXPECT_EQ(p.tracker.counters().delivered, uint64_t{kThreads * kPerThread});
 }
 
 // The builders' prechecked events (no parse on track()), the memory store's intake
@@ -52,28 +68,17 @@ TEST(Concurrency, ManyProducersNoLostOrDuplicatedEvents) {
 TEST(Concurrency, ManyProducersOfBuiltEventsNoLostOrDuplicatedEvents) {
   constexpr int kThreads = 6;
   constexpr int kPerThread = 3000;
-  TestBackend backend;
-  Config c;
-  c.endpoint = backend.url();
-  c.delivery.flush_interval = 5ms;
-  c.delivery.batch_max_events = 400;
-  Tracker t(c);
-  std::vector<std::thread> producers;
-  std::atomic<int> failures{0}, unchecked{0};
-  for (int th = 0; th < kThreads; ++th)
-    producers.emplace_back([&, th] {
-      for (int i = 0; i < kPerThread; ++i) {
-        Product p{.id = "sku-" + std::to_string(i % 50), .price = 4.5};
-        Event e = add_to_cart(p, "EUR").anonymous_id("anon-" + std::to_string(th)).cart_id("c-" + std::to_string(i));
-        if (!e.prechecked()) ++unchecked;
-        if (!t.track(e).ok()) ++failures;
-      }
-    });
-  for (auto& p : producers) p.join();
-  EXPECT_EQ(failures.load(), 0);
+  Producers p;
+  std::atomic<int> unchecked{0};
+  EXPECT_EQ(p.run(kThreads, kPerThread, [&](int th, int i) {
+    Product product{.id = "sku-" + std::to_string(i % 50), .price = 4.5};
+    Event e = add_to_cart(product, "EUR").anonymous_id("anon-" + std::to_string(th)).cart_id("c-" + std::to_string(i));
+    if (!e.prechecked()) ++unchecked;
+    return p.tracker.track(e).ok();
+  }), 0);
   EXPECT_EQ(unchecked.load(), 0) << "plain builder events should skip the parse";
-  ASSERT_TRUE(t.flush(120s));
-  auto events = backend.delivered_events();
+  ASSERT_TRUE(p.tracker.flush(120s));
+  auto events = p.backend.delivered_events();
   std::set<std::string> ids;
   std::map<std::string, std::set<std::string>> carts;  // per shopper: every cart arrived
   for (const auto& e : events) {
