@@ -172,7 +172,14 @@ std::string inspect_file(const std::string& path) {
   int64_t app2 = db.query_int("PRAGMA application_id", 0, &rc);
   int64_t version2 = rc == SQLITE_OK ? db.query_int("PRAGMA user_version", 0, &rc) : 0;
   int64_t tables = rc == SQLITE_OK ? db.query_int("SELECT count(*) FROM sqlite_schema", 0, &rc) : 0;
-  if (rc != SQLITE_OK) return "spool " + path + " cannot be read: " + db.errmsg();
+  if (rc != SQLITE_OK) {
+    // A read-only connection cannot always bring back the WAL a killed writer left
+    // (SQLITE_READONLY_RECOVERY and kin). The header checks above passed and the file
+    // is in WAL mode: the writer's connection recovers it, and ensure_schema checks
+    // the ids again before anything is written.
+    if ((rc & 0xff) == SQLITE_READONLY && h[18] == 2 && h[19] == 2) return "";
+    return "spool " + path + " cannot be read: " + db.errmsg();
+  }
   if (app2 == 0 && tables > 0)
     return "spool " + path +
            " is not a spool (an SQLite database without the spool's tables); move it aside or use another data dir";
