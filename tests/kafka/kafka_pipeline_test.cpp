@@ -33,6 +33,20 @@ DeliveryOptions fast_options() {
   return o;
 }
 
+// A memory store delivering through one kafka sink with fast_options(), started.
+struct Delivering {
+  explicit Delivering(std::shared_ptr<Sink> sink)
+      : pipeline(store, {std::move(sink)}, fast_options(), &metrics) {
+    pipeline.start();
+  }
+  uint64_t retries() const {
+    return metrics.value("journey_delivery_attempts_total", {{"sink", "kafka"}, {"outcome", "retry"}});
+  }
+  std::shared_ptr<Store> store = make_memory_store({"kafka"}, 100000);
+  Metrics metrics;
+  Pipeline pipeline;
+};
+
 std::vector<Record> records_of(const std::vector<StoredEvent>& events, size_t from, size_t to) {
   std::vector<Record> out;
   for (size_t i = from; i < to; ++i) out.push_back(events[i].record);
@@ -118,17 +132,13 @@ TEST(KafkaPipeline, EventsThroughInjectedFaultsArriveOnceAndInOrder) {
                                                {"reconnect.backoff.max.ms", "200"},
                                                {"max.in.flight.requests.per.connection", "1"}});
   ASSERT_TRUE(sink);
-  auto store = make_memory_store({"kafka"}, 100000);
-  Metrics metrics;
-  Pipeline pipeline(store, {sink}, fast_options(), &metrics);
-  pipeline.start();
-  auto retries = [&] { return metrics.value("journey_delivery_attempts_total", {{"sink", "kafka"}, {"outcome", "retry"}}); };
+  Delivering d(sink);
   auto events = test::make_events(3000, 97);
   auto submit = [&](size_t from_chunk, size_t to_chunk) {
     for (size_t c = from_chunk; c < to_chunk; ++c)
-      ASSERT_TRUE(store->submit(records_of(events, c * 100, c * 100 + 100)).ok());
+      ASSERT_TRUE(d.store->submit(records_of(events, c * 100, c * 100 + 100)).ok());
   };
-  auto flushed = [&] { return pipeline.flush(Clock::now() + 30s); };
+  auto flushed = [&] { return d.pipeline.flush(Clock::now() + 30s); };
 
   // Produce errors: each is answered with an error and nothing appended; librdkafka retries.
   submit(0, 5);
@@ -137,27 +147,27 @@ TEST(KafkaPipeline, EventsThroughInjectedFaultsArriveOnceAndInOrder) {
                                     RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
                                     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   submit(5, 10);
-  ASSERT_TRUE(flushed()) << "pending: " << store->stats().pending_events["kafka"];
+  ASSERT_TRUE(flushed()) << "pending: " << d.store->stats().pending_events["kafka"];
 
   // One broker down past the request timeout: the batch comes back partial and is
   // retried while librdkafka still holds its messages for the broker's partitions.
-  uint64_t before = retries();
+  uint64_t before = d.retries();
   rd_kafka_mock_broker_set_down(cluster.get(), leader);
   submit(10, 20);
-  EXPECT_TRUE(eventually([&] { return retries() > before; })) << "an outage must show as retries";
+  EXPECT_TRUE(eventually([&] { return d.retries() > before; })) << "an outage must show as retries";
   rd_kafka_mock_broker_set_up(cluster.get(), leader);
-  ASSERT_TRUE(flushed()) << "pending: " << store->stats().pending_events["kafka"];
+  ASSERT_TRUE(flushed()) << "pending: " << d.store->stats().pending_events["kafka"];
 
   // Every broker down: the whole batch waits in librdkafka over several retries.
-  before = retries();
+  before = d.retries();
   rd_kafka_mock_broker_set_down(cluster.get(), -1);
   submit(20, 30);
-  EXPECT_TRUE(eventually([&] { return retries() > before; })) << "an outage must show as retries";
+  EXPECT_TRUE(eventually([&] { return d.retries() > before; })) << "an outage must show as retries";
   rd_kafka_mock_broker_set_up(cluster.get(), -1);
-  ASSERT_TRUE(flushed()) << "pending: " << store->stats().pending_events["kafka"];
-  pipeline.stop(Clock::now() + 5s);
-  EXPECT_EQ(metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), events.size());
-  EXPECT_TRUE(store->stats().dead_letters.empty());
+  ASSERT_TRUE(flushed()) << "pending: " << d.store->stats().pending_events["kafka"];
+  d.pipeline.stop(Clock::now() + 5s);
+  EXPECT_EQ(d.metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), events.size());
+  EXPECT_TRUE(d.store->stats().dead_letters.empty());
 
   TopicSummary topic = read_back(cluster.bootstraps(), events);
   EXPECT_TRUE(topic.missing.empty()) << topic.missing.size() << " events lost, first " << topic.missing[0];
@@ -177,15 +187,11 @@ TEST(KafkaPipeline, EventsThroughInjectedFaultsMidRequestArriveAtLeastOnceInOrde
   cluster.create_topic(kTopic, 6);
   auto sink = make_sink(cluster.bootstraps(), {{"retry.backoff.ms", "20"}, {"reconnect.backoff.max.ms", "200"}});
   ASSERT_TRUE(sink);
-  auto store = make_memory_store({"kafka"}, 100000);
-  Metrics metrics;
-  Pipeline pipeline(store, {sink}, fast_options(), &metrics);
-  pipeline.start();
-  auto retries = [&] { return metrics.value("journey_delivery_attempts_total", {{"sink", "kafka"}, {"outcome", "retry"}}); };
+  Delivering d(sink);
 
   auto events = test::make_events(3000, 97);
   for (size_t chunk = 0; chunk < 30; ++chunk) {
-    ASSERT_TRUE(store->submit(records_of(events, chunk * 100, chunk * 100 + 100)).ok());
+    ASSERT_TRUE(d.store->submit(records_of(events, chunk * 100, chunk * 100 + 100)).ok());
     if (chunk == 5)
       rd_kafka_mock_push_request_errors(cluster.get(), test::kProduceApiKey, 4,
                                         RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
@@ -194,17 +200,17 @@ TEST(KafkaPipeline, EventsThroughInjectedFaultsMidRequestArriveAtLeastOnceInOrde
     if (chunk == 10) rd_kafka_mock_broker_set_down(cluster.get(), 1);
     if (chunk == 14) rd_kafka_mock_broker_set_up(cluster.get(), 1);
     if (chunk == 18) {
-      const uint64_t before = retries();
+      const uint64_t before = d.retries();
       rd_kafka_mock_broker_set_down(cluster.get(), -1);
-      ASSERT_TRUE(store->submit(records_of(events, 0, 0)).ok());
-      EXPECT_TRUE(eventually([&] { return retries() > before; })) << "an outage must show as retries";
+      ASSERT_TRUE(d.store->submit(records_of(events, 0, 0)).ok());
+      EXPECT_TRUE(eventually([&] { return d.retries() > before; })) << "an outage must show as retries";
       rd_kafka_mock_broker_set_up(cluster.get(), -1);
     }
   }
-  ASSERT_TRUE(pipeline.flush(Clock::now() + 60s)) << "pending: " << store->stats().pending_events["kafka"];
-  pipeline.stop(Clock::now() + 5s);
-  EXPECT_EQ(metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), events.size());
-  EXPECT_TRUE(store->stats().dead_letters.empty());
+  ASSERT_TRUE(d.pipeline.flush(Clock::now() + 60s)) << "pending: " << d.store->stats().pending_events["kafka"];
+  d.pipeline.stop(Clock::now() + 5s);
+  EXPECT_EQ(d.metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), events.size());
+  EXPECT_TRUE(d.store->stats().dead_letters.empty());
 
   TopicSummary topic = read_back(cluster.bootstraps(), events);
   EXPECT_TRUE(topic.missing.empty()) << topic.missing.size() << " events lost, first " << topic.missing[0];
