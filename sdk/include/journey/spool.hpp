@@ -13,6 +13,9 @@ struct SpoolOptions {
   std::string path;                           // the SQLite file, e.g. <data-dir>/spool.db
   std::vector<std::string> sinks;             // every record is queued for each
   std::string durability = "normal";          // normal: survives kill -9; strict: power loss
+  // What SPEC section 5 promises for track(): committed within this. The writer
+  // never waits for it: it commits as soon as work is queued, each commit taking
+  // whatever arrived while the previous one ran (group commit).
   std::chrono::milliseconds commit_interval{5};
   uint64_t max_bytes = 1073741824;            // pending JSON bytes; over it submit() → queue_full
 };
