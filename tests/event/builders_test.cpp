@@ -64,6 +64,22 @@ TEST(Builders, MissingIdIsReportedNotHidden) {
                              "properties.currency: must be an ISO 4217 currency code (three capital letters)"}));
 }
 
+// A builder moved from (valid but unspecified in the standard's words) is defined
+// here: it builds the empty object, and fields set on it later are taken as Json,
+// never vouched for, so track() checks them.
+TEST(Builders, AMovedFromBuilderBuildsTheEmptyObjectAndTakesLaterFieldsAsJson) {
+  EventBuilder b = add_to_cart(kMug, "EUR").anonymous_id("a1");
+  EventBuilder moved = std::move(b);
+  EXPECT_TRUE(moved.build().prechecked());
+  Event empty = b.build();  // NOLINT(bugprone-use-after-move): the case under test
+  EXPECT_EQ(empty.to_string(), "{}");
+  EXPECT_FALSE(empty.prechecked());
+  Event later = b.anonymous_id("a2").cart_id("c2").build();
+  EXPECT_FALSE(later.prechecked());
+  EXPECT_EQ(later.json(), (Json{{"anonymous_id", "a2"}, {"properties", {{"cart_id", "c2"}}}}));
+  EXPECT_EQ(moved.build().json()["anonymous_id"], "a1");
+}
+
 TEST(Builders, TimestampIsRfc3339) {
   Event e = refund("o").anonymous_id("a").timestamp(from_unix_ms(1795618274123));
   EXPECT_EQ(e.json()["timestamp"], "2026-11-25T14:51:14.123Z");

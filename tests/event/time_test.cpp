@@ -55,6 +55,18 @@ TEST(Rfc3339, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(format_rfc3339(from_unix_ms(951782400000)), "2000-02-29T00:00:00.000Z");
 }
 
+// The formatter keeps the last second it wrote: a later call in the same second
+// changes only the milliseconds, and one in any other second rewrites it all.
+TEST(Rfc3339, SecondsWrittenInTurnStayApart) {
+  const int64_t a = 1795618274000, b = 1795618275000, c = a + 86400000;
+  EXPECT_EQ(format_rfc3339(from_unix_ms(a + 1)), "2026-11-25T14:51:14.001Z");
+  EXPECT_EQ(format_rfc3339(from_unix_ms(a + 999)), "2026-11-25T14:51:14.999Z");
+  EXPECT_EQ(format_rfc3339(from_unix_ms(b)), "2026-11-25T14:51:15.000Z");
+  EXPECT_EQ(format_rfc3339(from_unix_ms(a)), "2026-11-25T14:51:14.000Z");
+  EXPECT_EQ(format_rfc3339(from_unix_ms(c + 42)), "2026-11-26T14:51:14.042Z");
+  EXPECT_EQ(format_rfc3339(from_unix_ms(a - 1)), "2026-11-25T14:51:13.999Z");
+}
+
 TEST(Rfc3339, RoundTripsEveryDayOverCenturies) {
   for (int64_t day = -800000; day < 800000; day += 7) {  // ~ years -220 .. 4160
     const int64_t ms = day * 86400000 + 12345678;

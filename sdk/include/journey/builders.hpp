@@ -5,7 +5,7 @@
 // and completes it. They write its JSON text directly, with no Json tree: build()
 // returns an Event holding that text (Event::has_text()). Setters may be called in
 // any order and again: the last call wins. Value types; not synchronized. Never
-// throw except bad_alloc.
+// throw except bad_alloc. A builder moved from builds the empty object {}.
 //
 // A value JSON text cannot carry (a string or field name that is not valid UTF-8, a
 // number that is not finite, a Json nested very deeply) switches the builder to a
@@ -72,21 +72,21 @@ class EventBuilder {
   EventBuilder& consent(bool analytics, std::optional<bool> marketing = std::nullopt);
 
   EventBuilder& property(std::string_view field, Json v);  // properties.<field>
-  EventBuilder& cart_id(std::string_view v) { return property_string("cart_id", v); }
-  EventBuilder& checkout_id(std::string_view v) { return property_string("checkout_id", v); }
-  EventBuilder& order_id(std::string_view v) { return property_string("order_id", v); }
-  EventBuilder& currency(std::string_view v) { return property_string("currency", v); }
-  EventBuilder& value(double v) { return property_number("value", v); }
-  EventBuilder& tax(double v) { return property_number("tax", v); }
-  EventBuilder& shipping_cost(double v) { return property_number("shipping", v); }
-  EventBuilder& discount(double v) { return property_number("discount", v); }
-  EventBuilder& coupon(std::string_view v) { return property_string("coupon", v); }
-  EventBuilder& step(int v) { return property_integer("step", v); }
-  EventBuilder& status(std::string_view v) { return property_string("status", v); }
-  EventBuilder& method(std::string_view v) { return property_string("method", v); }
-  EventBuilder& carrier(std::string_view v) { return property_string("carrier", v); }
-  EventBuilder& tracking_number(std::string_view v) { return property_string("tracking_number", v); }
-  EventBuilder& list_id(std::string_view v) { return property_string("list_id", v); }
+  EventBuilder& cart_id(std::string_view v) { return property_string(kCartId, v); }
+  EventBuilder& checkout_id(std::string_view v) { return property_string(kCheckoutId, v); }
+  EventBuilder& order_id(std::string_view v) { return property_string(kOrderId, v); }
+  EventBuilder& currency(std::string_view v) { return property_string(kCurrency, v); }
+  EventBuilder& value(double v) { return property_number(kValue, v); }
+  EventBuilder& tax(double v) { return property_number(kTax, v); }
+  EventBuilder& shipping_cost(double v) { return property_number(kShippingCost, v); }
+  EventBuilder& discount(double v) { return property_number(kDiscount, v); }
+  EventBuilder& coupon(std::string_view v) { return property_string(kCoupon, v); }
+  EventBuilder& step(int v) { return property_integer(kStep, v); }
+  EventBuilder& status(std::string_view v) { return property_string(kStatus, v); }
+  EventBuilder& method(std::string_view v) { return property_string(kMethod, v); }
+  EventBuilder& carrier(std::string_view v) { return property_string(kCarrier, v); }
+  EventBuilder& tracking_number(std::string_view v) { return property_string(kTrackingNumber, v); }
+  EventBuilder& list_id(std::string_view v) { return property_string(kListId, v); }
   EventBuilder& product(const Product& p);               // properties.product
   EventBuilder& item(const Product& p);                  // appends to properties.items
   EventBuilder& items(const std::vector<Product>& ps);  // replaces properties.items
@@ -112,29 +112,42 @@ class EventBuilder {
     uint16_t key_len;
     Section section;
     bool escaped;
+    int8_t known;  // the Prop of a field of properties, else -1
   };
   static constexpr size_t kInlineEntries = 12;
 
+  // The properties the typed setters write and build() looks for, in the order of
+  // builders.cpp's table of their names; kContextPage stands for context.page.
+  enum Prop : uint8_t {
+    kCartId, kCheckoutId, kOrderId, kCurrency, kValue, kTax, kShippingCost, kDiscount, kCoupon, kStep,
+    kStatus, kMethod, kCarrier, kTrackingNumber, kListId, kProduct, kItems, kPropCount, kContextPage = kPropCount
+  };
+
   EventBuilder& top(Top field, std::string_view v);
-  EventBuilder& property_string(std::string_view field, std::string_view v);
-  EventBuilder& property_number(std::string_view field, double v);
-  EventBuilder& property_integer(std::string_view field, int v);
+  EventBuilder& property_string(Prop field, std::string_view v);
+  EventBuilder& property_number(Prop field, double v);
+  EventBuilder& property_integer(Prop field, int v);
   const Entry* entries() const { return spilled_.empty() ? inline_ : spilled_.data(); }
   Entry* entries() { return spilled_.empty() ? inline_ : spilled_.data(); }
-  std::string_view bytes(Span s) const { return std::string_view(parts_).substr(s.off, s.len); }
+  std::string_view bytes(Span s) const { return std::string_view(parts_.data() + s.off, s.len); }
   std::string assemble(uint32_t* value_at = nullptr) const;  // the event's text
+  // Moving a builder moves parts_ away (an empty string) and copies the rest: such
+  // a builder makes the empty object {} and reads nothing of parts_.
+  bool moved_from() const { return parts_.size() < used_; }
   Event text_event() const;      // assemble() with its prechecks
   Event json_event(Json j) const;
   struct Impl;  // the rest, in builders.cpp
   friend struct Impl;
 
-  std::string parts_;           // serialized values and fields, appended as set
+  std::string parts_;           // serialized values and fields: the first used_ bytes
+  uint32_t used_ = 0;
   Span top_[kTopCount];         // serialized string values
   Span page_url_, page_title_;  // context.page by page()
   Span items_;                  // properties.items by item()/items(): elements, comma-separated
   bool items_set_ = false;
   int8_t analytics_ = -1, marketing_ = -1;  // consent: -1 unset, else the bool
   uint32_t entry_count_ = 0;
+  uint32_t known_ = 0;  // bit p: an entry holds the Prop p (kContextPage: context.page)
   Entry inline_[kInlineEntries]{};  // sorted by (section, key) while not spilled
   std::vector<Entry> spilled_;     // all entries once there are more than kInlineEntries
   std::optional<Json> json_;       // the Json form, once switched to it

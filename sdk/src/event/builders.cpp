@@ -25,6 +25,7 @@
 #include "journey/builders.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 #include <cstring>
@@ -47,6 +48,22 @@ constexpr const char* kTopNames[] = {"anonymous_id", "event_id", "name", "sessio
 constexpr std::string_view kTopKeys[] = {"\"anonymous_id\":", "\"event_id\":", "\"name\":",
                                          "\"session_id\":", "\"stage\":", "\"timestamp\":",
                                          "\"type\":", "\"user_id\":"};
+// The names of EventBuilder::Prop, in its order, and their keys as written.
+constexpr std::string_view kPropNames[] = {"cart_id", "checkout_id", "order_id", "currency", "value", "tax",
+                                           "shipping", "discount", "coupon", "step", "status", "method",
+                                           "carrier", "tracking_number", "list_id", "product", "items"};
+constexpr std::string_view kPropKeys[] = {
+    "\"cart_id\":", "\"checkout_id\":", "\"order_id\":", "\"currency\":", "\"value\":", "\"tax\":",
+    "\"shipping\":", "\"discount\":", "\"coupon\":", "\"step\":", "\"status\":", "\"method\":",
+    "\"carrier\":", "\"tracking_number\":", "\"list_id\":", "\"product\":", "\"items\":"};
+// Each Prop's place in the order of its name: fields the typed setters write are
+// ordered by this, not by comparing their keys.
+constexpr auto kPropRank = [] {
+  std::array<uint8_t, std::size(kPropNames)> rank{};
+  for (size_t i = 0; i < rank.size(); ++i)
+    for (const auto& other : kPropNames) rank[i] += other < kPropNames[i];
+  return rank;
+}();
 constexpr size_t kArenaReserve = 512;
 // Containers nested in a value given as Json beyond this go the Json way, so the
 // event text never nears the parser's limit of 32 levels and the validator names the
@@ -118,9 +135,56 @@ bool representable(const Json& j, int max_depth) {
   }
 }
 
+// The builder's arena: parts_[0, used_) holds the bytes, and parts_ is sized
+// ahead (its size() is the room), so an append is an inline copy, not a call into
+// libstdc++ as std::string's append and resize are.
+struct Arena {
+  std::string& buf;
+  uint32_t& used;
+
+  size_t size() const { return used; }
+  void push_back(char c) {
+    room(1);
+    buf[used++] = c;
+  }
+  void append(const char* p, size_t n) {
+    room(n);
+    detail::copy_bytes(buf.data() + used, p, n);
+    used += static_cast<uint32_t>(n);
+  }
+  void quoted(std::string_view v) {
+    room(v.size() + 2);
+    char* d = buf.data() + used;
+    d[0] = '"';
+    detail::copy_bytes(d + 1, v.data(), v.size());
+    d[v.size() + 1] = '"';
+    used += static_cast<uint32_t>(v.size() + 2);
+  }
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  // Appends its own bytes [off, off + n).
+  void append_own(size_t off, size_t n) {
+    room(n);
+    std::memcpy(buf.data() + used, buf.data() + off, n);
+    used += static_cast<uint32_t>(n);
+  }
+  void room(size_t n) {
+    if (buf.size() < used + n) grow(n);
+  }
+  [[gnu::noinline]] void grow(size_t n) { buf.resize(std::max(2 * buf.size(), used + n)); }
+};
+
+// Appends a Json value (the rare path: context() and property()).
+bool write_json_to(const Json& j, Arena* out) {
+  std::string text;
+  if (!detail::write_json(j, &text)) return false;
+  out->append(text);
+  return true;
+}
+
 // p as Product::to_json() dumps it. False when a string is not valid UTF-8 or the
 // price is not finite (*out then holds a partial text).
-bool write_product(const Product& p, std::string* out) {
+template <class Out>
+bool write_product(const Product& p, Out* out) {
   // Keys with the comma before them; the first written goes without it, after '{'.
   bool first = true;
   auto key = [&](std::string_view k) {
@@ -160,6 +224,16 @@ bool plain_id(std::string_view v) { return !v.empty() && v.size() <= Limits::max
 }  // namespace
 
 struct EventBuilder::Impl {
+  static Arena arena(EventBuilder& b) { return Arena{b.parts_, b.used_}; }
+
+  // False, with the builder switched to an empty json_, for a builder moved from:
+  // its spans point into bytes it no longer has.
+  static bool usable(EventBuilder& b) {
+    if (!b.moved_from()) return true;
+    fall_back(b, 0);
+    return false;
+  }
+
   static std::string_view key_of(const EventBuilder& b, const Entry& e) {
     return std::string_view(b.parts_.data() + e.off, e.key_len);
   }
@@ -174,16 +248,20 @@ struct EventBuilder::Impl {
 
   // parts_[start, end) holds `"key":value`, the quoted key its first key_len bytes:
   // replaces the field of that key or inserts it in order.
-  static void set(EventBuilder& b, Section s, size_t start, size_t key_len, bool escaped) {
+  // known: the Prop bit the field stands for, or -1.
+  static void set(EventBuilder& b, Section s, size_t start, size_t key_len, bool escaped, int known) {
+    if (known >= 0) b.known_ |= 1u << known;
     const std::string_view key(b.parts_.data() + start, key_len);
-    const Entry fresh{static_cast<uint32_t>(start), static_cast<uint32_t>(b.parts_.size() - start),
-                      static_cast<uint16_t>(key_len), s, escaped};
+    const int8_t prop = s == kProperties ? static_cast<int8_t>(known) : -1;
+    const Entry fresh{static_cast<uint32_t>(start), static_cast<uint32_t>(b.used_ - start),
+                      static_cast<uint16_t>(key_len), s, escaped, prop};
     Entry* e = b.entries();
     size_t i = 0;
     for (; i < b.entry_count_; ++i) {
       if (e[i].section < s) continue;
       if (e[i].section > s) break;
-      const int c = compare_keys(key_of(b, e[i]), key, escaped || e[i].escaped);
+      const int c = prop >= 0 && e[i].known >= 0 ? kPropRank[e[i].known] - kPropRank[prop]
+                                                 : compare_keys(key_of(b, e[i]), key, escaped || e[i].escaped);
       if (c == 0) {
         e[i] = fresh;
         return;
@@ -200,7 +278,8 @@ struct EventBuilder::Impl {
     ++b.entry_count_;
   }
 
-  static void erase(EventBuilder& b, Section s, std::string_view quoted_key) {
+  static void erase(EventBuilder& b, Section s, std::string_view quoted_key, int known) {
+    if (known >= 0) b.known_ &= ~(1u << known);
     const size_t i = find(b, s, quoted_key);
     if (i == b.entry_count_) return;
     if (b.spilled_.empty()) {
@@ -211,19 +290,21 @@ struct EventBuilder::Impl {
     --b.entry_count_;
   }
 
-  // Writes `"field":` and then the value by write(std::string*) -> bool, and records
-  // the field. False, with the builder switched to json_, when either cannot be
+  // Writes `"field":` and then the value by write(Arena*) -> bool, and records the
+  // field. False, with the builder switched to json_, when either cannot be
   // written as JSON text; the caller then applies itself to json_.
   template <class Write>
   static bool put(EventBuilder& b, Section s, std::string_view field, Write write) {
-    const size_t start = b.parts_.size();
-    if (append_json_string(field, &b.parts_)) {
-      const size_t key_len = b.parts_.size() - start;
+    if (!usable(b)) return false;
+    Arena a = arena(b);
+    const size_t start = a.size();
+    if (append_json_string(field, &a)) {
+      const size_t key_len = a.size() - start;
       // The key is as given unless append_json_string escaped something.
       const bool escaped = key_len != field.size() + 2;
-      b.parts_.push_back(':');
-      if (key_len <= UINT16_MAX && write(&b.parts_) && b.parts_.size() < kMaxArena) {
-        set(b, s, start, key_len, escaped);
+      a.push_back(':');
+      if (key_len <= UINT16_MAX && write(&a) && a.size() < kMaxArena) {
+        set(b, s, start, key_len, escaped, known_of(s, field));
         return true;
       }
     }
@@ -231,12 +312,38 @@ struct EventBuilder::Impl {
     return false;
   }
 
+  // put() for a property the typed setters write: its key needs no escape.
+  template <class Write>
+  static bool put(EventBuilder& b, Prop p, Write write) {
+    if (!usable(b)) return false;
+    Arena a = arena(b);
+    const size_t start = a.size();
+    a.append(kPropKeys[p]);
+    if (write(&a) && a.size() < kMaxArena) {
+      set(b, kProperties, start, kPropKeys[p].size() - 1, false, p);
+      return true;
+    }
+    fall_back(b, start);
+    return false;
+  }
+
+  // The Prop bit of a field, or -1.
+  static int known_of(Section s, std::string_view field) {
+    if (s == kContext) return field == "page" ? kContextPage : -1;
+    if (s != kProperties) return -1;
+    for (size_t i = 0; i < std::size(kPropNames); ++i)
+      if (kPropNames[i] == field) return static_cast<int>(i);
+    return -1;
+  }
+
   // Writes a string value into parts_; false (builder switched to json_) when it
   // is not valid UTF-8.
   static bool put_string(EventBuilder& b, std::string_view v, Span* where) {
-    const size_t start = b.parts_.size();
-    if (append_json_string(v, &b.parts_) && b.parts_.size() < kMaxArena) {
-      *where = Span{static_cast<uint32_t>(start), static_cast<uint32_t>(b.parts_.size() - start)};
+    if (!usable(b)) return false;
+    Arena a = arena(b);
+    const size_t start = a.size();
+    if (append_json_string(v, &a) && a.size() < kMaxArena) {
+      *where = Span{static_cast<uint32_t>(start), static_cast<uint32_t>(a.size() - start)};
       return true;
     }
     fall_back(b, start);
@@ -245,9 +352,14 @@ struct EventBuilder::Impl {
 
   // Drops parts_ from rollback_to on (a partial write) and switches to json_.
   static void fall_back(EventBuilder& b, size_t rollback_to) {
-    b.parts_.resize(rollback_to);
-    b.json_ = Json::parse(b.assemble());
-    b.parts_ = std::string();
+    if (b.moved_from()) {
+      b.json_ = Json::object();
+    } else {
+      b.used_ = static_cast<uint32_t>(rollback_to);
+      b.json_ = Json::parse(b.assemble());
+    }
+    detail::give_string(b.parts_);
+    b.used_ = 0;
     b.items_ = Span{};
     b.items_set_ = false;
     b.top_[kType] = Span{};
@@ -255,6 +367,7 @@ struct EventBuilder::Impl {
     b.page_url_ = b.page_title_ = Span{};
     b.analytics_ = b.marketing_ = -1;
     b.entry_count_ = 0;
+    b.known_ = 0;
     b.spilled_ = std::vector<Entry>();
   }
 
@@ -278,6 +391,7 @@ Json Product::to_json() const {
 }
 
 EventBuilder::EventBuilder(std::string_view type) : parts_(detail::take_string(kArenaReserve)) {
+  parts_.resize(kArenaReserve);  // the room; a recycled buffer's further capacity is used as it grows
   type_ = static_cast<int8_t>(detail::touchpoint_index(type));
   top(kType, type);
 }
@@ -308,15 +422,15 @@ EventBuilder& EventBuilder::channel(std::string_view field, std::string_view v) 
   static constexpr std::string_view kFields[] = {"source", "medium", "campaign", "term", "content", "referrer"};
   doubt_ = doubt_ || v.size() > Limits::max_channel_chars ||
            std::find(std::begin(kFields), std::end(kFields), field) == std::end(kFields);
-  if (json_ || !Impl::put(*this, kChannel, field, [v](std::string* out) { return append_json_string(v, out); }))
+  if (json_ || !Impl::put(*this, kChannel, field, [v](auto* out) { return append_json_string(v, out); }))
     Impl::section(*this, "channel")[std::string(field)] = v;
   return *this;
 }
 
 EventBuilder& EventBuilder::page(std::string_view url, std::string_view title) {
   if (!json_) {
-    if (Impl::find(*this, kContext, "\"page\"") != entry_count_) {
-      Impl::fall_back(*this, parts_.size());  // merge into the Json given to context("page", ...)
+    if (known_ >> kContextPage & 1) {
+      Impl::fall_back(*this, used_);  // merge into the Json given to context("page", ...)
     } else {
       Span u, t = page_title_;
       if (Impl::put_string(*this, url, &u) && (title.empty() || Impl::put_string(*this, title, &t))) {
@@ -335,8 +449,8 @@ EventBuilder& EventBuilder::page(std::string_view url, std::string_view title) {
 
 EventBuilder& EventBuilder::context(std::string_view field, Json v) {
   doubt_ = true;
-  if (!json_ && Impl::put(*this, kContext, field, [&v](std::string* out) {
-        return representable(v, kMaxValueDepth) && detail::write_json(v, out);
+  if (!json_ && Impl::put(*this, kContext, field, [&v](auto* out) {
+        return representable(v, kMaxValueDepth) && write_json_to(v, out);
       })) {
     if (field == "page") page_url_ = page_title_ = Span{};
     return *this;
@@ -359,8 +473,8 @@ EventBuilder& EventBuilder::consent(bool analytics, std::optional<bool> marketin
 
 EventBuilder& EventBuilder::property(std::string_view field, Json v) {
   doubt_ = true;
-  if (!json_ && Impl::put(*this, kProperties, field, [&v](std::string* out) {
-        return representable(v, kMaxValueDepth) && detail::write_json(v, out);
+  if (!json_ && Impl::put(*this, kProperties, field, [&v](auto* out) {
+        return representable(v, kMaxValueDepth) && write_json_to(v, out);
       })) {
     if (field == "items") {
       items_ = Span{};
@@ -372,43 +486,43 @@ EventBuilder& EventBuilder::property(std::string_view field, Json v) {
   return *this;
 }
 
-EventBuilder& EventBuilder::property_string(std::string_view field, std::string_view v) {
-  if (field == "cart_id" || field == "checkout_id" || field == "order_id") doubt_ = doubt_ || !plain_id(v);
-  else if (field == "currency") doubt_ = doubt_ || !detail::is_currency_code(v);
-  else if (field == "status" && type_ == static_cast<int8_t>(detail::Touchpoint::payment))
+EventBuilder& EventBuilder::property_string(Prop field, std::string_view v) {
+  if (field == kCartId || field == kCheckoutId || field == kOrderId) doubt_ = doubt_ || !plain_id(v);
+  else if (field == kCurrency) doubt_ = doubt_ || !detail::is_currency_code(v);
+  else if (field == kStatus && type_ == static_cast<int8_t>(detail::Touchpoint::payment))
     doubt_ = doubt_ || !detail::is_payment_status(v);
-  else if (field == "status" && type_ == static_cast<int8_t>(detail::Touchpoint::shipping))
+  else if (field == kStatus && type_ == static_cast<int8_t>(detail::Touchpoint::shipping))
     doubt_ = doubt_ || !detail::is_shipping_status(v);
-  if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) { return append_json_string(v, out); }))
-    Impl::section(*this, "properties")[std::string(field)] = v;
+  if (json_ || !Impl::put(*this, field, [v](auto* out) { return append_json_string(v, out); }))
+    Impl::section(*this, "properties")[std::string(kPropNames[field])] = v;
   return *this;
 }
 
-EventBuilder& EventBuilder::property_number(std::string_view field, double v) {
+EventBuilder& EventBuilder::property_number(Prop field, double v) {
   doubt_ = doubt_ || v < 0;  // value, tax, shipping, discount: amounts
-  if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) {
+  if (json_ || !Impl::put(*this, field, [v](auto* out) {
         if (!std::isfinite(v)) return false;
         append_json_double(v, out);
         return true;
       }))
-    Impl::section(*this, "properties")[std::string(field)] = v;
+    Impl::section(*this, "properties")[std::string(kPropNames[field])] = v;
   return *this;
 }
 
-EventBuilder& EventBuilder::property_integer(std::string_view field, int v) {
+EventBuilder& EventBuilder::property_integer(Prop field, int v) {
   doubt_ = doubt_ || v < 1;  // step
-  if (json_ || !Impl::put(*this, kProperties, field, [v](std::string* out) {
+  if (json_ || !Impl::put(*this, field, [v](auto* out) {
         append_json_integer(v, out);
         return true;
       }))
-    Impl::section(*this, "properties")[std::string(field)] = v;
+    Impl::section(*this, "properties")[std::string(kPropNames[field])] = v;
   return *this;
 }
 
 EventBuilder& EventBuilder::product(const Product& p) {
   doubt_ = doubt_ || !plain_product(p);
   priced_ = priced_ || p.price.has_value();
-  if (json_ || !Impl::put(*this, kProperties, "product", [&p](std::string* out) { return write_product(p, out); }))
+  if (json_ || !Impl::put(*this, kProduct, [&p](auto* out) { return write_product(p, out); }))
     Impl::section(*this, "properties")["product"] = p.to_json();
   return *this;
 }
@@ -417,19 +531,20 @@ EventBuilder& EventBuilder::item(const Product& p) {
   doubt_ = doubt_ || !plain_product(p);
   priced_ = priced_ || p.price.has_value();
   if (!json_) {
-    if (Impl::find(*this, kProperties, "\"items\"") != entry_count_) {
-      Impl::fall_back(*this, parts_.size());  // append to the Json given to property("items", ...)
-    } else {
-      const size_t rollback = parts_.size();
+    if (known_ >> kItems & 1) {
+      Impl::fall_back(*this, used_);  // append to the Json given to property("items", ...)
+    } else if (Impl::usable(*this)) {
+      Arena a = Impl::arena(*this);
+      const size_t rollback = a.size();
       Span run = items_;
-      if (run.len && run.off + run.len != parts_.size()) {  // other fields came after the items
-        parts_.append(parts_, run.off, run.len);
+      if (run.len && run.off + run.len != a.size()) {  // other fields came after the items
+        a.append_own(run.off, run.len);
         run.off = static_cast<uint32_t>(rollback);
       }
-      if (!run.len) run.off = static_cast<uint32_t>(parts_.size());
-      else parts_.push_back(',');
-      if (write_product(p, &parts_) && parts_.size() < kMaxArena) {
-        items_ = Span{run.off, static_cast<uint32_t>(parts_.size() - run.off)};
+      if (!run.len) run.off = static_cast<uint32_t>(a.size());
+      else a.push_back(',');
+      if (write_product(p, &a) && a.size() < kMaxArena) {
+        items_ = Span{run.off, static_cast<uint32_t>(a.size() - run.off)};
         items_set_ = true;
         return *this;
       }
@@ -447,16 +562,17 @@ EventBuilder& EventBuilder::items(const std::vector<Product>& ps) {
     doubt_ = doubt_ || !plain_product(p);
     priced_ = priced_ || p.price.has_value();
   }
-  if (!json_) {
-    const size_t start = parts_.size();
+  if (!json_ && Impl::usable(*this)) {
+    Arena a = Impl::arena(*this);
+    const size_t start = a.size();
     bool ok = true;
     for (const auto& p : ps) {
-      if (parts_.size() != start) parts_.push_back(',');
-      if (!(ok = write_product(p, &parts_) && parts_.size() < kMaxArena)) break;
+      if (a.size() != start) a.push_back(',');
+      if (!(ok = write_product(p, &a) && a.size() < kMaxArena)) break;
     }
     if (ok) {
-      Impl::erase(*this, kProperties, "\"items\"");
-      items_ = Span{static_cast<uint32_t>(start), static_cast<uint32_t>(parts_.size() - start)};
+      Impl::erase(*this, kProperties, "\"items\"", kItems);
+      items_ = Span{static_cast<uint32_t>(start), static_cast<uint32_t>(a.size() - start)};
       items_set_ = true;
       return *this;
     }
@@ -480,7 +596,7 @@ struct Writer {
   }
   void put(char c) { *p++ = c; }
   void put(std::string_view s) {
-    std::memcpy(p, s.data(), s.size());
+    detail::copy_bytes(p, s.data(), s.size());
     p += s.size();
   }
 };
@@ -578,12 +694,13 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
 }
 
 std::string EventBuilder::assemble(uint32_t* value_at) const {
+  if (moved_from()) return "{}";
   // One pass into a string sized at most: every byte of the arena (values, and the
   // sections' fields with their keys; spans never overlap), a comma per field, and
   // the fixed text: top-level keys with their commas (8 x 16), section names and
   // braces (3 x 16), consent (48), the page's keys (25), the items' brackets (11),
   // the outer braces (2).
-  const size_t bound = parts_.size() + entry_count_ + 8 * 16 + 3 * 16 + 48 + 25 + 11 + 2;
+  const size_t bound = used_ + entry_count_ + 8 * 16 + 3 * 16 + 48 + 25 + 11 + 2;
   std::string text = detail::take_string(bound);
   text.resize(bound);
   Writer w{text.data(), text.data(), value_at};
@@ -605,28 +722,26 @@ Event EventBuilder::text_event() const {
   uint32_t at[kTopCount] = {};
   std::string text = assemble(at);
   Event::Prechecked pre;
-  if (doubt_ || type_ < 0) return Event(Event::FromText{}, std::move(text));
+  if (doubt_ || type_ < 0 || moved_from()) return Event(Event::FromText{}, std::move(text));
   const auto type = static_cast<Touchpoint>(type_);
-  auto has = [&](Section s, std::string_view quoted_key) { return Impl::find(*this, s, quoted_key) != entry_count_; };
+  auto has = [&](Prop p) { return (known_ >> p & 1) != 0; };
   // A field of a section set to a non-empty string.
   auto filled = [&](Section s, std::string_view quoted_key) {
     const size_t i = Impl::find(*this, s, quoted_key);
     return i != entry_count_ && entries()[i].len > entries()[i].key_len + 3u;
   };
-  const bool currency = has(kProperties, "\"currency\""), value = has(kProperties, "\"value\""),
-             order = has(kProperties, "\"order_id\""), checkout = has(kProperties, "\"checkout_id\""),
-             product = has(kProperties, "\"product\"");
-  const bool amounts = priced_ || value || has(kProperties, "\"tax\"") || has(kProperties, "\"shipping\"") ||
-                       has(kProperties, "\"discount\"");
+  const bool currency = has(kCurrency), value = has(kValue), order = has(kOrderId), checkout = has(kCheckoutId),
+             product = has(kProduct);
+  const bool amounts = priced_ || value || has(kTax) || has(kShippingCost) || has(kDiscount);
   bool required = false;
   switch (type) {
     case Touchpoint::view: required = product || page_url_.len > 2; break;
     case Touchpoint::add_to_cart:
     case Touchpoint::remove_from_cart: required = product; break;
-    case Touchpoint::checkout: required = (checkout || has(kProperties, "\"cart_id\"")) && value; break;
+    case Touchpoint::checkout: required = (checkout || has(kCartId)) && value; break;
     // A payment without status takes a nested default: only the checked path writes it.
-    case Touchpoint::payment: required = (order || checkout) && value && has(kProperties, "\"status\""); break;
-    case Touchpoint::shipping: required = order && has(kProperties, "\"status\""); break;
+    case Touchpoint::payment: required = (order || checkout) && value && has(kStatus); break;
+    case Touchpoint::shipping: required = order && has(kStatus); break;
     case Touchpoint::purchase: required = order && value; break;
     case Touchpoint::refund: required = order; break;
     case Touchpoint::custom: required = true; break;

@@ -1,8 +1,13 @@
 #include "json_text.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace journey::detail {
 namespace {
@@ -47,24 +52,83 @@ bool plain_word(const unsigned char* p) {
   return ((w & highs) | control | has_zero(w ^ ('"' * ones)) | has_zero(w ^ ('\\' * ones))) == 0;
 }
 
+// True when none of the n < 8 bytes at p needs a look. The bytes are gathered by
+// loads that overlap (two 4-byte ones, or the first, middle and last byte) into a
+// word padded with 'a', never by a byte-wise copy the word load would stall on.
+bool plain_tail(const unsigned char* p, size_t n) {
+  constexpr uint64_t pad = 0x6161616161616161ull;
+  uint64_t w = pad;
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    w = lo | (uint64_t(hi) << 32);
+  } else if (n > 0) {
+    w = (pad & ~0xffffffull) | p[0] | (uint64_t(p[n / 2]) << 8) | (uint64_t(p[n - 1]) << 16);
+  }
+  unsigned char bytes[8];
+  std::memcpy(bytes, &w, 8);
+  return plain_word(bytes);
+}
+
+#if defined(__SSE2__)
+// Bit i set: byte i of the 16 in v needs a look (signed, the bytes above 0x7F
+// compare below 0x20).
+int needs_look(__m128i v) {
+  const __m128i look = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return _mm_movemask_epi8(look);
+}
+
+int needs_look16(const unsigned char* p) {
+  return needs_look(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// needs_look16 over n < 16 bytes: the load stays on their page, so the bytes past
+// the string it reads are mapped; they are masked off (and the load is hidden from
+// the sanitizers, which would report them).
+__attribute__((no_sanitize("address", "thread"))) int needs_look_short(const unsigned char* p, size_t n) {
+  return needs_look(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))) & ((1 << n) - 1);
+}
+#endif
+
 }  // namespace
+
+// The usual string needs no escape: checked 16 bytes at a time (the last block
+// overlapping the one before it).
+bool plain_json_string(std::string_view v) {
+  const auto* s = reinterpret_cast<const unsigned char*>(v.data());
+  const size_t n = v.size();
+#if defined(__SSE2__)
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    if (needs_look16(s + i)) return false;
+  if (i == n) return true;
+  if (n >= 16) return !needs_look16(s + n - 16);
+  if ((reinterpret_cast<uintptr_t>(s) & 4095) <= 4096 - 16) return !needs_look_short(s, n);
+#endif
+  size_t plain = 0;
+  while (plain + 8 <= n && plain_word(s + plain)) plain += 8;
+  return plain == n || (n >= 8 ? plain + 8 > n && plain_word(s + n - 8) : plain_tail(s, n));
+}
 
 bool append_json_string(std::string_view v, std::string* out) {
   static constexpr char hex[] = "0123456789abcdef";
   const auto* s = reinterpret_cast<const unsigned char*>(v.data());
   const size_t n = v.size();
-  size_t plain = 0;  // the usual string needs no escape: copied in one go
-  while (plain + 8 <= n && plain_word(s + plain)) plain += 8;
-  while (plain < n && kPlain[s[plain]]) ++plain;
-  if (plain == n) {
-    out->push_back('"');
-    out->append(v.data(), n);
-    out->push_back('"');
+  if (plain_json_string(v)) {
+    const size_t at = out->size();
+    out->resize(at + n + 2);
+    char* p = out->data() + at;
+    p[0] = '"';
+    std::memcpy(p + 1, v.data(), n);
+    p[n + 1] = '"';
     return true;
   }
   out->push_back('"');
   size_t run = 0;  // start of the pending run of bytes copied as they are
-  for (size_t i = plain; i < n;) {
+  for (size_t i = 0; i < n;) {
     if (i + 8 <= n && plain_word(s + i)) {
       i += 8;
       continue;
@@ -103,9 +167,9 @@ bool append_json_string(std::string_view v, std::string* out) {
 
 namespace {
 template <typename Int>
-void write_integer(Int v, std::string* out) {
-  char buf[24];
-  char* end = buf + sizeof buf;
+char* write_integer(Int v, char* buf) {
+  char tmp[24];
+  char* end = tmp + sizeof tmp;
   char* p = end;
   bool neg = v < 0;
   // Work in unsigned so INT64_MIN negates safely.
@@ -115,22 +179,68 @@ void write_integer(Int v, std::string* out) {
     u /= 10;
   } while (u);
   if (neg) *--p = '-';
-  out->append(p, static_cast<size_t>(end - p));
+  const auto n = static_cast<size_t>(end - p);
+  std::memcpy(buf, p, n);
+  return buf + n;
 }
-
 }  // namespace
 
-void append_json_integer(int64_t v, std::string* out) { write_integer(v, out); }
-void append_json_unsigned(uint64_t v, std::string* out) { write_integer(v, out); }
+char* write_json_integer(int64_t v, char* buf) { return write_integer(v, buf); }
+
+void append_json_integer(int64_t v, std::string* out) {
+  char buf[kMaxNumberChars];
+  out->append(buf, static_cast<size_t>(write_integer(v, buf) - buf));
+}
+void append_json_unsigned(uint64_t v, std::string* out) {
+  char buf[kMaxNumberChars];
+  out->append(buf, static_cast<size_t>(write_integer(v, buf) - buf));
+}
+
+namespace {
+// Prices and amounts: a non-negative v below 1e9 that is exactly the double nearest
+// k / 10^d for some integer k and d <= 3 (39.9, 4.95, 120.0). Such a decimal has at
+// most 12 significant digits, so no shorter decimal reads back as v (a double holds
+// 15 digits): it is the shortest round-trip form, written as dump() writes it,
+// "39.9", "120.0". nullptr for anything else.
+char* write_short_decimal(double v, char* buf) {
+  static constexpr double kScale[] = {1, 10, 100, 1000};
+  if (!(v >= 0 && v < 1e9) || std::signbit(v)) return nullptr;
+  for (int d = 0; d <= 3; ++d) {
+    const auto k = static_cast<uint64_t>(v * kScale[d] + 0.5);
+    if (static_cast<double>(k) / kScale[d] != v) continue;
+    char tmp[24];
+    char* end = tmp + sizeof tmp;
+    char* p = end;
+    uint64_t u = k;
+    for (int i = 0; i < std::max(d, 1); ++i) {  // the fraction, at least one digit
+      *--p = static_cast<char>('0' + (d ? u % 10 : 0));
+      if (d) u /= 10;
+    }
+    *--p = '.';
+    do {
+      *--p = static_cast<char>('0' + u % 10);
+      u /= 10;
+    } while (u);
+    const auto n = static_cast<size_t>(end - p);
+    std::memcpy(buf, p, n);
+    return buf + n;
+  }
+  return nullptr;
+}
+}  // namespace
+
+char* write_json_double(double v, char* buf) {
+  if (!std::isfinite(v)) {
+    std::memcpy(buf, "null", 4);
+    return buf + 4;
+  }
+  if (char* end = write_short_decimal(v, buf)) return end;
+  return nlohmann::detail::to_chars(buf, buf + kMaxNumberChars, v);
+}
 
 void append_json_double(double v, std::string* out) {
-  if (!std::isfinite(v)) {
-    out->append("null");
-    return;
-  }
-  std::array<char, 64> buf;
-  char* end = nlohmann::detail::to_chars(buf.data(), buf.data() + buf.size(), v);
-  out->append(buf.data(), static_cast<size_t>(end - buf.data()));
+  char buf[kMaxNumberChars];
+  out->append(buf, static_cast<size_t>(write_json_double(v, buf) - buf));
 }
 
 bool write_json(const Json& j, std::string* out) {

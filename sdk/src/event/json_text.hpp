@@ -3,6 +3,7 @@
 // without its per-character virtual calls. Pure, thread-safe.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,70 @@ void append_json_double(double v, std::string* out);
 
 // Appends j to *out. False when a string is not valid UTF-8.
 bool write_json(const Json& j, std::string* out);
+
+// The same for any byte sink with push_back(char) and append(const char*, size_t)
+// (the builders' arena, whose appends are inline).
+constexpr size_t kMaxNumberChars = 64;  // room write_json_double/_integer need
+// True when v is printable ASCII without '"' or '\\': written as it is, quoted.
+bool plain_json_string(std::string_view v);
+char* write_json_double(double v, char* buf);   // returns the end of what it wrote
+char* write_json_integer(int64_t v, char* buf);  // returns the end of what it wrote
+
+// Copies n bytes with a few loads and stores that may overlap, no call to memcpy:
+// the strings of an event are short.
+inline void copy_bytes(char* d, const char* s, size_t n) {
+  auto copy = [](char* to, const char* from, auto word) {
+    std::memcpy(&word, from, sizeof word);
+    std::memcpy(to, &word, sizeof word);
+  };
+  if (n > 32) {
+    std::memcpy(d, s, n);
+  } else if (n >= 16) {
+    struct W16 { uint64_t a, b; };
+    copy(d, s, W16{});
+    copy(d + n - 16, s + n - 16, W16{});
+  } else if (n >= 8) {
+    copy(d, s, uint64_t{});
+    copy(d + n - 8, s + n - 8, uint64_t{});
+  } else if (n >= 4) {
+    copy(d, s, uint32_t{});
+    copy(d + n - 4, s + n - 4, uint32_t{});
+  } else if (n > 0) {
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
+  }
+}
+
+// Out may offer quoted(v): write '"', v, '"' in one go.
+template <class Out>
+bool append_json_string(std::string_view v, Out* out) {
+  if (plain_json_string(v)) {
+    if constexpr (requires { out->quoted(v); }) {
+      out->quoted(v);
+    } else {
+      out->push_back('"');
+      out->append(v.data(), v.size());
+      out->push_back('"');
+    }
+    return true;
+  }
+  std::string escaped;
+  if (!append_json_string(v, &escaped)) return false;
+  out->append(escaped.data(), escaped.size());
+  return true;
+}
+
+template <class Out>
+void append_json_double(double v, Out* out) {
+  char buf[kMaxNumberChars];
+  out->append(buf, static_cast<size_t>(write_json_double(v, buf) - buf));
+}
+
+template <class Out>
+void append_json_integer(int64_t v, Out* out) {
+  char buf[kMaxNumberChars];
+  out->append(buf, static_cast<size_t>(write_json_integer(v, buf) - buf));
+}
 
 }  // namespace journey::detail

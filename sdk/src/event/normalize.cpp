@@ -9,6 +9,8 @@
 // simdjson document, so nothing below sees one.)
 #include <simdjson.h>
 
+#include <cstring>
+
 #include "check.hpp"
 #include "core/string_pool.hpp"
 #include "journey/event.hpp"
@@ -71,29 +73,39 @@ bool has_quantity(element product) {
 void append_defaults(std::string_view text, bool has_id, bool has_timestamp, const char* stage,
                      const NormalizeOptions& opts, NormalizedEvent* ev) {
   const size_t open = text.find('{'), close = text.rfind('}');
-  std::string& out = ev->json;
-  out = detail::take_string(close - open + 160);
-  out.append(text.data() + open, close - open);
-  auto add = [&](std::string_view name, std::string_view value) {
-    if (out.size() > 1) out.push_back(',');
-    out.push_back('"');
-    out.append(name);
-    out.append("\":");
-    detail::append_json_string(value, &out);
+  // The defaults are plain ASCII of known length: written here, then the text and
+  // they are copied in two appends.
+  char tail[4 * 48 + 64];
+  char* p = tail;
+  bool first = close - open <= 1;
+  auto add = [&](std::string_view quoted_name, std::string_view value) {
+    if (!first) *p++ = ',';
+    first = false;
+    std::memcpy(p, quoted_name.data(), quoted_name.size());
+    p += quoted_name.size();
+    *p++ = '"';
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '"';
   };
   if (!has_id) {
     ev->event_id = detail::take_string(detail::kUuidChars);
     ev->event_id.resize(detail::kUuidChars);
     detail::write_uuid_v7(opts.received_at, ev->event_id.data());
-    add("event_id", ev->event_id);
+    add("\"event_id\":", ev->event_id);
   }
   char received_text[24];
   format_rfc3339(opts.received_at, received_text);
   const std::string_view received(received_text, sizeof received_text);
-  if (!has_timestamp) add("timestamp", received);
-  if (stage) add("stage", stage);
-  add("received_at", received);
-  out.push_back('}');
+  if (!has_timestamp) add("\"timestamp\":", received);
+  if (stage) add("\"stage\":", std::string_view(stage).substr(0, 32));
+  add("\"received_at\":", received);
+  *p++ = '}';
+  const auto tail_len = static_cast<size_t>(p - tail);
+  std::string& out = ev->json;
+  out = detail::take_string(close - open + tail_len);
+  out.append(text.data() + open, close - open);
+  out.append(tail, tail_len);
 }
 
 // The common case (the SDK's builders, server-side posts): the text needs only

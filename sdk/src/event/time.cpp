@@ -1,6 +1,9 @@
 // RFC 3339 with days-from-civil arithmetic: no locale, no libc time calls.
 #include "journey/time.hpp"
 
+#include <climits>
+#include <cstring>
+
 namespace journey {
 namespace {
 
@@ -136,25 +139,38 @@ void format_rfc3339(SysTime t, char* p) {
   int64_t ms = us / 1000 - (us % 1000 < 0 ? 1 : 0);
   int64_t secs = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
   const unsigned msec = static_cast<unsigned>(ms - secs * 1000);
-  int64_t days = secs / 86400 - (secs % 86400 < 0 ? 1 : 0);
-  const unsigned sod = static_cast<unsigned>(secs - days * 86400);
-  const Civil c = civil_from_days(days);
-  // YYYY-MM-DDTHH:MM:SS.mmmZ
-  int64_t y = c.y < 0 ? 0 : (c.y > 9999 ? 9999 : c.y);
-  p[0] = static_cast<char>('0' + y / 1000);
-  p[1] = static_cast<char>('0' + y / 100 % 10);
-  p[2] = static_cast<char>('0' + y / 10 % 10);
-  p[3] = static_cast<char>('0' + y % 10);
-  p[4] = '-';
-  put2(p + 5, c.m);
-  p[7] = '-';
-  put2(p + 8, c.d);
-  p[10] = 'T';
-  put2(p + 11, sod / 3600);
-  p[13] = ':';
-  put2(p + 14, sod / 60 % 60);
-  p[16] = ':';
-  put2(p + 17, sod % 60);
+  // Events come many to the second: each thread keeps the date and time of the
+  // last second it wrote.
+  struct Second {
+    int64_t secs = INT64_MIN;
+    char text[19];
+  };
+  thread_local Second last;
+  if (secs != last.secs) {
+    char* q = last.text;
+    int64_t days = secs / 86400 - (secs % 86400 < 0 ? 1 : 0);
+    const unsigned sod = static_cast<unsigned>(secs - days * 86400);
+    const Civil c = civil_from_days(days);
+    // YYYY-MM-DDTHH:MM:SS
+    int64_t y = c.y < 0 ? 0 : (c.y > 9999 ? 9999 : c.y);
+    q[0] = static_cast<char>('0' + y / 1000);
+    q[1] = static_cast<char>('0' + y / 100 % 10);
+    q[2] = static_cast<char>('0' + y / 10 % 10);
+    q[3] = static_cast<char>('0' + y % 10);
+    q[4] = '-';
+    put2(q + 5, c.m);
+    q[7] = '-';
+    put2(q + 8, c.d);
+    q[10] = 'T';
+    put2(q + 11, sod / 3600);
+    q[13] = ':';
+    put2(q + 14, sod / 60 % 60);
+    q[16] = ':';
+    put2(q + 17, sod % 60);
+    last.secs = secs;
+  }
+  std::memcpy(p, last.text, sizeof last.text);
+  // .mmmZ
   p[19] = '.';
   p[20] = static_cast<char>('0' + msec / 100);
   put2(p + 21, msec % 100);
