@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "journey/journey.hpp"
@@ -101,8 +102,12 @@ TEST(Tracker, QueueFullAnswersAtOnceAndCounts) {
   c.queue_max_events = 5;
   c.delivery.request_timeout = 60s;
   std::atomic<int> queue_full_drops{0};
-  c.on_drop = [&](const std::string&, const std::string& reason) {
+  std::mutex mu;
+  std::set<std::string> shutdown_ids;  // in flight to the silent backend at shutdown
+  c.on_drop = [&](const std::string& id, const std::string& reason) {
     if (reason == "queue_full") ++queue_full_drops;
+    std::lock_guard lk(mu);
+    if (reason == "shutdown" && !id.empty()) shutdown_ids.insert(id);
   };
   Tracker t(c);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(t.track(view_event("a")).ok());
@@ -113,8 +118,11 @@ TEST(Tracker, QueueFullAnswersAtOnceAndCounts) {
   EXPECT_EQ(t.counters().dropped, 1u);
   EXPECT_FALSE(t.shutdown(200ms));
   EXPECT_EQ(queue_full_drops.load(), 1);
-  // Without a spool, what is still queued at shutdown is dropped, reason "shutdown".
+  // Without a spool, what is still queued at shutdown is dropped, reason "shutdown",
+  // each named by its id (the 5 a sink had fetched and not finished are given back).
   EXPECT_EQ(t.counters().dropped, 6u);
+  std::lock_guard lk(mu);
+  EXPECT_EQ(shutdown_ids.size(), 5u);
 }
 
 TEST(Tracker, TrackDurableReturnsOnceQueued) {

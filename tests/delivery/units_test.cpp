@@ -1,6 +1,9 @@
 // Backoff, Retry-After parsing, signing helpers and the memory store's contract.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -98,7 +101,7 @@ TEST(MemoryStore, BoundedOrderedPerSinkAndSettledByAckOrDeadLetter) {
 
 // Each sink fetches a record once (the Pipeline's cursor): the last to fetch it
 // takes its JSON, the others get a copy; a listing after that has the ids only.
-TEST(MemoryStore, TheLastSinkToFetchTakesTheJson) {
+TEST(MemoryStore, TheLastSinkToFetchTakesTheJsonAndIdUntilItGivesThemBack) {
   auto store = make_memory_store({"a", "b"}, 10);
   Record one = make_records(0, 1, 100)[0];
   const std::string json = one.json;
@@ -109,10 +112,19 @@ TEST(MemoryStore, TheLastSinkToFetchTakesTheJson) {
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(a[0].record.json, json);
   EXPECT_EQ(b[0].record.json, json);
+  EXPECT_EQ(a[0].record.event_id, "e-0");
+  EXPECT_EQ(b[0].record.event_id, "e-0");
+  // b fetched last and took the id and the JSON: a listing sees neither until b
+  // gives back what it did not finish.
   auto again = store->fetch("a", 0, 10, 1 << 20);
   ASSERT_EQ(again.size(), 1u);
-  EXPECT_EQ(again[0].record.event_id, "e-0");
+  EXPECT_TRUE(again[0].record.event_id.empty());
   EXPECT_TRUE(again[0].record.json.empty());
+  store->give_back("b", std::move(b));
+  again = store->fetch("a", 0, 10, 1 << 20);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].record.event_id, "e-0");
+  EXPECT_TRUE(again[0].record.json.empty());             // a listing copies no JSON
   EXPECT_EQ(store->stats().pending_bytes, json.size());  // still counted until settled
   store->ack("a", {1});
   store->ack("b", {1});
@@ -187,6 +199,27 @@ TEST(StringPool, BuffersGivenByOneThreadReachAnother) {
   EXPECT_GT(reused, 0u) << "the giver's surplus went to the shared stock";
 }
 
+// A burst handed back by one thread fills the shared stock up to its bound in
+// bytes (16 MiB of JSON buffers); the rest is freed, not kept.
+TEST(StringPool, TheStockKeepsAtMostItsBoundInBytes) {
+  std::thread giver([] {
+    std::vector<std::string> held;
+    for (int i = 0; i < 6000; ++i) held.push_back(detail::take_string(4000));  // 6000 x 4 KiB: 24 MiB
+    for (auto& s : held) detail::give_string(s);
+  });
+  giver.join();
+  const size_t bound = size_t(16) << 20;
+  EXPECT_LE(detail::stock_bytes(4000), bound);
+  EXPECT_GT(detail::stock_bytes(4000), bound - 8192);
+}
+
+// Asked for more than the bound, stock_strings fills the id class (1 MiB) to it.
+TEST(StringPool, StockStringsFillsTheStockAheadUpToTheBound) {
+  detail::stock_strings(100000, 40);
+  EXPECT_LE(detail::stock_bytes(40), size_t(1) << 20);
+  EXPECT_GT(detail::stock_bytes(40), (size_t(1) << 20) - 64);
+}
+
 TEST(StringPool, OversizedAndSsoStringsAreNotKept) {
   std::string big(10000, 'x');
   detail::give_string(big);
@@ -221,6 +254,58 @@ TEST(JsonWriter, SameBytesAsDump) {
     std::string out;
     ASSERT_TRUE(detail::write_json(j, &out));
     EXPECT_EQ(out, j.dump());
+  }
+}
+
+// Every length around the word size, each byte position holding each kind of byte
+// that needs a look: the word-at-a-time fast path must hand all of them on.
+TEST(JsonWriter, StringsOfEveryLengthWithASpecialByteAnywhereMatchDump) {
+  const std::string specials[] = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\x7f", "\xc3\xa9"};
+  int checked = 0;
+  for (size_t n = 0; n <= 24; ++n) {
+    std::string plain(n, 'x');
+    std::string out;
+    ASSERT_TRUE(detail::append_json_string(plain, &out));
+    EXPECT_EQ(out, Json(plain).dump());
+    for (size_t at = 0; at < n; ++at)
+      for (const auto& sp : specials) {
+        std::string s = plain;
+        s.replace(at, 1, sp);
+        out = "prefix";
+        ASSERT_TRUE(detail::append_json_string(s, &out)) << n << " " << at;
+        EXPECT_EQ(out, "prefix" + Json(s).dump()) << n << " " << at;
+        ++checked;
+      }
+  }
+  EXPECT_EQ(checked, 7 * 300);
+  std::string out;
+  EXPECT_FALSE(detail::append_json_string(std::string(9, 'x') + "\xff", &out));
+  EXPECT_FALSE(detail::append_json_string("abc\xc3", &out));
+}
+
+// Prices take a short path in front of grisu2: it must write what dump() writes,
+// checked on every cent up to 100,000.00, every thousandth up to 1,000.000, the
+// edges of the path and random doubles.
+TEST(JsonWriter, DoublesMatchDumpOnEveryCentAndAtRandom) {
+  auto same = [](double v) {
+    std::string out;
+    detail::append_json_double(v, &out);
+    return out == Json(v).dump();
+  };
+  for (int64_t k = 0; k <= 10'000'000; ++k) ASSERT_TRUE(same(static_cast<double>(k) / 100)) << k;
+  for (int64_t k = 0; k <= 1'000'000; ++k) ASSERT_TRUE(same(static_cast<double>(k) / 1000)) << k;
+  for (double v : {-0.0, -1.5, 0.0001, 0.0005, 999999999.999, 1e9, 1e9 + 0.5, 123456789.123, 0.1 + 0.2, 1e15,
+                   5e-324, 4503599627370496.5, 1e21, 1.7976931348623157e308})
+    EXPECT_TRUE(same(v)) << v;
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0, 2e9);
+  for (int i = 0; i < 1'000'000; ++i) ASSERT_TRUE(same(u(rng))) << i;
+  for (int i = 0; i < 100'000; ++i) {
+    uint64_t bits = rng();
+    double v;
+    std::memcpy(&v, &bits, sizeof v);
+    if (!std::isfinite(v)) continue;
+    ASSERT_TRUE(same(v)) << bits;
   }
 }
 

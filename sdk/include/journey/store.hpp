@@ -57,10 +57,16 @@ class Store {
   // Oldest-first pending events of a sink with seq > after_seq, at most
   // max_events and about max_bytes (always at least one event when any). A sink
   // fetches each record once (the Pipeline's cursor); the memory store hands the
-  // JSON to the last sink that fetches it, so a record fetched again (a listing at
-  // shutdown) may come back without its json.
+  // JSON and the event id to the last sink that fetches it, so a record fetched
+  // again (a listing at shutdown) comes back without its JSON, and without its id
+  // unless give_back() returned it.
   virtual std::vector<StoredEvent> fetch(const std::string& sink, int64_t after_seq,
                                          size_t max_events, size_t max_bytes) = 0;
+  // Fetched events a sink leaves unfinished (its Pipeline stopping): the memory
+  // store takes back the ids and JSON it handed over, so a listing at shutdown
+  // names every pending event. The default does nothing (a store that keeps its
+  // own copy).
+  virtual void give_back(const std::string& sink, std::vector<StoredEvent> events);
   // Blocks until the sink has a committed pending event with seq > after_seq,
   // the deadline passes, or wake() is called. Returns true when there is one.
   virtual bool wait_pending(const std::string& sink, int64_t after_seq, SteadyTime deadline) = 0;

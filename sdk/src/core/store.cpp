@@ -33,4 +33,6 @@ Status Store::submit_and_wait(std::vector<Record> records, SteadyTime deadline) 
   return w->status;
 }
 
+void Store::give_back(const std::string& /*sink*/, std::vector<StoredEvent> /*events*/) {}
+
 }  // namespace journey

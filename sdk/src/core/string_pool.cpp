@@ -1,5 +1,6 @@
 #include "core/string_pool.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -10,13 +11,32 @@ namespace {
 constexpr size_t kSmall = 64;          // ids; larger buffers hold event JSON
 constexpr size_t kMaxCapacity = 4096;  // bigger buffers are freed, not kept
 constexpr size_t kRun = 64;            // strings a thread trades with the stock at once
-constexpr size_t kStockMax = 4096;     // per size class: at most 16 MiB of JSON buffers kept
+// Bytes of buffers the stock keeps per size class. The JSON class is large enough
+// to carry the swings of a burst (the delivery thread handing back thousands of
+// buffers at once while producers wait for a slice, then the reverse): below it,
+// buffers freed on one side are malloc'ed and faulted in afresh on the other.
+constexpr size_t kStockBytes[] = {size_t(1) << 20, size_t(16) << 20};
 
 size_t class_of(size_t capacity) { return capacity <= kSmall ? 0 : 1; }
 
 struct Stock {
   std::mutex mu;
   std::vector<std::string> free[2];
+  size_t bytes[2] = {0, 0};  // capacity held in free[k]
+
+  // Keeps s (moved from) when class k has room for it; false leaves s as it was.
+  bool keep(size_t k, std::string& s) {
+    if (bytes[k] + s.capacity() > kStockBytes[k]) return false;
+    bytes[k] += s.capacity();
+    free[k].push_back(std::move(s));
+    return true;
+  }
+  std::string take(size_t k) {
+    std::string s = std::move(free[k].back());
+    free[k].pop_back();
+    bytes[k] -= s.capacity();
+    return s;
+  }
 };
 
 // Never destroyed: threads may give strings back while the process exits.
@@ -44,9 +64,8 @@ struct CacheOwner {
     {
       Stock& st = stock();
       std::lock_guard lk(st.mu);
-      for (int k = 0; k < 2; ++k)
-        for (auto& s : c->free[k])
-          if (st.free[k].size() < kStockMax) st.free[k].push_back(std::move(s));
+      for (size_t k = 0; k < 2; ++k)
+        for (auto& s : c->free[k]) st.keep(k, s);
     }
     delete c;
   }
@@ -73,12 +92,8 @@ std::string take_string(size_t capacity) {
   if (mine.empty()) {
     Stock& st = stock();
     std::lock_guard lk(st.mu);
-    std::vector<std::string>& theirs = st.free[class_of(capacity)];
-    const size_t n = std::min(kRun, theirs.size());
-    for (size_t i = 0; i < n; ++i) {
-      mine.push_back(std::move(theirs.back()));
-      theirs.pop_back();
-    }
+    const size_t k = class_of(capacity);
+    for (size_t i = 0; i < kRun && !st.free[k].empty(); ++i) mine.push_back(st.take(k));
   }
   std::string s;
   if (!mine.empty()) {
@@ -88,6 +103,23 @@ std::string take_string(size_t capacity) {
   }
   s.reserve(capacity);
   return s;
+}
+
+void stock_strings(size_t count, size_t capacity) {
+  const size_t k = class_of(capacity);
+  Stock& st = stock();
+  std::lock_guard lk(st.mu);
+  while (st.free[k].size() < count) {
+    std::string s;
+    s.reserve(capacity);
+    if (!st.keep(k, s)) return;
+  }
+}
+
+size_t stock_bytes(size_t capacity) {
+  Stock& st = stock();
+  std::lock_guard lk(st.mu);
+  return st.bytes[class_of(capacity)];
 }
 
 void give_string(std::string& s) {
@@ -107,10 +139,10 @@ void give_string(std::string& s) {
   if (mine.size() < 2 * kRun) return;
   Stock& st = stock();
   std::lock_guard lk(st.mu);
-  std::vector<std::string>& theirs = st.free[class_of(cap)];
-  // The oldest go; the thread keeps the buffers it touched last.
+  // The oldest go (freed when the stock is full); the thread keeps the buffers it
+  // touched last.
   const size_t surplus = mine.size() - kRun;
-  for (size_t i = 0; i < surplus && theirs.size() < kStockMax; ++i) theirs.push_back(std::move(mine[i]));
+  for (size_t i = 0; i < surplus; ++i) st.keep(class_of(cap), mine[i]);
   mine.erase(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(surplus));
 }
 

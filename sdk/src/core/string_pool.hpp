@@ -2,10 +2,10 @@
 // (internal). The threads done with them (delivery, the memory store) give them
 // back and the threads that fill them (track()) take them, so steady tracking
 // neither mallocs nor frees them and glibc has no freed heap top to trim and
-// fault back in. Thread-safe: each thread keeps a small cache per size class and
-// trades whole runs with a shared, bounded stock. Kept at most: buffers of up to
-// 4 KiB, 128 per thread and 4,096 in the stock per size class (about 2 MiB for
-// events of 500 bytes, 16 MiB at worst).
+// fault back in. Thread-safe: each thread keeps a small cache per size class
+// (up to 128 buffers) and trades runs of 64 with a shared stock, bounded by bytes:
+// 1 MiB of id buffers (64 bytes) and 16 MiB of JSON buffers (up to 4 KiB each).
+// What the stock holds was in use at some peak; it is kept for the process.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -18,5 +18,13 @@ std::string take_string(size_t capacity);
 // Keeps s's buffer for a later take_string() when the pool has room for it and it
 // is not oversized; otherwise frees it. s is left empty either way.
 void give_string(std::string& s);
+
+// Fills the shared stock of buffers of capacity's class up to `count` (at most
+// the stock's bound), so the first events a process tracks take buffers whose
+// pages are already mapped instead of faulting them in inside track().
+void stock_strings(size_t count, size_t capacity);
+
+// Bytes of buffer capacity the shared stock holds in capacity's class (for tests).
+size_t stock_bytes(size_t capacity);
 
 }  // namespace journey::detail

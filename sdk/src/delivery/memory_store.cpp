@@ -59,18 +59,36 @@ class MemoryStore final : public Store {
       bytes += e.bytes;
       StoredEvent& se = out.emplace_back();
       se.seq = front_seq_ + static_cast<int64_t>(i);
-      se.record.event_id = detail::take_string(e.rec.event_id.size());
-      se.record.event_id = e.rec.event_id;
       se.record.key = e.rec.key;
       se.record.received_at_ms = e.rec.received_at_ms;
-      if (e.unfetched & bit) {
-        e.unfetched &= ~bit;
-        // The last sink to fetch takes the JSON; the others get a copy.
-        if (e.unfetched) se.record.json = e.rec.json;
-        else se.record.json = std::move(e.rec.json);
+      if (!(e.unfetched & bit)) {  // fetched again (a listing): the id, when the store has it
+        se.record.event_id = e.rec.event_id;
+        continue;
+      }
+      e.unfetched &= ~bit;
+      if (e.unfetched) {  // the others get copies
+        se.record.event_id = detail::take_string(e.rec.event_id.size());
+        se.record.event_id = e.rec.event_id;
+        se.record.json = e.rec.json;
+      } else {  // the last sink to fetch takes them, untouched (give_back returns them)
+        se.record.event_id = std::move(e.rec.event_id);
+        se.record.json = std::move(e.rec.json);
       }
     }
     return out;
+  }
+
+  void give_back(const std::string& sink, std::vector<StoredEvent> events) override {
+    std::lock_guard lk(mu_);
+    const int s = index_of(sink);
+    if (s < 0) return;
+    for (StoredEvent& se : events) {
+      if (se.seq < front_seq_ || se.seq >= front_seq_ + static_cast<int64_t>(q_.size())) continue;
+      Entry& e = q_[static_cast<size_t>(se.seq - front_seq_)];
+      if (!(e.mask & (1u << s))) continue;
+      if (e.rec.event_id.empty()) e.rec.event_id = std::move(se.record.event_id);
+      if (e.rec.json.empty()) e.rec.json = std::move(se.record.json);
+    }
   }
 
   bool wait_pending(const std::string& sink, int64_t after_seq, SteadyTime deadline) override {

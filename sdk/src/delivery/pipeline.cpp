@@ -143,7 +143,8 @@ struct Pipeline::Impl {
     while (true) {
       if (!full && b.events.size() < max_events) {
         std::vector<StoredEvent> more;
-        if (!carry->empty()) {
+        const bool carried = !carry->empty();
+        if (carried) {
           more.swap(*carry);
         } else {
           size_t room = opts.batch_max_bytes > delivery::batch_body_size(b.events.size() + 1, bytes)
@@ -168,6 +169,9 @@ struct Pipeline::Impl {
         }
         carry->assign(std::make_move_iterator(more.begin() + static_cast<std::ptrdiff_t>(taken)),
                       std::make_move_iterator(more.end()));
+        // A batch opened by carried events fetches the rest of its room before a
+        // flush or stop may close it, as any batch does.
+        if (carried && !full && b.events.size() < max_events && !is_stopping()) continue;
       }
       if (b.events.empty()) {  // raced with expiry or another consumer: start over
         if (is_stopping()) return b;
@@ -302,6 +306,11 @@ struct Pipeline::Impl {
       }
       progress();
     }
+    // Stopping: what was fetched and not finished goes back to the store.
+    std::vector<StoredEvent> unfinished = std::move(carry);
+    for (Batch& b : work)
+      for (StoredEvent& e : b.events) unfinished.push_back(std::move(e));
+    if (!unfinished.empty()) store->give_back(name, std::move(unfinished));
   }
 
   // Drops the front batch, done with: its strings go back to the pool for track().
@@ -375,7 +384,9 @@ bool Pipeline::flush(SteadyTime deadline) {
     return true;
   };
   // The wake that makes a collecting thread close its batch now is repeated: it
-  // can land just before that thread starts waiting.
+  // can land just before that thread starts waiting. The last batch can also be
+  // done while the wake is sent (mu released): the wait checks done() before it
+  // sleeps, or that progress would be missed until the next round.
   std::unique_lock lk(im.mu);
   while (!done()) {
     auto now = Clock::now();
@@ -384,7 +395,7 @@ bool Pipeline::flush(SteadyTime deadline) {
     im.store->wake();
     im.cv.notify_all();
     lk.lock();
-    im.cv.wait_until(lk, std::min(deadline, now + std::chrono::milliseconds(50)));
+    im.cv.wait_until(lk, std::min(deadline, now + std::chrono::milliseconds(50)), done);
   }
   return true;
 }

@@ -8,7 +8,9 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "core/string_pool.hpp"
 #include "delivery/drop_notifier.hpp"
+#include "event/uuid.hpp"
 #include "journey/sinks.hpp"
 #include "journey/spool.hpp"
 #include "journey/validate.hpp"
@@ -17,6 +19,9 @@ namespace journey {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+constexpr size_t kWarmBuffers = 1024;
+constexpr size_t kWarmJsonBytes = 1024;
 
 Status invalid(std::vector<std::string> messages) { return Status{Code::invalid, std::move(messages)}; }
 }  // namespace
@@ -140,6 +145,11 @@ Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
     if (!im.store) throw std::invalid_argument("spool_path: " + err);
   }
   if (c.on_drop) im.notifier = std::make_unique<delivery::DropNotifier>(c.on_drop);
+  // Buffers for the first events' JSON and ids, mapped now rather than faulted in
+  // by track() (about 1 MiB, kept for the process).
+  const size_t warm = std::min<size_t>(c.queue_max_events, kWarmBuffers);
+  detail::stock_strings(warm, kWarmJsonBytes);
+  detail::stock_strings(warm, detail::kUuidChars);
   auto user_report = c.on_report;
   im.pipeline = std::make_unique<Pipeline>(
       im.store, std::move(sinks), c.delivery, &im.metrics,
