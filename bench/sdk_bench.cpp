@@ -1,4 +1,4 @@
-// journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only] (SPEC section 13):
+// journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only] [--prebuilt] (SPEC section 13):
 // T producers each track N x (view, add_to_cart, purchase) into a Tracker whose
 // sink discards, then flush. Times each track() call. --build-only builds the same
 // events without tracking them: the ceiling the builders and this loop leave.
@@ -26,13 +26,14 @@ struct Args {
   int iterations = 10000;
   std::string spool_dir;
   bool build_only = false;
+  bool prebuilt = false;
 };
 
 bool parse(int argc, char** argv, Args* a) {
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
-    if (k == "--build-only") {
-      a->build_only = true;
+    if (k == "--build-only" || k == "--prebuilt") {
+      (k == "--build-only" ? a->build_only : a->prebuilt) = true;
       continue;
     }
     if (i + 1 >= argc) return false;
@@ -45,24 +46,27 @@ bool parse(int argc, char** argv, Args* a) {
   return a->threads > 0 && a->iterations > 0;
 }
 
-// One shopper's three touchpoints, with the properties a storefront sends.
-void track_shopper(journey::Tracker& t, bool build_only, int thread, int i, std::vector<uint32_t>& ns,
-                   std::atomic<uint64_t>& errors) {
+// One shopper's three touchpoints, with the properties a storefront sends, built
+// with the typed builders as an instrumented storefront would: each Event holds its
+// JSON text, which track() stores with its defaults and no parse.
+void build_shopper(int thread, int i, journey::Event* out) {
   const std::string anon = "anon-" + std::to_string(thread) + "-" + std::to_string(i);
   const std::string cart = "cart-" + std::to_string(thread) + "-" + std::to_string(i);
   journey::Product p{.id = "sku-" + std::to_string(i % 500), .name = "Linen shirt", .price = 39.90,
                      .quantity = 1, .category = "apparel/shirts", .brand = "Acme"};
-  // Built with the typed builders, as an instrumented storefront would: each Event
-  // holds its JSON text, which track() validates once. Built before the clock starts.
-  const journey::Event events[3] = {
-      journey::view(p, "EUR").anonymous_id(anon).session_id("s-" + anon)
-          .page("https://shop.example/p/linen-shirt", "Linen shirt").source("google").medium("cpc"),
-      journey::add_to_cart(p, "EUR").anonymous_id(anon).session_id("s-" + anon).cart_id(cart),
-      journey::purchase("ord-" + std::to_string(thread) + "-" + std::to_string(i), 44.85, "EUR")
-          .anonymous_id(anon).session_id("s-" + anon).cart_id(cart).item(p).tax(6.37).shipping_cost(4.95)};
-  for (const auto& e : events) {
+  out[0] = journey::view(p, "EUR").anonymous_id(anon).session_id("s-" + anon)
+               .page("https://shop.example/p/linen-shirt", "Linen shirt").source("google").medium("cpc");
+  out[1] = journey::add_to_cart(p, "EUR").anonymous_id(anon).session_id("s-" + anon).cart_id(cart);
+  out[2] = journey::purchase("ord-" + std::to_string(thread) + "-" + std::to_string(i), 44.85, "EUR")
+               .anonymous_id(anon).session_id("s-" + anon).cart_id(cart).item(p).tax(6.37).shipping_cost(4.95);
+}
+
+// Tracks the events, timing each track() call (not the building).
+void track_events(journey::Tracker& t, bool build_only, const journey::Event* events, size_t n,
+                  std::vector<uint32_t>& ns, std::atomic<uint64_t>& errors) {
+  for (size_t k = 0; k < n; ++k) {
     auto start = Clock::now();
-    journey::Status s = build_only ? journey::Status::success() : t.track(e);
+    journey::Status s = build_only ? journey::Status::success() : t.track(events[k]);
     ns.push_back(static_cast<uint32_t>(std::min<int64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(), UINT32_MAX)));
     if (!s.ok()) errors.fetch_add(1, std::memory_order_relaxed);
@@ -72,7 +76,7 @@ void track_shopper(journey::Tracker& t, bool build_only, int thread, int i, std:
 int bench_sdk(int argc, char** argv) {
   Args a;
   if (!parse(argc, argv, &a)) {
-    std::fprintf(stderr, "usage: journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only]\n");
+    std::fprintf(stderr, "usage: journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only] [--prebuilt]\n");
     return 2;
   }
   const uint64_t total = uint64_t(a.threads) * a.iterations * 3;
@@ -96,18 +100,38 @@ int bench_sdk(int argc, char** argv) {
   std::vector<std::vector<uint32_t>> per_thread(a.threads);
   std::atomic<uint64_t> errors{0};
   std::atomic<bool> go{false};
+  std::atomic<int> ready{0};
+  std::vector<std::vector<journey::Event>> built(a.threads);
   std::vector<std::thread> producers;
   for (int th = 0; th < a.threads; ++th)
     producers.emplace_back([&, th] {
       auto& ns = per_thread[th];
       ns.reserve(size_t(a.iterations) * 3);
+      // Freed after the clock stops, with the tracker.
+      std::vector<journey::Event>& prebuilt = built[th];
+      prebuilt.resize(a.prebuilt ? size_t(a.iterations) * 3 : 0);
+      for (int i = 0; a.prebuilt && i < a.iterations; ++i) build_shopper(th, i, &prebuilt[size_t(i) * 3]);
+      ready.fetch_add(1);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      for (int i = 0; i < a.iterations; ++i) track_shopper(*tracker, a.build_only, th, i, ns, errors);
+      if (a.prebuilt) {
+        track_events(*tracker, a.build_only, prebuilt.data(), prebuilt.size(), ns, errors);
+        return;
+      }
+      journey::Event events[3];
+      for (int i = 0; i < a.iterations; ++i) {
+        build_shopper(th, i, events);
+        track_events(*tracker, a.build_only, events, 3, ns, errors);
+      }
     });
+  while (ready.load() < a.threads) std::this_thread::yield();
   auto start = Clock::now();
   go.store(true, std::memory_order_release);
   for (auto& p : producers) p.join();
+  const double produced_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // How far delivery lagged when the producers were done.
+  const journey::Counters at_join = tracker->counters();
   bool flushed = tracker->flush(std::chrono::minutes(5));
+  const double flush_seconds = std::chrono::duration<double>(Clock::now() - start).count() - produced_seconds;
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   tracker->shutdown(std::chrono::seconds(10));
 
@@ -127,10 +151,12 @@ int bench_sdk(int argc, char** argv) {
   uint64_t p50 = pct(0.50), p99 = pct(0.99);
   std::printf("{\"events\": %llu, \"seconds\": %.4f, \"events_per_second\": %.0f, \"track_ns_p50\": %llu, "
               "\"track_ns_p99\": %llu, \"cpu_seconds\": %.3f, \"threads\": %d, \"iterations\": %d, \"spool\": %s, "
-              "\"build_only\": %s, \"errors\": %llu}\n",
+              "\"build_only\": %s, \"prebuilt\": %s, \"producers_seconds\": %.4f, \"flush_seconds\": %.4f, \"backlog_at_join\": %llu, "
+              "\"errors\": %llu}\n",
               static_cast<unsigned long long>(total), seconds, double(total) / seconds,
               static_cast<unsigned long long>(p50), static_cast<unsigned long long>(p99), cpu, a.threads,
-              a.iterations, a.spool_dir.empty() ? "false" : "true", a.build_only ? "true" : "false",
+              a.iterations, a.spool_dir.empty() ? "false" : "true", a.build_only ? "true" : "false", a.prebuilt ? "true" : "false", produced_seconds, flush_seconds,
+              static_cast<unsigned long long>(at_join.tracked - at_join.delivered),
               static_cast<unsigned long long>(errors.load()));
   if (!flushed) std::fprintf(stderr, "journey-bench sdk: flush did not finish\n");
   return errors.load() == 0 && flushed ? 0 : 1;
@@ -138,4 +164,4 @@ int bench_sdk(int argc, char** argv) {
 
 }  // namespace
 
-JOURNEY_BENCH_COMMAND(sdk, bench_sdk, "--threads T --iterations N [--spool DIR] [--build-only]");
+JOURNEY_BENCH_COMMAND(sdk, bench_sdk, "--threads T --iterations N [--spool DIR] [--build-only] [--prebuilt]");
