@@ -1,6 +1,7 @@
 // Backoff, Retry-After parsing, signing helpers and the memory store's contract.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -101,7 +102,7 @@ TEST(MemoryStore, BoundedOrderedPerSinkAndSettledByAckOrDeadLetter) {
 
 // Each sink fetches a record once (the Pipeline's cursor): the last to fetch it
 // takes its JSON, the others get a copy; a listing after that has the ids only.
-TEST(MemoryStore, TheLastSinkToFetchTakesTheJsonAndIdUntilItGivesThemBack) {
+TEST(MemoryStore, TheLastSinkToFetchTakesJsonIdAndKeyUntilItGivesThemBack) {
   auto store = make_memory_store({"a", "b"}, 10);
   Record one = make_records(0, 1, 100)[0];
   const std::string json = one.json;
@@ -114,21 +115,59 @@ TEST(MemoryStore, TheLastSinkToFetchTakesTheJsonAndIdUntilItGivesThemBack) {
   EXPECT_EQ(b[0].record.json, json);
   EXPECT_EQ(a[0].record.event_id, "e-0");
   EXPECT_EQ(b[0].record.event_id, "e-0");
-  // b fetched last and took the id and the JSON: a listing sees neither until b
-  // gives back what it did not finish.
+  EXPECT_EQ(a[0].record.key, "anon-0");
+  EXPECT_EQ(b[0].record.key, "anon-0");
+  // b fetched last and took the id, the key and the JSON: a listing sees none of
+  // them until b gives back what it did not finish.
   auto again = store->fetch("a", 0, 10, 1 << 20);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_TRUE(again[0].record.event_id.empty());
+  EXPECT_TRUE(again[0].record.key.empty());
   EXPECT_TRUE(again[0].record.json.empty());
   store->give_back("b", std::move(b));
   again = store->fetch("a", 0, 10, 1 << 20);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].record.event_id, "e-0");
+  EXPECT_EQ(again[0].record.key, "anon-0");
   EXPECT_TRUE(again[0].record.json.empty());             // a listing copies no JSON
   EXPECT_EQ(store->stats().pending_bytes, json.size());  // still counted until settled
   store->ack("a", {1});
   store->ack("b", {1});
   EXPECT_EQ(store->stats().pending_bytes, 0u);
+}
+
+// Histogram::observe(v, n) counts a run of equal values at once (the pipeline
+// observes each run of events received in the same millisecond).
+TEST(Metrics, HistogramObservesARunOfEqualValuesAtOnce) {
+  Histogram h({0.1, 1, 10});
+  h.observe(0.5, 3);
+  h.observe(5);
+  h.observe(20, 2);
+  EXPECT_EQ(h.count(), 6u);
+  EXPECT_EQ(h.bucket_counts(), (std::vector<uint64_t>{0, 3, 4, 6}));
+  EXPECT_DOUBLE_EQ(h.sum(), 0.5 * 3 + 5 + 20 * 2);
+}
+
+// Delivery latency is observed per event, from each event's received_at: runs of
+// equal times and times that alternate are counted alike.
+TEST(Metrics, DeliveryLatencyIsObservedForEveryEventFromItsReceivedAt) {
+  Harness h;
+  auto records = make_records(0, 7);
+  const int64_t now = records[0].received_at_ms;
+  const int64_t ages_ms[] = {3000, 3000, 3000, 700, 3000, 700, 700};
+  for (size_t i = 0; i < records.size(); ++i) records[i].received_at_ms = now - ages_ms[i];
+  h.submit(std::move(records));
+  ASSERT_TRUE(h.flush());
+  Histogram& latency = h.metrics.histogram("journey_delivery_latency_seconds", {});
+  EXPECT_EQ(latency.count(), 7u);
+  const auto buckets = latency.bucket_counts();  // bounds ..., 0.5, 1, 2.5, 5, ...
+  const auto& bounds = latency.bounds();
+  const auto at = [&](double bound) { return buckets[std::find(bounds.begin(), bounds.end(), bound) - bounds.begin()]; };
+  EXPECT_EQ(at(0.5), 0u);
+  EXPECT_EQ(at(1), 3u);    // the 0.7 s ones
+  EXPECT_EQ(at(2.5), 3u);
+  EXPECT_EQ(at(5), 7u);    // and the 3 s ones
+  EXPECT_NEAR(latency.sum(), 4 * 3.0 + 3 * 0.7, 7 * 0.2);
 }
 
 TEST(MemoryStore, ExpireMovesOldEvents) {
@@ -218,6 +257,20 @@ TEST(StringPool, StockStringsFillsTheStockAheadUpToTheBound) {
   detail::stock_strings(100000, 40);
   EXPECT_LE(detail::stock_bytes(40), size_t(1) << 20);
   EXPECT_GT(detail::stock_bytes(40), (size_t(1) << 20) - 64);
+}
+
+TEST(StringPool, CopyStringKeepsShortStringsInlineAndLongOnesInPooledBuffers) {
+  const std::string uuid = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+  std::string given = detail::take_string(uuid.size());
+  const char* buffer = given.data();
+  detail::give_string(given);
+  std::string copy = detail::copy_string(uuid);
+  EXPECT_EQ(copy, uuid);
+  EXPECT_EQ(copy.data(), buffer) << "a 36-byte id takes a recycled buffer";
+  std::string short_copy = detail::copy_string("anon-1");
+  EXPECT_EQ(short_copy, "anon-1");
+  EXPECT_LT(short_copy.capacity(), 16u) << "short strings stay inline";
+  detail::give_string(copy);
 }
 
 TEST(StringPool, OversizedAndSsoStringsAreNotKept) {

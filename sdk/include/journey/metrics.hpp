@@ -19,7 +19,7 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 class Histogram {
  public:
   explicit Histogram(std::vector<double> upper_bounds);
-  void observe(double v);
+  void observe(double v, uint64_t times = 1);  // `times` observations of v
   const std::vector<double>& bounds() const { return bounds_; }
   std::vector<uint64_t> bucket_counts() const;  // cumulative, one per bound, then +Inf
   double sum() const;

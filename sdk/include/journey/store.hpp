@@ -57,9 +57,9 @@ class Store {
   // Oldest-first pending events of a sink with seq > after_seq, at most
   // max_events and about max_bytes (always at least one event when any). A sink
   // fetches each record once (the Pipeline's cursor); the memory store hands the
-  // JSON and the event id to the last sink that fetches it, so a record fetched
-  // again (a listing at shutdown) comes back without its JSON, and without its id
-  // unless give_back() returned it.
+  // JSON, the event id and the key to the last sink that fetches it, so a record
+  // fetched again (a listing at shutdown) comes back without its JSON, and without
+  // its id and key unless give_back() returned them.
   virtual std::vector<StoredEvent> fetch(const std::string& sink, int64_t after_seq,
                                          size_t max_events, size_t max_bytes) = 0;
   // Fetched events a sink leaves unfinished (its Pipeline stopping): the memory

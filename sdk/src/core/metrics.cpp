@@ -12,12 +12,12 @@ Histogram::Histogram(std::vector<double> upper_bounds)
   for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i] = 0;
 }
 
-void Histogram::observe(double v) {
+void Histogram::observe(double v, uint64_t times) {
   size_t i = 0;
   while (i < bounds_.size() && v > bounds_[i]) ++i;
-  buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  sum_micros_.fetch_add(static_cast<uint64_t>(std::llround(std::max(0.0, v) * 1e6)),
+  buckets_[i].fetch_add(times, std::memory_order_relaxed);
+  count_.fetch_add(times, std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<uint64_t>(std::llround(std::max(0.0, v) * 1e6)) * times,
                         std::memory_order_relaxed);
 }
 

@@ -116,6 +116,13 @@ void stock_strings(size_t count, size_t capacity) {
   }
 }
 
+std::string copy_string(std::string_view v) {
+  if (v.size() <= std::string().capacity()) return std::string(v);
+  std::string s = take_string(v.size());
+  s.assign(v);
+  return s;
+}
+
 size_t stock_bytes(size_t capacity) {
   Stock& st = stock();
   std::lock_guard lk(st.mu);

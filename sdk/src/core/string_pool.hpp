@@ -9,11 +9,16 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace journey::detail {
 
 // An empty string with room for at least `capacity` bytes.
 std::string take_string(size_t capacity);
+
+// A copy of v, in a recycled buffer when v does not fit std::string's inline
+// storage (ids and keys of 16 bytes and more: UUIDs, analytics client ids).
+std::string copy_string(std::string_view v);
 
 // Keeps s's buffer for a later take_string() when the pool has room for it and it
 // is not oversized; otherwise frees it. s is left empty either way.

@@ -59,19 +59,20 @@ class MemoryStore final : public Store {
       bytes += e.bytes;
       StoredEvent& se = out.emplace_back();
       se.seq = front_seq_ + static_cast<int64_t>(i);
-      se.record.key = e.rec.key;
       se.record.received_at_ms = e.rec.received_at_ms;
-      if (!(e.unfetched & bit)) {  // fetched again (a listing): the id, when the store has it
+      if (!(e.unfetched & bit)) {  // fetched again (a listing): the id and key, when the store has them
         se.record.event_id = e.rec.event_id;
+        se.record.key = e.rec.key;
         continue;
       }
       e.unfetched &= ~bit;
       if (e.unfetched) {  // the others get copies
-        se.record.event_id = detail::take_string(e.rec.event_id.size());
-        se.record.event_id = e.rec.event_id;
+        se.record.event_id = detail::copy_string(e.rec.event_id);
+        se.record.key = detail::copy_string(e.rec.key);
         se.record.json = e.rec.json;
       } else {  // the last sink to fetch takes them, untouched (give_back returns them)
         se.record.event_id = std::move(e.rec.event_id);
+        se.record.key = std::move(e.rec.key);
         se.record.json = std::move(e.rec.json);
       }
     }
@@ -87,6 +88,7 @@ class MemoryStore final : public Store {
       Entry& e = q_[static_cast<size_t>(se.seq - front_seq_)];
       if (!(e.mask & (1u << s))) continue;
       if (e.rec.event_id.empty()) e.rec.event_id = std::move(se.record.event_id);
+      if (e.rec.key.empty()) e.rec.key = std::move(se.record.key);
       if (e.rec.json.empty()) e.rec.json = std::move(se.record.json);
     }
   }
@@ -299,6 +301,7 @@ class MemoryStore final : public Store {
     }
     while (!q_.empty() && q_.front().mask == 0) {
       detail::give_string(q_.front().rec.event_id);
+      detail::give_string(q_.front().rec.key);
       detail::give_string(q_.front().rec.json);
       q_.pop_front();
       ++front_seq_;

@@ -80,10 +80,14 @@ struct Pipeline::Impl {
   void delivered(const std::string& sink, const std::vector<StoredEvent>& events, int status) {
     store->ack(sink, seqs_of(events));
     count("journey_events_delivered_total", {{"sink", sink}}, events.size());
-    if (latency) {
-      int64_t now = now_unix_ms();
-      for (const auto& e : events)
-        latency->observe(static_cast<double>(std::max<int64_t>(0, now - e.record.received_at_ms)) / 1e3);
+    if (latency) {  // once per run of events received in the same millisecond
+      const int64_t now = now_unix_ms();
+      for (size_t i = 0, j; i < events.size(); i = j) {
+        const int64_t at = events[i].record.received_at_ms;
+        for (j = i + 1; j < events.size() && events[j].record.received_at_ms == at; ++j) {
+        }
+        latency->observe(static_cast<double>(std::max<int64_t>(0, now - at)) / 1e3, j - i);
+      }
     }
     report(DeliveryReport::Kind::delivered, sink, events, status, "");
   }
@@ -318,6 +322,7 @@ struct Pipeline::Impl {
     for (StoredEvent& e : work.front().events) {
       detail::give_string(e.record.json);
       detail::give_string(e.record.event_id);
+      detail::give_string(e.record.key);
     }
     work.pop_front();
   }

@@ -2,6 +2,7 @@
 // a Pipeline delivers from there.
 #include "journey/tracker.hpp"
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -23,6 +24,30 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kWarmBuffers = 1024;
 constexpr size_t kWarmJsonBytes = 1024;
 
+// A counter every producer thread bumps: one cache line per stripe (a thread keeps
+// to one), summed when read, so track() does not pass one line between cores.
+class StripedCounter {
+ public:
+  void add(uint64_t n) { stripes_[stripe()].n.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t load() const {
+    uint64_t sum = 0;
+    for (const auto& s : stripes_) sum += s.n.load(std::memory_order_relaxed);
+    return sum;
+  }
+
+ private:
+  static constexpr size_t kStripes = 8;
+  struct alignas(64) Stripe {
+    std::atomic<uint64_t> n{0};
+  };
+  static size_t stripe() {
+    static std::atomic<size_t> next{0};
+    thread_local const size_t mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
+    return mine;
+  }
+  std::array<Stripe, kStripes> stripes_;
+};
+
 Status invalid(std::vector<std::string> messages) { return Status{Code::invalid, std::move(messages)}; }
 }  // namespace
 
@@ -33,7 +58,8 @@ struct Tracker::Impl {
   std::unique_ptr<Pipeline> pipeline;
   std::vector<std::string> sink_names;
 
-  std::atomic<uint64_t> tracked{0}, invalid_count{0}, delivered{0}, retried{0}, dead{0}, dropped{0};
+  StripedCounter tracked;
+  std::atomic<uint64_t> invalid_count{0}, delivered{0}, retried{0}, dead{0}, dropped{0};
   std::unique_ptr<delivery::DropNotifier> notifier;  // set when on_drop is
   std::atomic<bool> shut{false};
   std::mutex shutdown_mu;
@@ -82,7 +108,7 @@ struct Tracker::Impl {
       return s;
     }
     if (s.code == Code::shutting_down) return s;
-    if (s.ok() || s.code == Code::timeout) tracked.fetch_add(1, std::memory_order_relaxed);
+    if (s.ok() || s.code == Code::timeout) tracked.add(1);
     return s;
   }
 

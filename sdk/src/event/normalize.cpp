@@ -125,7 +125,7 @@ bool splice_defaults(element root, std::string_view text, const NormalizeOptions
     if (k == "received_at") return false;
     if (k == "event_id") {
       has_id = true;
-      ev->event_id = kv.value.get_string().value_unsafe();
+      ev->event_id = detail::copy_string(kv.value.get_string().value_unsafe());
     } else if (k == "timestamp") {
       if (opts.sent_at) return false;
       has_timestamp = true;
@@ -152,7 +152,7 @@ bool splice_defaults(element root, std::string_view text, const NormalizeOptions
     }
   }
   append_defaults(text, has_id, has_timestamp, has_stage ? nullptr : detail::default_stage(checked), opts, ev);
-  ev->key = std::string(!user_id.empty() ? user_id : anonymous_id);
+  ev->key = detail::copy_string(!user_id.empty() ? user_id : anonymous_id);
   return true;
 }
 
@@ -380,10 +380,10 @@ EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, 
   detail::Checked checked;
   checked.type = static_cast<detail::Touchpoint>(pre.type);
   checked.landing = pre.landing;
-  if (pre.event_id_len) out->event_id = text.substr(pre.event_id_off, pre.event_id_len);
+  if (pre.event_id_len) out->event_id = detail::copy_string(text.substr(pre.event_id_off, pre.event_id_len));
   append_defaults(text, pre.event_id_len != 0, false, pre.has_stage ? nullptr : detail::default_stage(checked),
                   opts, out);
-  out->key = text.substr(pre.key_off, pre.key_len);
+  out->key = detail::copy_string(text.substr(pre.key_off, pre.key_len));
   out->consent_denied = pre.consent_denied;
   return {};
 }
