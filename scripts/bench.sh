@@ -17,6 +17,8 @@ echo "# sdk (spool): journey-bench sdk --threads 5 --iterations 10000 --spool DI
 "$BENCH" sdk --threads 5 --iterations 10000 --spool "$TMP/spool"
 echo "# sdk (building the events only, no track: the loop's ceiling): journey-bench sdk --threads 5 --iterations 10000 --build-only"
 "$BENCH" sdk --threads 5 --iterations 10000 --build-only
+echo "# sdk (every event built before the clock starts: track() and delivery alone): journey-bench sdk --threads 5 --iterations 10000 --prebuilt"
+"$BENCH" sdk --threads 5 --iterations 10000 --prebuilt
 
 # Ingest: journeyd (spool at normal durability, discard sink so only the front door
 # and the spool are measured) under keep-alive load; journeyd's peak RSS from /proc.
