@@ -4,7 +4,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstdlib>
 #include <ctime>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "helpers.hpp"
 #include "journey/json.hpp"
@@ -203,6 +207,80 @@ TEST(HttpSink, CancelAbortsASendThatHangs) {
 
 namespace journey::test {
 namespace {
+
+// Sets environment variables for one scope and restores them after.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(std::vector<std::pair<std::string, std::string>> vars) {
+    for (auto& [name, value] : vars) {
+      const char* old = std::getenv(name.c_str());
+      saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+      if (value.empty()) ::unsetenv(name.c_str());
+      else ::setenv(name.c_str(), value.c_str(), 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (auto& [name, old] : saved_) {
+      if (old) ::setenv(name.c_str(), old->c_str(), 1);
+      else ::unsetenv(name.c_str());
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+SendResult send_to(const std::string& endpoint) {
+  HttpSinkOptions o;
+  o.endpoint = endpoint;
+  o.request_timeout = 5s;
+  std::string err;
+  auto sink = make_http_sink(o, &err);
+  if (!sink) throw std::runtime_error(err);
+  return sink->send(batch_of(make_records(0, 1)), std::chrono::steady_clock::now() + 10s);
+}
+
+// The sink takes its proxy from the environment as curl does: http_proxy for
+// http:// endpoints (a request with the absolute URL), HTTPS_PROXY for https://
+// ones (a CONNECT tunnel), and neither for a host NO_PROXY names.
+TEST(HttpSink, ProxiesFromTheEnvironmentAreUsedUnlessNoProxyNamesTheHost) {
+  TestBackend backend, proxy;
+  const std::string authority = "127.0.0.1:" + std::to_string(backend.port());
+  const std::string proxy_url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  {
+    ScopedEnv env({{"http_proxy", proxy_url}, {"no_proxy", ""}, {"NO_PROXY", ""}});
+    EXPECT_EQ(send_to(backend.url()).outcome, SendResult::Outcome::delivered);
+    ASSERT_EQ(proxy.request_count(), 1u);
+    EXPECT_EQ(proxy.requests()[0].method, "POST");
+    EXPECT_EQ(proxy.requests()[0].target, "http://" + authority + "/v1/batch");
+    EXPECT_EQ(proxy.requests()[0].events.size(), 1u);
+    EXPECT_EQ(backend.request_count(), 0u);
+  }
+  {
+    ScopedEnv env({{"http_proxy", proxy_url}, {"no_proxy", ""}, {"NO_PROXY", "127.0.0.1"}});
+    EXPECT_EQ(send_to(backend.url()).outcome, SendResult::Outcome::delivered);
+    EXPECT_EQ(backend.request_count(), 1u);
+    EXPECT_EQ(proxy.request_count(), 1u);
+  }
+  {
+    // The proxy refuses the tunnel: the send is retried later, and the proxy saw
+    // a CONNECT for the endpoint's host and port.
+    proxy.push(Response::status_only(403));
+    ScopedEnv env({{"HTTPS_PROXY", proxy_url}, {"https_proxy", ""}, {"no_proxy", ""}, {"NO_PROXY", ""}});
+    EXPECT_EQ(send_to("https://" + authority + "/v1/batch").outcome, SendResult::Outcome::retry);
+    ASSERT_EQ(proxy.request_count(), 2u);
+    EXPECT_EQ(proxy.requests()[1].method, "CONNECT");
+    EXPECT_EQ(proxy.requests()[1].target, authority);
+  }
+  {
+    // NO_PROXY: straight to the endpoint (plain HTTP there, so the handshake fails).
+    const size_t connections = backend.connection_count();
+    ScopedEnv env({{"HTTPS_PROXY", proxy_url}, {"https_proxy", ""}, {"no_proxy", ""}, {"NO_PROXY", "127.0.0.1"}});
+    EXPECT_EQ(send_to("https://" + authority + "/v1/batch").outcome, SendResult::Outcome::retry);
+    EXPECT_EQ(proxy.request_count(), 2u);
+    EXPECT_GT(backend.connection_count(), connections);
+  }
+}
 
 TEST(TestBackendItself, AnswersExpectContinueAndRecordsPlainClients) {
   TestBackend backend;

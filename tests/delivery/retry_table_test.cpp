@@ -68,6 +68,25 @@ TEST_P(RetriedStatus, SameBatchIdAndEventsAgain) {
 
 INSTANTIATE_TEST_SUITE_P(Section4, RetriedStatus, ::testing::Values(408, 425, 429, 500, 502, 503, 504));
 
+// While a sink fails it probes with its oldest batch alone: the batches queued
+// behind it wait, and go in order once the probe is taken.
+TEST(RetryTable, AFailingSinkProbesWithOneBatchAtATime) {
+  DeliveryOptions o = fast_options();
+  o.batch_max_events = 5;
+  Harness h(o);
+  h.backend.push(Response::status_only(503), 3);
+  h.submit(make_records(0, 20));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 3u + 4u);
+  for (size_t i = 0; i < 4; ++i) {  // the probe, three times refused, then taken
+    EXPECT_EQ(reqs[i].batch_id(), reqs[0].batch_id()) << i;
+    EXPECT_EQ(ids_of(reqs[i].events), expected_ids(0, 5)) << i;
+  }
+  for (size_t b = 1; b < 4; ++b) EXPECT_EQ(ids_of(reqs[3 + b].events), expected_ids(5 * static_cast<int>(b), 5));
+  EXPECT_EQ(h.backend.delivered_event_count(), 20u);
+}
+
 TEST(RetryTable, SentAtIsFreshOnEveryAttempt) {
   DeliveryOptions o = fast_options();
   o.retry_base = 30ms;
