@@ -90,8 +90,6 @@ std::vector<std::string> validate(const Json& event, SysTime now);
 
 // A new UUIDv7 (time-ordered), lower-case hex with dashes. Thread-safe.
 std::string new_uuid_v7();
-// The same, its time taken from `now` (a clock read the caller already made).
-std::string new_uuid_v7(SysTime now);
 
 // The journey key: user_id when present, else anonymous_id (SPEC sections 8, 9).
 std::string journey_key(const Json& event);

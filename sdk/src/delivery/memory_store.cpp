@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "core/string_pool.hpp"
+#include "core/thread_ordinal.hpp"
 #include "journey/spool.hpp"
 
 namespace journey {
@@ -202,7 +203,7 @@ class MemoryStore final : public Store {
 
  private:
   struct Entry {
-    Record rec;          // json moved out by the last sink to fetch it
+    Record rec;          // id, key and json moved out by the last sink to fetch it
     uint32_t mask;       // sinks still waiting
     uint32_t unfetched;  // sinks that have not fetched it
     size_t bytes;        // of the JSON
@@ -239,10 +240,7 @@ class MemoryStore final : public Store {
     return Status::success();
   }
 
-  Shard& my_shard() {
-    thread_local const size_t index = next_shard_.fetch_add(1, std::memory_order_relaxed) % kShards;
-    return shards_[index];
-  }
+  Shard& my_shard() { return shards_[detail::thread_ordinal() % kShards]; }
 
   // Moves the intake to the deque (mu_ held), giving each record its seq.
   void drain() {
@@ -316,7 +314,6 @@ class MemoryStore final : public Store {
   mutable std::mutex mu_;  // everything below but the shards and atomics
   std::condition_variable cv_;
   std::array<Shard, kShards> shards_;
-  std::atomic<size_t> next_shard_{0};
   std::vector<Entry> spare_;  // drain()'s swap buffer
   std::deque<Entry> q_;
   int64_t front_seq_ = 1;  // seq of q_.front()

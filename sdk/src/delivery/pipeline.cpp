@@ -82,11 +82,12 @@ struct Pipeline::Impl {
     count("journey_events_delivered_total", {{"sink", sink}}, events.size());
     if (latency) {  // once per run of events received in the same millisecond
       const int64_t now = now_unix_ms();
-      for (size_t i = 0, j; i < events.size(); i = j) {
+      for (size_t i = 0; i < events.size();) {
         const int64_t at = events[i].record.received_at_ms;
-        for (j = i + 1; j < events.size() && events[j].record.received_at_ms == at; ++j) {
-        }
+        size_t j = i + 1;
+        while (j < events.size() && events[j].record.received_at_ms == at) ++j;
         latency->observe(static_cast<double>(std::max<int64_t>(0, now - at)) / 1e3, j - i);
+        i = j;
       }
     }
     report(DeliveryReport::Kind::delivered, sink, events, status, "");

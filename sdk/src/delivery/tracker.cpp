@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "core/string_pool.hpp"
+#include "core/thread_ordinal.hpp"
 #include "delivery/drop_notifier.hpp"
 #include "event/uuid.hpp"
 #include "journey/sinks.hpp"
@@ -28,7 +29,7 @@ constexpr size_t kWarmJsonBytes = 1024;
 // to one), summed when read, so track() does not pass one line between cores.
 class StripedCounter {
  public:
-  void add(uint64_t n) { stripes_[stripe()].n.fetch_add(n, std::memory_order_relaxed); }
+  void add(uint64_t n) { stripes_[detail::thread_ordinal() % kStripes].n.fetch_add(n, std::memory_order_relaxed); }
   uint64_t load() const {
     uint64_t sum = 0;
     for (const auto& s : stripes_) sum += s.n.load(std::memory_order_relaxed);
@@ -40,11 +41,6 @@ class StripedCounter {
   struct alignas(64) Stripe {
     std::atomic<uint64_t> n{0};
   };
-  static size_t stripe() {
-    static std::atomic<size_t> next{0};
-    thread_local const size_t mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
-    return mine;
-  }
   std::array<Stripe, kStripes> stripes_;
 };
 

@@ -187,10 +187,6 @@ char* write_integer(Int v, char* buf) {
 
 char* write_json_integer(int64_t v, char* buf) { return write_integer(v, buf); }
 
-void append_json_integer(int64_t v, std::string* out) {
-  char buf[kMaxNumberChars];
-  out->append(buf, static_cast<size_t>(write_integer(v, buf) - buf));
-}
 void append_json_unsigned(uint64_t v, std::string* out) {
   char buf[kMaxNumberChars];
   out->append(buf, static_cast<size_t>(write_integer(v, buf) - buf));
@@ -236,11 +232,6 @@ char* write_json_double(double v, char* buf) {
   }
   if (char* end = write_short_decimal(v, buf)) return end;
   return nlohmann::detail::to_chars(buf, buf + kMaxNumberChars, v);
-}
-
-void append_json_double(double v, std::string* out) {
-  char buf[kMaxNumberChars];
-  out->append(buf, static_cast<size_t>(write_json_double(v, buf) - buf));
 }
 
 bool write_json(const Json& j, std::string* out) {

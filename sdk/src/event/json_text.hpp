@@ -14,16 +14,14 @@ namespace journey::detail {
 // Appends v as a JSON string. False when v is not valid UTF-8 (*out then holds a
 // partial text).
 bool append_json_string(std::string_view v, std::string* out);
-void append_json_integer(int64_t v, std::string* out);
 void append_json_unsigned(uint64_t v, std::string* out);
-// Shortest round-trip form, as dump(); non-finite numbers are written as null.
-void append_json_double(double v, std::string* out);
 
 // Appends j to *out. False when a string is not valid UTF-8.
 bool write_json(const Json& j, std::string* out);
 
-// The same for any byte sink with push_back(char) and append(const char*, size_t)
-// (the builders' arena, whose appends are inline).
+// Numbers, and strings once more, for any byte sink with push_back(char) and
+// append(const char*, size_t): a std::string, or the builders' arena, whose
+// appends are inline.
 constexpr size_t kMaxNumberChars = 64;  // room write_json_double/_integer need
 // True when v is printable ASCII without '"' or '\\': written as it is, quoted.
 bool plain_json_string(std::string_view v);
@@ -75,6 +73,7 @@ bool append_json_string(std::string_view v, Out* out) {
   return true;
 }
 
+// Shortest round-trip form, as dump(); non-finite numbers are written as null.
 template <class Out>
 void append_json_double(double v, Out* out) {
   char buf[kMaxNumberChars];

@@ -45,7 +45,10 @@ struct UuidState {
 }  // namespace
 
 std::string new_uuid_v7() {
-  return new_uuid_v7(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+  std::string out(detail::kUuidChars, '-');
+  detail::write_uuid_v7(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()),
+                        out.data());
+  return out;
 }
 
 void detail::write_uuid_v7(SysTime now, char* p) {
@@ -76,12 +79,6 @@ void detail::write_uuid_v7(SysTime now, char* p) {
   };
   put(hi, 16);
   put(lo, 16);
-}
-
-std::string new_uuid_v7(SysTime now) {
-  std::string out(detail::kUuidChars, '-');
-  detail::write_uuid_v7(now, out.data());
-  return out;
 }
 
 }  // namespace journey
