@@ -238,6 +238,46 @@ TEST(StringPool, BuffersGivenByOneThreadReachAnother) {
   EXPECT_GT(reused, 0u) << "the giver's surplus went to the shared stock";
 }
 
+// The delivery thread hands back a finished batch's buffers in one run, straight
+// to the shared stock, where the producers' next takes find them.
+TEST(StringPool, GiveStringsHandsARunStraightToTheStock) {
+  std::vector<std::string> emptied;  // whatever the stock held before: freed at the end
+  while (detail::stock_bytes(1000) > 0) emptied.push_back(detail::take_string(1000));
+  std::set<const char*> given;
+  size_t given_bytes = 0;
+  std::thread giver([&] {
+    std::vector<std::string> run(100);
+    std::vector<std::string*> ptrs;
+    for (auto& s : run) {
+      s = detail::take_string(1000);
+      s.assign(900, 'x');
+      given.insert(s.data());
+      given_bytes += s.capacity();
+      ptrs.push_back(&s);
+    }
+    std::string inline_text = "short";
+    std::string oversized(8000, 'y');
+    ptrs.push_back(&inline_text);
+    ptrs.push_back(&oversized);
+    detail::give_strings(ptrs);
+    for (const std::string* s : ptrs) EXPECT_TRUE(s->empty());
+    EXPECT_EQ(oversized.capacity(), std::string().capacity()) << "an oversized buffer is freed, not kept";
+  });
+  giver.join();
+  EXPECT_EQ(detail::stock_bytes(1000), given_bytes);
+  std::string oversized(8000, 'z');
+  detail::give_string(oversized);
+  EXPECT_EQ(oversized.capacity(), std::string().capacity()) << "give_string frees it too";
+  size_t reused = 0;
+  std::thread taker([&] {
+    std::vector<std::string> held;
+    for (int i = 0; i < 64; ++i) held.push_back(detail::take_string(1000));
+    for (const auto& s : held) reused += given.count(s.data());
+  });
+  taker.join();
+  EXPECT_EQ(reused, 64u);
+}
+
 // A burst handed back by one thread fills the shared stock up to its bound in
 // bytes (16 MiB of JSON buffers); the rest is freed, not kept.
 TEST(StringPool, TheStockKeepsAtMostItsBoundInBytes) {

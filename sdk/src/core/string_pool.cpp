@@ -129,15 +129,30 @@ size_t stock_bytes(size_t capacity) {
   return st.bytes[class_of(capacity)];
 }
 
+// A buffer the pool does not keep: an SSO string (no buffer) or an oversized one.
+static bool unpooled(const std::string& s) { return s.capacity() < 16 || s.capacity() > kMaxCapacity; }
+
+// Empties s and frees its buffer (assigning an empty string would keep it).
+static void free_buffer(std::string& s) { std::string().swap(s); }
+
+void give_strings(std::span<std::string* const> strings) {
+  Stock& st = stock();
+  std::lock_guard lk(st.mu);
+  for (std::string* s : strings) {
+    if (!unpooled(*s) && st.keep(class_of(s->capacity()), *s)) continue;
+    free_buffer(*s);
+  }
+}
+
 void give_string(std::string& s) {
-  const size_t cap = s.capacity();
-  if (cap < 16 || cap > kMaxCapacity) {  // an SSO string holds no buffer
-    s = std::string();
+  if (unpooled(s)) {
+    free_buffer(s);
     return;
   }
+  const size_t cap = s.capacity();
   Cache* cache = my_cache();
   if (!cache) {
-    s = std::string();
+    free_buffer(s);
     return;
   }
   std::vector<std::string>& mine = cache->free[class_of(cap)];

@@ -8,6 +8,7 @@
 // What the stock holds was in use at some peak; it is kept for the process.
 #pragma once
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,10 @@ std::string copy_string(std::string_view v);
 // Keeps s's buffer for a later take_string() when the pool has room for it and it
 // is not oversized; otherwise frees it. s is left empty either way.
 void give_string(std::string& s);
+
+// give_string() for each of `strings`, straight to the shared stock under one
+// lock: for a thread that hands back many buffers and takes few (delivery).
+void give_strings(std::span<std::string* const> strings);
 
 // Fills the shared stock of buffers of capacity's class up to `count` (at most
 // the stock's bound), so the first events a process tracks take buffers whose

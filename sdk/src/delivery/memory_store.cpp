@@ -53,7 +53,9 @@ class MemoryStore final : public Store {
     if (s < 0) return out;
     uint32_t bit = 1u << s;
     size_t bytes = 0;
-    for (size_t i = start_index(after_seq); i < q_.size() && out.size() < max_events; ++i) {
+    const size_t start = start_index(after_seq);
+    if (start < q_.size()) out.reserve(std::min(max_events, q_.size() - start));
+    for (size_t i = start; i < q_.size() && out.size() < max_events; ++i) {
       Entry& e = q_[i];
       if (!(e.mask & bit)) continue;
       if (!out.empty() && bytes + e.bytes > max_bytes) break;
@@ -285,18 +287,20 @@ class MemoryStore final : public Store {
     if (s < 0) return 0;
     uint32_t bit = 1u << s;
     uint64_t n = 0;
+    size_t done = 0;  // entries no sink waits for any more
     for (int64_t seq : seqs) {
       if (seq < front_seq_ || seq >= front_seq_ + static_cast<int64_t>(q_.size())) continue;
       Entry& e = q_[static_cast<size_t>(seq - front_seq_)];
       if (!(e.mask & bit)) continue;
       e.mask &= ~bit;
-      --per_sink_[s];
       ++n;
       if (e.mask == 0) {
-        pending_total_.fetch_sub(1);
+        ++done;
         pending_bytes_ -= e.bytes;
       }
     }
+    per_sink_[s] -= n;
+    if (done) pending_total_.fetch_sub(done);
     while (!q_.empty() && q_.front().mask == 0) {
       detail::give_string(q_.front().rec.event_id);
       detail::give_string(q_.front().rec.key);
@@ -311,20 +315,24 @@ class MemoryStore final : public Store {
   const size_t max_events_;
   uint32_t all_mask_ = 0;
 
-  mutable std::mutex mu_;  // everything below but the shards and atomics
+  // The delivery thread's lock and queue start on a line of their own: push()
+  // reads the constants above on every event.
+  alignas(64) mutable std::mutex mu_;  // everything below but the shards and atomics
   std::condition_variable cv_;
   std::array<Shard, kShards> shards_;
   std::vector<Entry> spare_;  // drain()'s swap buffer
   std::deque<Entry> q_;
   int64_t front_seq_ = 1;  // seq of q_.front()
   int64_t last_seq_ = 0;
-  std::atomic<size_t> pending_total_{0};  // accepted entries some sink still waits for
   uint64_t pending_bytes_ = 0;            // of the entries in q_
   std::vector<uint64_t> per_sink_;
   std::vector<int64_t> low_;  // per sink: no pending entry below this seq
   std::map<std::string, uint64_t> dead_letters_;
   std::map<std::string, uint64_t> dropped_;
   uint64_t wake_gen_ = 0;
+
+  // What every push() touches, on a line no lock or queue shares.
+  alignas(64) std::atomic<size_t> pending_total_{0};  // accepted entries some sink still waits for
   std::atomic<int> waiters_{0};
   std::atomic<bool> closed_{false};  // also each shard's `closed`, under its lock
 };

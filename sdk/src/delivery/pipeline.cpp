@@ -158,22 +158,27 @@ struct Pipeline::Impl {
           more = store->fetch(sink, last, max_events - b.events.size(), std::max<size_t>(room, 1));
           if (!more.empty()) last = more.back().seq;
         }
-        if (b.events.empty() && !more.empty()) b.events.reserve(std::min(max_events, more.size() * 2));
+        // How many of `more` the batch takes: up to the first that would overfill it.
         size_t taken = 0;
-        for (; taken < more.size(); ++taken) {
-          StoredEvent& e = more[taken];
-          size_t size = e.record.json.size();
-          if (!b.events.empty() &&
-              (b.events.size() >= max_events ||
-               delivery::batch_body_size(b.events.size() + 1, bytes + size) > opts.batch_max_bytes)) {
+        size_t held = b.events.size();
+        for (; taken < more.size(); ++taken, ++held) {
+          const size_t size = more[taken].record.json.size();
+          if (held > 0 &&
+              (held >= max_events || delivery::batch_body_size(held + 1, bytes + size) > opts.batch_max_bytes)) {
             full = true;
             break;
           }
           bytes += size;
-          b.events.push_back(std::move(e));
         }
-        carry->assign(std::make_move_iterator(more.begin() + static_cast<std::ptrdiff_t>(taken)),
-                      std::make_move_iterator(more.end()));
+        if (b.events.empty() && taken == more.size()) {
+          b.events = std::move(more);  // the usual case: one fetch, taken whole
+          carry->clear();
+        } else {
+          const auto split = more.begin() + static_cast<std::ptrdiff_t>(taken);
+          if (b.events.empty()) b.events.reserve(std::min(max_events, more.size() * 2));
+          b.events.insert(b.events.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(split));
+          carry->assign(std::make_move_iterator(split), std::make_move_iterator(more.end()));
+        }
         // A batch opened by carried events fetches the rest of its room before a
         // flush or stop may close it, as any batch does.
         if (carried && !full && b.events.size() < max_events && !is_stopping()) continue;
@@ -320,11 +325,12 @@ struct Pipeline::Impl {
 
   // Drops the front batch, done with: its strings go back to the pool for track().
   static void finish_front(std::deque<Batch>& work) {
-    for (StoredEvent& e : work.front().events) {
-      detail::give_string(e.record.json);
-      detail::give_string(e.record.event_id);
-      detail::give_string(e.record.key);
-    }
+    std::vector<std::string*> strings;
+    strings.reserve(work.front().events.size() * 3);
+    for (StoredEvent& e : work.front().events)
+      for (std::string* s : {&e.record.json, &e.record.event_id, &e.record.key})
+        if (s->capacity() > 15) strings.push_back(s);
+    detail::give_strings(strings);
     work.pop_front();
   }
 
