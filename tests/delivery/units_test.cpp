@@ -181,6 +181,30 @@ TEST(MemoryStore, ExpireMovesOldEvents) {
   EXPECT_EQ(store->stats().dead_letters["a/expired"], 1u);
 }
 
+// Producer threads take queue room ahead, a run per intake shard; the last room
+// is still there for whichever thread asks, and acked events give theirs back.
+TEST(MemoryStore, TheBoundIsExactWhileOtherThreadsHoldRoomAhead) {
+  constexpr size_t kMax = 10000;
+  auto store = make_memory_store({"a"}, kMax);
+  std::vector<std::thread> others;
+  for (int i = 0; i < 7; ++i)
+    others.emplace_back([&, i] { EXPECT_TRUE(store->submit_one(make_record(i)).ok()); });
+  for (auto& t : others) t.join();
+  size_t accepted = others.size();
+  Status s;
+  while ((s = store->submit_one(make_record(static_cast<int>(accepted)))).ok()) ++accepted;
+  EXPECT_EQ(s.code, Code::queue_full);
+  EXPECT_EQ(accepted, kMax);
+  EXPECT_EQ(store->stats().pending_events["a"], kMax);
+  auto batch = store->fetch("a", 0, 10, SIZE_MAX);
+  ASSERT_EQ(batch.size(), 10u);
+  std::vector<int64_t> seqs;
+  for (const auto& e : batch) seqs.push_back(e.seq);
+  store->ack("a", seqs);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(store->submit_one(make_record(i)).ok()) << i;
+  EXPECT_EQ(store->submit_one(make_record(0)).code, Code::queue_full);
+}
+
 TEST(MemoryStore, WakeInterruptsAWait) {
   auto store = make_memory_store({"a"}, 10);
   std::thread waker([&] { store->wake(); });

@@ -4,9 +4,11 @@
 //
 // Producers do not take the deque's lock: submit() appends to one of a few intake
 // shards (a thread keeps to one, so its records stay in order) and notifies only
-// when a delivery thread sleeps. Every reader first moves the shards' records to
-// the deque (drain), which is where they get their seq: the order of acceptance
-// is per producer thread, as it is for threads racing on one lock.
+// when a delivery thread sleeps. The bound is kept the same way: a shard takes
+// queue room from the shared count a run at a time. Every reader first moves the
+// shards' records to the deque (drain), which is where they get their seq: the
+// order of acceptance is per producer thread, as it is for threads racing on one
+// lock.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -30,7 +32,7 @@ class MemoryStore final : public Store {
  public:
   MemoryStore(std::vector<std::string> sinks, size_t max_events)
       : sinks_(std::move(sinks)), max_events_(max_events), per_sink_(sinks_.size()),
-        low_(sinks_.size(), 1) {
+        low_(sinks_.size(), 1), room_(max_events) {
     if (sinks_.empty() || sinks_.size() > kMaxSinks)
       throw std::invalid_argument("memory store: between 1 and 32 sinks");
     all_mask_ = sinks_.size() == 32 ? 0xffffffffu : ((1u << sinks_.size()) - 1);
@@ -213,27 +215,31 @@ class MemoryStore final : public Store {
   struct alignas(64) Shard {
     std::mutex mu;
     std::vector<Entry> items;
+    size_t credit = 0;  // queue room taken from room_ ahead, not used yet
     bool closed = false;
   };
 
   Status push(Record* records, size_t n) {
     if (closed_.load()) return Status::error(Code::shutting_down, "the store is closed");
-    if (pending_total_.fetch_add(n) + n > max_events_) {
-      pending_total_.fetch_sub(n);
-      return Status::error(Code::queue_full, "in-memory queue is full (" +
-                                                 std::to_string(max_events_) + " events)");
-    }
-    {
-      Shard& sh = my_shard();
-      std::lock_guard lk(sh.mu);
-      if (sh.closed) {
-        pending_total_.fetch_sub(n);
-        return Status::error(Code::shutting_down, "the store is closed");
+    Shard& sh = my_shard();
+    for (bool reclaimed = false;; reclaimed = true) {
+      {
+        std::lock_guard lk(sh.mu);
+        if (sh.closed) return Status::error(Code::shutting_down, "the store is closed");
+        if (sh.credit >= n || borrow(sh, n)) {
+          sh.credit -= n;
+          for (size_t i = 0; i < n; ++i) {
+            const size_t bytes = records[i].json.size();
+            sh.items.push_back(Entry{std::move(records[i]), all_mask_, all_mask_, bytes});
+          }
+          break;
+        }
       }
-      for (size_t i = 0; i < n; ++i) {
-        const size_t bytes = records[i].json.size();
-        sh.items.push_back(Entry{std::move(records[i]), all_mask_, all_mask_, bytes});
-      }
+      // Full, unless other shards hold room they took ahead: take it back once.
+      if (reclaimed || chunk_ == 0)
+        return Status::error(Code::queue_full,
+                             "in-memory queue is full (" + std::to_string(max_events_) + " events)");
+      reclaim_credit();
     }
     if (waiters_.load() > 0) {
       { std::lock_guard lk(mu_); }  // the waiter is inside wait(), not between check and wait
@@ -243,6 +249,31 @@ class MemoryStore final : public Store {
   }
 
   Shard& my_shard() { return shards_[detail::thread_ordinal() % kShards]; }
+
+  // Takes room for n records into sh's credit (sh.mu held), chunk_ more when
+  // there is: a producer then touches the shared room_ once per chunk, not per
+  // event. False when the queue has less room than that.
+  bool borrow(Shard& sh, size_t n) {
+    const size_t need = n - sh.credit;
+    size_t room = room_.load(std::memory_order_relaxed);
+    while (room >= need) {
+      const size_t take = std::min(room, need + chunk_);
+      if (room_.compare_exchange_weak(room, room - take)) {
+        sh.credit += take;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Gives every shard's unused credit back to room_ (no shard lock held).
+  void reclaim_credit() {
+    for (Shard& sh : shards_) {
+      std::lock_guard lk(sh.mu);
+      room_.fetch_add(sh.credit);
+      sh.credit = 0;
+    }
+  }
 
   // Moves the intake to the deque (mu_ held), giving each record its seq.
   void drain() {
@@ -300,7 +331,7 @@ class MemoryStore final : public Store {
       }
     }
     per_sink_[s] -= n;
-    if (done) pending_total_.fetch_sub(done);
+    if (done) room_.fetch_add(done);
     while (!q_.empty() && q_.front().mask == 0) {
       detail::give_string(q_.front().rec.event_id);
       detail::give_string(q_.front().rec.key);
@@ -313,6 +344,9 @@ class MemoryStore final : public Store {
 
   const std::vector<std::string> sinks_;
   const size_t max_events_;
+  // Room a shard takes ahead (credit): none for a small queue; for a large one
+  // up to 64 events, taken back from every shard before a push answers full.
+  const size_t chunk_ = std::min<size_t>(64, max_events_ / (kShards * 16));
   uint32_t all_mask_ = 0;
 
   // The delivery thread's lock and queue start on a line of their own: push()
@@ -331,9 +365,11 @@ class MemoryStore final : public Store {
   std::map<std::string, uint64_t> dropped_;
   uint64_t wake_gen_ = 0;
 
-  // What every push() touches, on a line no lock or queue shares.
-  alignas(64) std::atomic<size_t> pending_total_{0};  // accepted entries some sink still waits for
-  std::atomic<int> waiters_{0};
+  // Queue room no shard holds: max_events_ less the accepted entries some sink
+  // still waits for, less the shards' credit. Its own line: taken a chunk at a time.
+  alignas(64) std::atomic<size_t> room_;
+  // What every push() reads, on a line no lock or queue shares.
+  alignas(64) std::atomic<int> waiters_{0};
   std::atomic<bool> closed_{false};  // also each shard's `closed`, under its lock
 };
 
