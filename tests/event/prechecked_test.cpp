@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <utility>
 
 #include "journey/builders.hpp"
 #include "journey/validate.hpp"
@@ -285,6 +286,26 @@ INSTANTIATE_TEST_SUITE_P(
         EdgeCase{"infinite_price",
                  [] { return add_to_cart(Product{.id = "p", .price = INFINITY}, "EUR").anonymous_id("a1"); }, false, false}),
     [](const testing::TestParamInfo<EdgeCase>& i) { return std::string(i.param.name); });
+
+// Tracker::track(Event&&): the builder's text becomes the stored form in place,
+// with the defaults written over its closing brace.
+TEST(Prechecked, AnRvalueEventsBufferBecomesTheStoredForm) {
+  Event e = view(kMug, "EUR").anonymous_id("a-1").event_id("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+  ASSERT_TRUE(e.prechecked());
+  const char* buffer = e.text().data();
+  const std::string text = e.text();
+  NormalizeOptions opts;
+  opts.received_at = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  NormalizedEvent copied, taken;
+  ASSERT_TRUE(normalize_event(std::as_const(e), opts, &copied).ok());
+  ASSERT_TRUE(normalize_event(std::move(e), opts, &taken).ok());
+  EXPECT_EQ(taken.json.data(), buffer) << "no copy";
+  EXPECT_EQ(taken.json, copied.json);
+  EXPECT_EQ(taken.json.substr(0, text.size() - 1), text.substr(0, text.size() - 1));
+  EXPECT_EQ(taken.event_id, "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+  EXPECT_EQ(taken.key, "a-1");
+  EXPECT_EQ(e.text(), "{}") << "left as the empty object";
+}
 
 TEST(Prechecked, PaymentWithoutStatusGetsTheNestedDefault) {
   const OptionSet o(now_us());

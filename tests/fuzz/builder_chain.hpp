@@ -550,6 +550,18 @@ inline std::string disagreement(const Chain& c, const journey::NormalizeOptions&
   if (aj != b.json) return "stored events differ:\n  " + a.json + "\n  " + b.json;
   if (a.key != b.key) return "key differs: " + a.key + " vs " + b.key;
   if (a.consent_denied != b.consent_denied) return "consent_denied differs";
+  // Tracked as an rvalue (Tracker::track(Event&&)): the same, in the event's own buffer.
+  journey::NormalizedEvent r;
+  journey::Event moved = c.event;
+  const EventProblems pr = journey::normalize_event(std::move(moved), opts, &r);
+  if (pr.kind != pa.kind || pr.errors != pa.errors)
+    return "problems differ for the rvalue: kind " + std::to_string(int(pr.kind)) + joined(pr.errors);
+  std::string rj = r.json;
+  const size_t rat = rj.find("\"event_id\":\"" + r.event_id + "\"");
+  if (rat == std::string::npos) return "event_id " + r.event_id + " not in the rvalue's stored event " + r.json;
+  if (!c.id_set) rj.replace(rat, needle.size(), needle);
+  if (rj != a.json || r.key != a.key || r.consent_denied != a.consent_denied)
+    return "the rvalue's stored event differs:\n  " + r.json + "\n  " + a.json;
   return {};
 }
 

@@ -22,6 +22,7 @@ struct NormalizeOptions;
 struct NormalizedEvent;
 struct EventProblems;
 EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, NormalizedEvent* out);
+EventProblems normalize_event(Event&& event, const NormalizeOptions& opts, NormalizedEvent* out);
 
 class Event {
  public:
@@ -58,6 +59,7 @@ class Event {
  private:
   friend class EventBuilder;
   friend EventProblems normalize_event(const Event&, const NormalizeOptions&, NormalizedEvent*);
+  friend EventProblems normalize_event(Event&&, const NormalizeOptions&, NormalizedEvent*);
 
   // What a builder vouches for about its text: that it passes validation as it
   // stands, and what normalization needs from it (builders.cpp says when).

@@ -56,6 +56,8 @@ class Tracker {
   Tracker& operator=(const Tracker&) = delete;
 
   Status track(const Event& event) noexcept;
+  // The same; a builder's event is then stored in its own buffer (no copy).
+  Status track(Event&& event) noexcept;
   Status track(Json event) noexcept;
   Status track_json(std::string_view event_json) noexcept;
   // Returns after the event is committed to the spool (in memory: queued).

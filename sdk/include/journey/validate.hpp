@@ -84,6 +84,9 @@ EventProblems normalize_event(Json& event, const NormalizeOptions& opts, Normali
 // The same for an Event: its text, its Json, or (made by a builder that vouches for
 // it, Event::Prechecked) its text with the defaults added and no parse.
 EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, NormalizedEvent* out);
+// The same, taking the event's text for out->json (a prechecked text gets its
+// defaults in its own buffer, not in a copy); the event is left as {}.
+EventProblems normalize_event(Event&& event, const NormalizeOptions& opts, NormalizedEvent* out);
 
 // Validation only, no defaults written.
 std::vector<std::string> validate(const Json& event, SysTime now);

@@ -117,7 +117,7 @@ struct Tracker::Impl {
     NormalizedEvent ev;
     EventProblems p;
     if constexpr (std::is_same_v<std::decay_t<E>, Json> || std::is_same_v<std::decay_t<E>, Event>)
-      p = normalize_event(event, opts, &ev);
+      p = normalize_event(std::forward<E>(event), opts, &ev);
     else p = normalize_event_text(std::string_view(event), opts, &ev);
     return queue(std::move(p), ev, opts, wait, deadline);
   }
@@ -193,6 +193,10 @@ Tracker::~Tracker() { shutdown(std::chrono::seconds(5)); }
 
 Status Tracker::track(const Event& event) noexcept {
   return impl_->guarded([&] { return impl_->accept(event, false, {}); });
+}
+
+Status Tracker::track(Event&& event) noexcept {
+  return impl_->guarded([&] { return impl_->accept(std::move(event), false, {}); });
 }
 
 Status Tracker::track(Json event) noexcept {

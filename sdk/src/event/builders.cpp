@@ -699,9 +699,10 @@ std::string EventBuilder::assemble(uint32_t* value_at) const {
   // sections' fields with their keys; spans never overlap), a comma per field, and
   // the fixed text: top-level keys with their commas (8 x 16), section names and
   // braces (3 x 16), consent (48), the page's keys (25), the items' brackets (11),
-  // the outer braces (2).
+  // the outer braces (2). Room for track()'s defaults follows, so that tracking
+  // the event as an rvalue writes them in place.
   const size_t bound = used_ + entry_count_ + 8 * 16 + 3 * 16 + 48 + 25 + 11 + 2;
-  std::string text = detail::take_string(bound);
+  std::string text = detail::take_string(bound + detail::kDefaultsRoom);
   text.resize(bound);
   Writer w{text.data(), text.data(), value_at};
   Impl::emit(*this, w);

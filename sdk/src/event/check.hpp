@@ -31,6 +31,11 @@ void check_event(simdjson::dom::element event, SysTime received_at, std::optiona
 
 const char* default_stage(const Checked& c);  // nullptr for custom
 
+// The most bytes the top-level defaults (event_id, timestamp, stage, received_at
+// and the closing brace) take when track() writes them over a text's closing
+// brace; the builders leave that much room in the texts they make.
+constexpr size_t kDefaultsRoom = 4 * 48 + 64;
+
 // Single rules the checker applies, shared with the builders' prechecks (builders.cpp).
 int touchpoint_index(std::string_view type);  // the Touchpoint, or -1 when unknown
 bool is_stage(std::string_view s);

@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <utility>
 
 #include "check.hpp"
 #include "core/string_pool.hpp"
@@ -67,17 +68,14 @@ bool has_quantity(element product) {
   return !product.is_object() || !product.at_key("quantity").get(q);
 }
 
-// ev->json = text (one object) with the top-level defaults added before its closing
-// brace: event_id unless has_id (then ev->event_id is already set), timestamp unless
-// has_timestamp, stage when given, received_at.
-void append_defaults(std::string_view text, bool has_id, bool has_timestamp, const char* stage,
-                     const NormalizeOptions& opts, NormalizedEvent* ev) {
-  const size_t open = text.find('{'), close = text.rfind('}');
-  // The defaults are plain ASCII of known length: written here, then the text and
-  // they are copied in two appends.
-  char tail[4 * 48 + 64];
+// The top-level defaults for `text` (one object, closing brace at `close`), ready
+// to replace that brace: event_id unless has_id (then ev->event_id is already
+// set), timestamp unless has_timestamp, stage when given, received_at, and the
+// brace. Plain ASCII of known length, written into `tail`; returns its length.
+size_t write_defaults(bool empty_object, bool has_id, bool has_timestamp, const char* stage,
+                      const NormalizeOptions& opts, NormalizedEvent* ev, char (&tail)[detail::kDefaultsRoom]) {
   char* p = tail;
-  bool first = close - open <= 1;
+  bool first = empty_object;
   auto add = [&](std::string_view quoted_name, std::string_view value) {
     if (!first) *p++ = ',';
     first = false;
@@ -101,7 +99,16 @@ void append_defaults(std::string_view text, bool has_id, bool has_timestamp, con
   if (stage) add("\"stage\":", std::string_view(stage).substr(0, 32));
   add("\"received_at\":", received);
   *p++ = '}';
-  const auto tail_len = static_cast<size_t>(p - tail);
+  return static_cast<size_t>(p - tail);
+}
+
+// ev->json = text (one object) with the top-level defaults added before its closing
+// brace (write_defaults): the text and they are copied in two appends.
+void append_defaults(std::string_view text, bool has_id, bool has_timestamp, const char* stage,
+                     const NormalizeOptions& opts, NormalizedEvent* ev) {
+  const size_t open = text.find('{'), close = text.rfind('}');
+  char tail[detail::kDefaultsRoom];
+  const size_t tail_len = write_defaults(close - open <= 1, has_id, has_timestamp, stage, opts, ev, tail);
   std::string& out = ev->json;
   out = detail::take_string(close - open + tail_len);
   out.append(text.data() + open, close - open);
@@ -385,6 +392,31 @@ EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, 
                   opts, out);
   out->key = detail::copy_string(text.substr(pre.key_off, pre.key_len));
   out->consent_denied = pre.consent_denied;
+  return {};
+}
+
+EventProblems normalize_event(Event&& event, const NormalizeOptions& opts, NormalizedEvent* out) {
+  const Event::Prechecked& pre = event.pre_;
+  std::string& text = event.text_;
+  if (!event.has_text() || !pre.valid || opts.request || text.empty() || text.front() != '{' ||
+      text.back() != '}')
+    return normalize_event(std::as_const(event), opts, out);
+  // As normalize_event(const Event&), with the defaults written over the text's
+  // closing brace in its own buffer: the builder sized it with room for them.
+  *out = NormalizedEvent{};
+  detail::Checked checked;
+  checked.type = static_cast<detail::Touchpoint>(pre.type);
+  checked.landing = pre.landing;
+  if (pre.event_id_len) out->event_id = detail::copy_string(std::string_view(text).substr(pre.event_id_off, pre.event_id_len));
+  out->key = detail::copy_string(std::string_view(text).substr(pre.key_off, pre.key_len));
+  out->consent_denied = pre.consent_denied;
+  char tail[detail::kDefaultsRoom];
+  const size_t tail_len = write_defaults(text.size() == 2, pre.event_id_len != 0, false,
+                                         pre.has_stage ? nullptr : detail::default_stage(checked), opts, out, tail);
+  text.pop_back();
+  text.append(tail, tail_len);
+  out->json = std::move(text);
+  event = Event();
   return {};
 }
 
