@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "journey/time.hpp"
@@ -90,6 +91,22 @@ TEST(UuidV7, FormatVersionVariantAndOrder) {
     EXPECT_GT(u, prev) << "not time-ordered within a thread";
     prev = u;
   }
+}
+
+TEST(UuidV7, EveryDigitIsLowerCaseHexBetweenTheFourDashes) {
+  std::set<char> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string u = new_uuid_v7();
+    for (size_t k = 0; k < u.size(); ++k) {
+      if (k == 8 || k == 13 || k == 18 || k == 23) {
+        EXPECT_EQ(u[k], '-') << u;
+      } else {
+        EXPECT_NE(std::string_view("0123456789abcdef").find(u[k]), std::string_view::npos) << u << " at " << k;
+        if (k >= 24) seen.insert(u[k]);  // random bits: every digit turns up
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), 16u);
 }
 
 TEST(UuidV7, UniqueAcrossThreads) {

@@ -1,8 +1,10 @@
 // UUIDv7 (RFC 9562): 48-bit Unix ms, 12-bit per-thread monotonic counter (rand_a),
 // 62 random bits. A thread_local xoshiro256** seeded from std::random_device.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -36,6 +38,17 @@ class Xoshiro {
   uint64_t s_[4];
 };
 
+// "00" to "ff": the two lower-case hex digits of each byte value.
+constexpr std::array<char, 512> kHexPairs = [] {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<char, 512> t{};
+  for (int b = 0; b < 256; ++b) {
+    t[b * 2] = kHex[b >> 4];
+    t[b * 2 + 1] = kHex[b & 0xF];
+  }
+  return t;
+}();
+
 struct UuidState {
   Xoshiro rng;
   uint64_t last_ms = 0;
@@ -68,17 +81,20 @@ void detail::write_uuid_v7(SysTime now, char* p) {
   const uint64_t hi = (ms << 16) | 0x7000 | st.counter;
   const uint64_t lo = (st.rng.next() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
 
-  static constexpr char kHex[] = "0123456789abcdef";
-  p[8] = p[13] = p[18] = p[23] = '-';
-  int pos = 0;
-  auto put = [&](uint64_t v, int nibbles) {
-    for (int i = nibbles - 1; i >= 0; --i) {
-      if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
-      p[pos++] = kHex[(v >> (i * 4)) & 0xF];
-    }
-  };
-  put(hi, 16);
-  put(lo, 16);
+  // 8-4-4-4-12 hex digits: hi's 8 bytes, then lo's, two digits per byte.
+  auto byte = [&](char* at, uint64_t v, int shift) { std::memcpy(at, &kHexPairs[((v >> shift) & 0xFF) * 2], 2); };
+  for (int i = 0; i < 4; ++i) byte(p + 2 * i, hi, 56 - 8 * i);
+  p[8] = '-';
+  byte(p + 9, hi, 24);
+  byte(p + 11, hi, 16);
+  p[13] = '-';
+  byte(p + 14, hi, 8);
+  byte(p + 16, hi, 0);
+  p[18] = '-';
+  byte(p + 19, lo, 56);
+  byte(p + 21, lo, 48);
+  p[23] = '-';
+  for (int i = 0; i < 6; ++i) byte(p + 24 + 2 * i, lo, 40 - 8 * i);
 }
 
 }  // namespace journey
