@@ -328,8 +328,7 @@ struct Pipeline::Impl {
     std::vector<std::string*> strings;
     strings.reserve(work.front().events.size() * 3);
     for (StoredEvent& e : work.front().events)
-      for (std::string* s : {&e.record.json, &e.record.event_id, &e.record.key})
-        if (s->capacity() > 15) strings.push_back(s);
+      strings.insert(strings.end(), {&e.record.json, &e.record.event_id, &e.record.key});
     detail::give_strings(strings);
     work.pop_front();
   }

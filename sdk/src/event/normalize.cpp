@@ -373,6 +373,21 @@ EventProblems normalize_event(Json& event, const NormalizeOptions& opts, Normali
   return p;
 }
 
+// What normalization reads from a text its builder vouched for (pre is the
+// event's Event::Prechecked): out gets the id (when set), the key and consent.
+// Returns the stage to add, nullptr when the text has one.
+template <class Prechecked>
+const char* read_prechecked(const Prechecked& pre, std::string_view text, NormalizedEvent* out) {
+  *out = NormalizedEvent{};
+  detail::Checked checked;
+  checked.type = static_cast<detail::Touchpoint>(pre.type);
+  checked.landing = pre.landing;
+  if (pre.event_id_len) out->event_id = detail::copy_string(text.substr(pre.event_id_off, pre.event_id_len));
+  out->key = detail::copy_string(text.substr(pre.key_off, pre.key_len));
+  out->consent_denied = pre.consent_denied;
+  return pre.has_stage ? nullptr : detail::default_stage(checked);
+}
+
 EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, NormalizedEvent* out) {
   const Event::Prechecked& pre = event.pre_;
   if (!event.has_text()) {
@@ -382,16 +397,8 @@ EventProblems normalize_event(const Event& event, const NormalizeOptions& opts, 
   // Vouched for by its builder (no timestamp, so no skew to correct), unless a
   // request context is to be written into it.
   if (!pre.valid || opts.request) return normalize_event_text(event.text_, opts, out);
-  const std::string_view text = event.text_;
-  *out = NormalizedEvent{};
-  detail::Checked checked;
-  checked.type = static_cast<detail::Touchpoint>(pre.type);
-  checked.landing = pre.landing;
-  if (pre.event_id_len) out->event_id = detail::copy_string(text.substr(pre.event_id_off, pre.event_id_len));
-  append_defaults(text, pre.event_id_len != 0, false, pre.has_stage ? nullptr : detail::default_stage(checked),
-                  opts, out);
-  out->key = detail::copy_string(text.substr(pre.key_off, pre.key_len));
-  out->consent_denied = pre.consent_denied;
+  const char* stage = read_prechecked(pre, event.text_, out);
+  append_defaults(event.text_, pre.event_id_len != 0, false, stage, opts, out);
   return {};
 }
 
@@ -403,16 +410,9 @@ EventProblems normalize_event(Event&& event, const NormalizeOptions& opts, Norma
     return normalize_event(std::as_const(event), opts, out);
   // As normalize_event(const Event&), with the defaults written over the text's
   // closing brace in its own buffer: the builder sized it with room for them.
-  *out = NormalizedEvent{};
-  detail::Checked checked;
-  checked.type = static_cast<detail::Touchpoint>(pre.type);
-  checked.landing = pre.landing;
-  if (pre.event_id_len) out->event_id = detail::copy_string(std::string_view(text).substr(pre.event_id_off, pre.event_id_len));
-  out->key = detail::copy_string(std::string_view(text).substr(pre.key_off, pre.key_len));
-  out->consent_denied = pre.consent_denied;
+  const char* stage = read_prechecked(pre, text, out);
   char tail[detail::kDefaultsRoom];
-  const size_t tail_len = write_defaults(text.size() == 2, pre.event_id_len != 0, false,
-                                         pre.has_stage ? nullptr : detail::default_stage(checked), opts, out, tail);
+  const size_t tail_len = write_defaults(text.size() == 2, pre.event_id_len != 0, false, stage, opts, out, tail);
   text.pop_back();
   text.append(tail, tail_len);
   out->json = std::move(text);
