@@ -19,6 +19,16 @@ constexpr size_t kStockBytes[] = {size_t(1) << 20, size_t(16) << 20};
 
 size_t class_of(size_t capacity) { return capacity <= kSmall ? 0 : 1; }
 
+// What std::string holds without a buffer of its own (a function, not a constant
+// initialized at load time, so that other files' statics may use the pool).
+size_t inline_capacity() { return std::string().capacity(); }
+
+// A buffer the pool does not keep: an inline string (no buffer) or an oversized one.
+bool unpooled(const std::string& s) { return s.capacity() <= inline_capacity() || s.capacity() > kMaxCapacity; }
+
+// Empties s and frees its buffer (assigning an empty string would keep it).
+void free_buffer(std::string& s) { std::string().swap(s); }
+
 struct Stock {
   std::mutex mu;
   std::vector<std::string> free[2];
@@ -117,7 +127,7 @@ void stock_strings(size_t count, size_t capacity) {
 }
 
 std::string copy_string(std::string_view v) {
-  if (v.size() <= std::string().capacity()) return std::string(v);
+  if (v.size() <= inline_capacity()) return std::string(v);
   std::string s = take_string(v.size());
   s.assign(v);
   return s;
@@ -128,12 +138,6 @@ size_t stock_bytes(size_t capacity) {
   std::lock_guard lk(st.mu);
   return st.bytes[class_of(capacity)];
 }
-
-// A buffer the pool does not keep: an SSO string (no buffer) or an oversized one.
-static bool unpooled(const std::string& s) { return s.capacity() < 16 || s.capacity() > kMaxCapacity; }
-
-// Empties s and frees its buffer (assigning an empty string would keep it).
-static void free_buffer(std::string& s) { std::string().swap(s); }
 
 void give_strings(std::span<std::string* const> strings) {
   Stock& st = stock();
