@@ -125,12 +125,16 @@ int bench_sdk(int argc, char** argv) {
       }
     });
   while (ready.load() < a.threads) std::this_thread::yield();
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
   auto start = Clock::now();
   go.store(true, std::memory_order_release);
   for (auto& p : producers) p.join();
   const double produced_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   // How far delivery lagged when the producers were done.
   const journey::Counters at_join = tracker->counters();
+  rusage joined{};
+  getrusage(RUSAGE_SELF, &joined);
   bool flushed = tracker->flush(std::chrono::minutes(5));
   const double flush_seconds = std::chrono::duration<double>(Clock::now() - start).count() - produced_seconds;
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -153,11 +157,11 @@ int bench_sdk(int argc, char** argv) {
   std::printf("{\"events\": %llu, \"seconds\": %.4f, \"events_per_second\": %.0f, \"track_ns_p50\": %llu, "
               "\"track_ns_p99\": %llu, \"cpu_seconds\": %.3f, \"threads\": %d, \"iterations\": %d, \"spool\": %s, "
               "\"build_only\": %s, \"prebuilt\": %s, \"producers_seconds\": %.4f, \"flush_seconds\": %.4f, \"backlog_at_join\": %llu, "
-              "\"errors\": %llu}\n",
+              "\"page_faults\": %ld, \"errors\": %llu}\n",
               static_cast<unsigned long long>(total), seconds, double(total) / seconds,
               static_cast<unsigned long long>(p50), static_cast<unsigned long long>(p99), cpu, a.threads,
               a.iterations, a.spool_dir.empty() ? "false" : "true", a.build_only ? "true" : "false", a.prebuilt ? "true" : "false", produced_seconds, flush_seconds,
-              static_cast<unsigned long long>(at_join.tracked - at_join.delivered),
+              static_cast<unsigned long long>(at_join.tracked - at_join.delivered), joined.ru_minflt - before.ru_minflt,
               static_cast<unsigned long long>(errors.load()));
   if (!flushed) std::fprintf(stderr, "journey-bench sdk: flush did not finish\n");
   return errors.load() == 0 && flushed ? 0 : 1;

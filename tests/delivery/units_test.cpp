@@ -1,4 +1,4 @@
-// Backoff, Retry-After parsing, signing helpers and the memory store's contract.
+// Backoff, the fill nap, Retry-After parsing, signing helpers and the memory store's contract.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 
 #include "helpers.hpp"
 #include "sdk/src/delivery/backoff.hpp"
+#include "sdk/src/delivery/fill_nap.hpp"
 #include "sdk/src/delivery/signing.hpp"
 
 namespace journey::test {
@@ -32,6 +33,21 @@ TEST(Backoff, FullJitterWithinTheExponentialCeiling) {
     EXPECT_GT(most, ceiling / 2) << "jitter should spread over the range";
   }
   EXPECT_LE(backoff_delay(1000, 500ms, 60000ms), 60000ms);  // no overflow
+}
+
+TEST(FillNap, LastsAsLongAsTheMissingEventsTakeAtTheRateSeen) {
+  using delivery::fill_nap;
+  // 100 events in 1 ms: the 300 missing take 3 ms, more than the longest nap.
+  EXPECT_EQ(fill_nap(1ms, 100, 300), delivery::kFillNapMax);
+  // 400 in 1 ms: the 200 missing take half of it.
+  EXPECT_EQ(fill_nap(1ms, 400, 200), std::chrono::microseconds(500));
+  // 1,000 in 250 us: the 100 missing take 25 us, less than the shortest nap.
+  EXPECT_EQ(fill_nap(250us, 1000, 100), delivery::kFillNapMin);
+  // None came: the longest nap, whatever is missing.
+  EXPECT_EQ(fill_nap(250us, 0, 1), delivery::kFillNapMax);
+  EXPECT_EQ(fill_nap(2ms, 0, 500), delivery::kFillNapMax);
+  // Nothing missing: the shortest (the batch is full and closes anyway).
+  EXPECT_EQ(fill_nap(1ms, 500, 0), delivery::kFillNapMin);
 }
 
 TEST(RetryAfter, SecondsAndHttpDates) {

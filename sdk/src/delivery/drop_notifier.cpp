@@ -1,5 +1,7 @@
 #include "delivery/drop_notifier.hpp"
 
+#include "core/thread_name.hpp"
+
 namespace journey::delivery {
 
 DropNotifier::DropNotifier(Callback cb) : cb_(std::move(cb)), thread_([this] { run(); }) {}
@@ -29,6 +31,7 @@ void DropNotifier::drain() {
 }
 
 void DropNotifier::run() {
+  detail::name_this_thread("journey-drops");
   std::unique_lock lk(mu_);
   while (true) {
     cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });

@@ -2,6 +2,7 @@
 // SPEC section 4's table to the answer, repeat. Exactly one batch per sink is in
 // flight, so while a backend fails the thread probes it with one batch at a time.
 #include "core/string_pool.hpp"
+#include "core/thread_name.hpp"
 #include "journey/pipeline.hpp"
 
 #include <algorithm>
@@ -9,10 +10,12 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "delivery/backoff.hpp"
 #include "delivery/batch_body.hpp"
+#include "delivery/fill_nap.hpp"
 #include "delivery/reasons.hpp"
 #include "journey/validate.hpp"
 
@@ -21,7 +24,6 @@ namespace journey {
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kExpirePeriod{5};
-constexpr std::chrono::milliseconds kFillPoll{2};
 
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -145,6 +147,8 @@ struct Pipeline::Impl {
     size_t bytes = 0;  // event JSON bytes in b
     bool full = false;
     int64_t last = *cursor;
+    Clock::duration nap = delivery::kFillNapFirst;
+    std::optional<Clock::time_point> napped_at;  // start of the nap before this fetch
     while (true) {
       if (!full && b.events.size() < max_events) {
         std::vector<StoredEvent> more;
@@ -157,6 +161,8 @@ struct Pipeline::Impl {
                             : 0;
           more = store->fetch(sink, last, max_events - b.events.size(), std::max<size_t>(room, 1));
           if (!more.empty()) last = more.back().seq;
+          if (napped_at)
+            nap = delivery::fill_nap(Clock::now() - *napped_at, more.size(), max_events - b.events.size() - more.size());
         }
         // How many of `more` the batch takes: up to the first that would overfill it.
         size_t taken = 0;
@@ -191,7 +197,8 @@ struct Pipeline::Impl {
       if (full || b.events.size() >= max_events || Clock::now() >= close_at ||
           flush_target.load() >= b.events.front().seq || is_stopping())
         break;
-      fill_pause(close_at, b.events.front().seq);
+      napped_at = Clock::now();
+      fill_pause(std::min(close_at, *napped_at + nap), b.events.front().seq);
     }
     *cursor = last;
     b.batch_id = new_uuid_v7();
@@ -200,10 +207,11 @@ struct Pipeline::Impl {
 
   // While a batch fills, the thread naps instead of waiting on the store: a store
   // wakes its waiters on every submit, and a wake per event costs more than the
-  // event itself on track()'s side. Flush and stop cut the nap short.
-  void fill_pause(Clock::time_point close_at, int64_t first_seq) {
+  // event itself on track()'s side. Flush and stop cut the nap short; fill_nap
+  // says how long it lasts.
+  void fill_pause(Clock::time_point until, int64_t first_seq) {
     std::unique_lock lk(mu);
-    cv.wait_until(lk, std::min(close_at, Clock::now() + kFillPoll),
+    cv.wait_until(lk, until,
                   [&] { return stopping || flush_target.load() >= first_seq; });
   }
 
@@ -372,6 +380,7 @@ void Pipeline::start() {
   impl_->running = impl_->sinks.size();
   for (size_t i = 0; i < impl_->sinks.size(); ++i)
     impl_->threads.emplace_back([this, i] {
+      detail::name_this_thread("journey-deliver");
       impl_->run(i);
       {
         std::lock_guard lk(impl_->mu);

@@ -1,5 +1,7 @@
 #include "kafka/producer.hpp"
 
+#include "core/thread_name.hpp"
+
 namespace journey::kafka {
 
 std::unique_ptr<Producer> Producer::create(rd_kafka_conf_t* conf, ProducerEvents* events,
@@ -18,6 +20,7 @@ std::unique_ptr<Producer> Producer::create(rd_kafka_conf_t* conf, ProducerEvents
   }
   Producer* raw = p.get();
   p->poller_ = std::thread([raw] {
+    detail::name_this_thread("journey-kafka");
     while (!raw->stop_.load()) rd_kafka_poll(raw->rk_, 200);
   });
   return p;

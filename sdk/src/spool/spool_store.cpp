@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "core/thread_name.hpp"
 #include "spool/schema.hpp"
 #include "spool/spool_internal.hpp"
 
@@ -81,11 +82,17 @@ std::shared_ptr<SpoolStore> SpoolStore::open(const SpoolOptions& options, std::s
   if (s->ckpt_db_.open(path, SQLITE_OPEN_READWRITE, &ckpt_err) == SQLITE_OK &&
       configure_checkpointer(s->ckpt_db_, options.durability) == SQLITE_OK) {
     sqlite3_wal_hook(s->w_->db.get(), &SpoolStore::wal_hook, s.get());  // replaces the autocheckpoint
-    s->checkpointer_ = std::thread([p = s.get()] { p->run_checkpointer(); });
+    s->checkpointer_ = std::thread([p = s.get()] {
+      detail::name_this_thread("journey-ckpt");
+      p->run_checkpointer();
+    });
   } else {
     s->ckpt_db_.close();  // the writer's autocheckpoint stays in charge
   }
-  s->writer_ = std::thread([p = s.get()] { p->run(); });
+  s->writer_ = std::thread([p = s.get()] {
+    detail::name_this_thread("journey-spool");
+    p->run();
+  });
   return s;
 }
 
