@@ -1,7 +1,9 @@
-// journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only] [--prebuilt] (SPEC section 13):
-// T producers each track N x (view, add_to_cart, purchase) into a Tracker whose
-// sink discards, then flush. Times each track() call. --build-only builds the same
-// events without tracking them: the ceiling the builders and this loop leave.
+// journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only] [--prebuilt] [--warmup]
+// (SPEC section 13): T producers each track N x (view, add_to_cart, purchase) into
+// a Tracker whose sink discards, then flush. Times each track() call. --build-only
+// builds the same events without tracking them: the ceiling the builders and this
+// loop leave. --warmup runs the same round once, untimed, and flushes it first: a
+// process that has been tracking a while, whose memory is already faulted in.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -27,13 +29,14 @@ struct Args {
   std::string spool_dir;
   bool build_only = false;
   bool prebuilt = false;
+  bool warmup = false;
 };
 
 bool parse(int argc, char** argv, Args* a) {
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
-    if (k == "--build-only" || k == "--prebuilt") {
-      (k == "--build-only" ? a->build_only : a->prebuilt) = true;
+    if (k == "--build-only" || k == "--prebuilt" || k == "--warmup") {
+      (k == "--build-only" ? a->build_only : k == "--prebuilt" ? a->prebuilt : a->warmup) = true;
       continue;
     }
     if (i + 1 >= argc) return false;
@@ -77,7 +80,7 @@ void track_events(journey::Tracker& t, bool build_only, journey::Event* events, 
 int bench_sdk(int argc, char** argv) {
   Args a;
   if (!parse(argc, argv, &a)) {
-    std::fprintf(stderr, "usage: journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only] [--prebuilt]\n");
+    std::fprintf(stderr, "usage: journey-bench sdk --threads T --iterations N [--spool DIR] [--build-only] [--prebuilt] [--warmup]\n");
     return 2;
   }
   const uint64_t total = uint64_t(a.threads) * a.iterations * 3;
@@ -110,6 +113,12 @@ int bench_sdk(int argc, char** argv) {
       // Written now, so its pages are not faulted in while the clock runs.
       ns.assign(size_t(a.iterations) * 3, 0);
       ns.clear();
+      journey::Event events[3];
+      for (int i = 0; a.warmup && i < a.iterations; ++i) {
+        build_shopper(th, i, events);
+        track_events(*tracker, a.build_only, events, 3, ns, errors);
+        ns.clear();
+      }
       // Freed after the clock stops, with the tracker.
       std::vector<journey::Event>& prebuilt = built[th];
       prebuilt.resize(a.prebuilt ? size_t(a.iterations) * 3 : 0);
@@ -120,13 +129,16 @@ int bench_sdk(int argc, char** argv) {
         track_events(*tracker, a.build_only, prebuilt.data(), prebuilt.size(), ns, errors);
         return;
       }
-      journey::Event events[3];
       for (int i = 0; i < a.iterations; ++i) {
         build_shopper(th, i, events);
         track_events(*tracker, a.build_only, events, 3, ns, errors);
       }
     });
   while (ready.load() < a.threads) std::this_thread::yield();
+  if (a.warmup && !tracker->flush(std::chrono::minutes(5))) {
+    std::fprintf(stderr, "journey-bench sdk: the warm-up round did not flush\n");
+    return 1;
+  }
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   auto start = Clock::now();
@@ -158,11 +170,11 @@ int bench_sdk(int argc, char** argv) {
   uint64_t p50 = pct(0.50), p99 = pct(0.99);
   std::printf("{\"events\": %llu, \"seconds\": %.4f, \"events_per_second\": %.0f, \"track_ns_p50\": %llu, "
               "\"track_ns_p99\": %llu, \"cpu_seconds\": %.3f, \"threads\": %d, \"iterations\": %d, \"spool\": %s, "
-              "\"build_only\": %s, \"prebuilt\": %s, \"producers_seconds\": %.4f, \"flush_seconds\": %.4f, \"backlog_at_join\": %llu, "
+              "\"build_only\": %s, \"prebuilt\": %s, \"warmup\": %s, \"producers_seconds\": %.4f, \"flush_seconds\": %.4f, \"backlog_at_join\": %llu, "
               "\"page_faults\": %ld, \"errors\": %llu}\n",
               static_cast<unsigned long long>(total), seconds, double(total) / seconds,
               static_cast<unsigned long long>(p50), static_cast<unsigned long long>(p99), cpu, a.threads,
-              a.iterations, a.spool_dir.empty() ? "false" : "true", a.build_only ? "true" : "false", a.prebuilt ? "true" : "false", produced_seconds, flush_seconds,
+              a.iterations, a.spool_dir.empty() ? "false" : "true", a.build_only ? "true" : "false", a.prebuilt ? "true" : "false", a.warmup ? "true" : "false", produced_seconds, flush_seconds,
               static_cast<unsigned long long>(at_join.tracked - at_join.delivered), joined.ru_minflt - before.ru_minflt,
               static_cast<unsigned long long>(errors.load()));
   if (!flushed) std::fprintf(stderr, "journey-bench sdk: flush did not finish\n");
@@ -171,4 +183,4 @@ int bench_sdk(int argc, char** argv) {
 
 }  // namespace
 
-JOURNEY_BENCH_COMMAND(sdk, bench_sdk, "--threads T --iterations N [--spool DIR] [--build-only] [--prebuilt]");
+JOURNEY_BENCH_COMMAND(sdk, bench_sdk, "--threads T --iterations N [--spool DIR] [--build-only] [--prebuilt] [--warmup]");

@@ -13,6 +13,8 @@ echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d:
 # SDK: the reference shape, in memory and with the spool.
 echo "# sdk (in-memory queue): journey-bench sdk --threads 5 --iterations 10000"
 "$BENCH" sdk --threads 5 --iterations 10000
+echo "# sdk (after one untimed round: a process whose memory is already faulted in): journey-bench sdk --threads 5 --iterations 10000 --warmup"
+"$BENCH" sdk --threads 5 --iterations 10000 --warmup
 echo "# sdk (spool): journey-bench sdk --threads 5 --iterations 10000 --spool DIR"
 "$BENCH" sdk --threads 5 --iterations 10000 --spool "$TMP/spool"
 echo "# sdk (building the events only, no track: the loop's ceiling): journey-bench sdk --threads 5 --iterations 10000 --build-only"
