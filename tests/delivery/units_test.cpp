@@ -48,6 +48,9 @@ TEST(FillNap, LastsAsLongAsTheMissingEventsTakeAtTheRateSeen) {
   EXPECT_EQ(fill_nap(2ms, 0, 500), delivery::kFillNapMax);
   // Nothing missing: the shortest (the batch is full and closes anyway).
   EXPECT_EQ(fill_nap(1ms, 500, 0), delivery::kFillNapMin);
+  // A stall of an hour and a huge batch_max_events: no overflow, the longest nap.
+  EXPECT_EQ(fill_nap(std::chrono::hours(1), 1, SIZE_MAX), delivery::kFillNapMax);
+  EXPECT_EQ(fill_nap(std::chrono::hours(1), 3, size_t(1) << 40), delivery::kFillNapMax);
 }
 
 TEST(RetryAfter, SecondsAndHttpDates) {

@@ -20,8 +20,10 @@ constexpr NapDuration kFillNapMax = std::chrono::milliseconds(2);
 // one batch; the longest when none came, so a quiet store costs few wakes.
 inline NapDuration fill_nap(NapDuration slept, size_t arrived, size_t missing) {
   if (arrived == 0) return kFillNapMax;
-  const auto wanted = slept * static_cast<int64_t>(missing) / static_cast<int64_t>(arrived);
-  return std::clamp(wanted, kFillNapMin, kFillNapMax);
+  // In double: a long stall times a large batch_max_events overflows int64 nanoseconds.
+  const double wanted = static_cast<double>(slept.count()) * static_cast<double>(missing) / static_cast<double>(arrived);
+  if (!(wanted < static_cast<double>(kFillNapMax.count()))) return kFillNapMax;
+  return std::max(NapDuration(static_cast<NapDuration::rep>(wanted)), kFillNapMin);
 }
 
 }  // namespace journey::delivery
