@@ -113,10 +113,16 @@ int bench_sdk(int argc, char** argv) {
       // Written now, so its pages are not faulted in while the clock runs.
       ns.assign(size_t(a.iterations) * 3, 0);
       ns.clear();
-      journey::Event events[3];
-      for (int i = 0; a.warmup && i < a.iterations; ++i) {
-        build_shopper(th, i, events);
-        track_events(*tracker, a.build_only, events, 3, ns, errors);
+      // One round: each shopper's events built, then tracked and timed into ns.
+      auto round = [&] {
+        journey::Event events[3];
+        for (int i = 0; i < a.iterations; ++i) {
+          build_shopper(th, i, events);
+          track_events(*tracker, a.build_only, events, 3, ns, errors);
+        }
+      };
+      if (a.warmup) {
+        round();
         ns.clear();
       }
       // Freed after the clock stops, with the tracker.
@@ -129,10 +135,7 @@ int bench_sdk(int argc, char** argv) {
         track_events(*tracker, a.build_only, prebuilt.data(), prebuilt.size(), ns, errors);
         return;
       }
-      for (int i = 0; i < a.iterations; ++i) {
-        build_shopper(th, i, events);
-        track_events(*tracker, a.build_only, events, 3, ns, errors);
-      }
+      round();
     });
   while (ready.load() < a.threads) std::this_thread::yield();
   if (a.warmup && !tracker->flush(std::chrono::minutes(5))) {
