@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -319,6 +320,63 @@ TEST(StringPool, GiveStringsHandsARunStraightToTheStock) {
   });
   taker.join();
   EXPECT_EQ(reused, 64u);
+}
+
+// Delivery must not wait behind a producer that holds the stock's lock and is off
+// the CPU: give_strings keeps the run in its thread's cache and hands it over with
+// its next call, once the lock is free.
+TEST(StringPool, GiveStringsDoesNotWaitForABusyStockAndHandsTheRunOverNextTime) {
+  std::vector<std::string> emptied;  // whatever the stock held before: freed at the end
+  while (detail::stock_bytes(1000) > 0) emptied.push_back(detail::take_string(1000));
+  std::mutex mu;
+  std::condition_variable cv;
+  // 1: the giver gave while the stock was held; 2: the stock is free again;
+  // 3: the giver gave again (nothing); 4: it may end.
+  int step = 0;
+  size_t given_bytes = 0;
+  std::vector<std::string> run(50);
+  std::vector<std::string*> ptrs;
+  for (auto& s : run) {
+    s = detail::take_string(1000);  // before the stock is held: taking may need it
+    given_bytes += s.capacity();
+    ptrs.push_back(&s);
+  }
+  auto held = detail::hold_stock();
+  std::thread giver([&] {
+    detail::give_strings(ptrs);
+    for (const std::string* s : ptrs) EXPECT_TRUE(s->empty());
+    {
+      std::unique_lock lk(mu);
+      step = 1;
+      cv.notify_all();
+      cv.wait(lk, [&] { return step == 2; });
+    }
+    detail::give_strings({});
+    std::unique_lock lk(mu);
+    step = 3;
+    cv.notify_all();
+    cv.wait(lk, [&] { return step == 4; });  // alive: its exit would hand the cache over too
+  });
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(30), [&] { return step == 1; }))
+        << "give_strings waited for the stock's lock";
+  }
+  held.unlock();
+  EXPECT_EQ(detail::stock_bytes(1000), 0u) << "the run waits in the giver's cache";
+  {
+    std::unique_lock lk(mu);
+    step = 2;
+    cv.notify_all();
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(30), [&] { return step == 3; }));
+  }
+  EXPECT_EQ(detail::stock_bytes(1000), given_bytes) << "the next call handed the run over";
+  {
+    std::lock_guard lk(mu);
+    step = 4;
+    cv.notify_all();
+  }
+  giver.join();
 }
 
 // A burst handed back by one thread fills the shared stock up to its bound in

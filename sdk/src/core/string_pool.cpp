@@ -11,6 +11,7 @@ namespace {
 constexpr size_t kSmall = 64;          // ids; larger buffers hold event JSON
 constexpr size_t kMaxCapacity = 4096;  // bigger buffers are freed, not kept
 constexpr size_t kRun = 64;            // strings a thread trades with the stock at once
+constexpr size_t kMaxDeferred = 1 << 16;  // strings give_strings() holds back from a busy stock
 // Bytes of buffers the stock keeps per size class. The JSON class is large enough
 // to carry the swings of a burst (the delivery thread handing back thousands of
 // buffers at once while producers wait for a slice, then the reverse): below it,
@@ -57,6 +58,7 @@ Stock& stock() {
 
 struct Cache {
   std::vector<std::string> free[2];
+  std::vector<std::string> deferred;  // give_strings() found the stock busy
 };
 
 // Each thread's cache lives from its first use to the thread's end; the pointer
@@ -76,6 +78,7 @@ struct CacheOwner {
       std::lock_guard lk(st.mu);
       for (size_t k = 0; k < 2; ++k)
         for (auto& s : c->free[k]) st.keep(k, s);
+      for (auto& s : c->deferred) st.keep(class_of(s.capacity()), s);
     }
     delete c;
   }
@@ -139,13 +142,31 @@ size_t stock_bytes(size_t capacity) {
   return st.bytes[class_of(capacity)];
 }
 
+std::unique_lock<std::mutex> hold_stock() { return std::unique_lock(stock().mu); }
+
 void give_strings(std::span<std::string* const> strings) {
   Stock& st = stock();
-  std::lock_guard lk(st.mu);
-  for (std::string* s : strings) {
-    if (!unpooled(*s) && st.keep(class_of(s->capacity()), *s)) continue;
-    free_buffer(*s);
+  std::unique_lock lk(st.mu, std::try_to_lock);
+  Cache* cache = my_cache();
+  // A producer holding the lock may be off the CPU: rather than wait for it, the
+  // pooled buffers wait in this thread's cache for the next call (up to a bound).
+  if (!lk.owns_lock() && cache && cache->deferred.size() + strings.size() <= kMaxDeferred) {
+    for (std::string* s : strings) {
+      if (unpooled(*s)) free_buffer(*s);
+      else cache->deferred.push_back(std::move(*s));
+      *s = std::string();
+    }
+    return;
   }
+  if (!lk.owns_lock()) lk.lock();
+  auto keep_or_free = [&](std::string& s) {
+    if (unpooled(s) || !st.keep(class_of(s.capacity()), s)) free_buffer(s);
+  };
+  if (cache) {
+    for (std::string& s : cache->deferred) keep_or_free(s);
+    cache->deferred.clear();
+  }
+  for (std::string* s : strings) keep_or_free(*s);
 }
 
 void give_string(std::string& s) {

@@ -8,6 +8,7 @@
 // What the stock holds was in use at some peak; it is kept for the process.
 #pragma once
 #include <cstddef>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,7 +27,9 @@ std::string copy_string(std::string_view v);
 void give_string(std::string& s);
 
 // give_string() for each of `strings`, straight to the shared stock under one
-// lock: for a thread that hands back many buffers and takes few (delivery).
+// lock: for a thread that hands back many buffers and takes few (delivery). Never
+// waits for the lock: while another thread holds it, the buffers wait in this
+// thread's cache (up to 65,536) and go with the next call's.
 void give_strings(std::span<std::string* const> strings);
 
 // Fills the shared stock of buffers of capacity's class up to `count` (at most
@@ -36,5 +39,8 @@ void stock_strings(size_t count, size_t capacity);
 
 // Bytes of buffer capacity the shared stock holds in capacity's class (for tests).
 size_t stock_bytes(size_t capacity);
+
+// Holds the shared stock's lock for as long as the returned lock lives (for tests).
+std::unique_lock<std::mutex> hold_stock();
 
 }  // namespace journey::detail

@@ -50,7 +50,7 @@ class MemoryStore final : public Store {
                                  size_t max_bytes) override {
     std::vector<StoredEvent> out;
     std::lock_guard lk(mu_);
-    drain();
+    drain(Busy::skip);
     int s = index_of(sink);
     if (s < 0) return out;
     uint32_t bit = 1u << s;
@@ -275,11 +275,17 @@ class MemoryStore final : public Store {
     }
   }
 
+  // Whether drain() waits for a shard a producer holds. fetch() skips it: a producer
+  // preempted inside push() (or faulting in a grown vector) would otherwise stall
+  // delivery for its whole time off the CPU; the next fetch takes its records.
+  enum class Busy { wait, skip };
+
   // Moves the intake to the deque (mu_ held), giving each record its seq.
-  void drain() {
+  void drain(Busy busy = Busy::wait) {
     for (Shard& sh : shards_) {
       {
-        std::lock_guard lk(sh.mu);
+        std::unique_lock lk(sh.mu, std::defer_lock);
+        if (busy == Busy::skip ? !lk.try_lock() : (lk.lock(), false)) continue;
         if (sh.items.empty()) continue;
         sh.items.swap(spare_);
       }

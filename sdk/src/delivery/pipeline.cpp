@@ -1,6 +1,7 @@
 // One delivery thread per sink: collect a batch from the store, send it, apply
 // SPEC section 4's table to the answer, repeat. Exactly one batch per sink is in
 // flight, so while a backend fails the thread probes it with one batch at a time.
+#include "core/short_slice.hpp"
 #include "core/string_pool.hpp"
 #include "core/thread_name.hpp"
 #include "journey/pipeline.hpp"
@@ -24,6 +25,9 @@ namespace journey {
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kExpirePeriod{5};
+// A delivery thread runs for tens of microseconds per batch between naps of 100 µs
+// and more (fill_nap.hpp): the slice it asks for, to be picked soon after a nap.
+constexpr std::chrono::microseconds kDeliverySlice{100};
 
 int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -381,6 +385,7 @@ void Pipeline::start() {
   for (size_t i = 0; i < impl_->sinks.size(); ++i)
     impl_->threads.emplace_back([this, i] {
       detail::name_this_thread("journey-deliver");
+      detail::ask_short_slice(kDeliverySlice);
       impl_->run(i);
       {
         std::lock_guard lk(impl_->mu);
