@@ -12,6 +12,7 @@ constexpr size_t kSmall = 64;          // ids; larger buffers hold event JSON
 constexpr size_t kMaxCapacity = 4096;  // bigger buffers are freed, not kept
 constexpr size_t kRun = 64;            // strings a thread trades with the stock at once
 constexpr size_t kMaxDeferred = 1 << 16;  // strings give_strings() holds back from a busy stock
+constexpr size_t kMaxSpare = 256;         // emptied run vectors the stock keeps for reuse
 // Bytes of buffers the stock keeps per size class. The JSON class is large enough
 // to carry the swings of a burst (the delivery thread handing back thousands of
 // buffers at once while producers wait for a slice, then the reverse): below it,
@@ -30,23 +31,63 @@ bool unpooled(const std::string& s) { return s.capacity() <= inline_capacity() |
 // Empties s and frees its buffer (assigning an empty string would keep it).
 void free_buffer(std::string& s) { std::string().swap(s); }
 
+// Strings of one class that change hands together: the stock holds runs and a
+// thread takes a whole run by swapping vectors, so the lock is held for a few
+// pointer moves, not for moving 64 strings whose headers another core wrote.
+struct Run {
+  std::vector<std::string> strings;
+  size_t bytes = 0;  // their capacity
+};
+
 struct Stock {
   std::mutex mu;
-  std::vector<std::string> free[2];
-  size_t bytes[2] = {0, 0};  // capacity held in free[k]
+  std::vector<Run> runs[2];
+  size_t bytes[2] = {0, 0};  // capacity held in runs[k]
+  std::vector<std::vector<std::string>> spare;  // emptied run vectors, for their capacity
 
-  // Keeps s (moved from) when class k has room for it; false leaves s as it was.
-  bool keep(size_t k, std::string& s) {
-    if (bytes[k] + s.capacity() > kStockBytes[k]) return false;
-    bytes[k] += s.capacity();
-    free[k].push_back(std::move(s));
+  // Keeps `run` (left empty) in class k, or as much of it as the bound allows; what
+  // is not kept stays in run.strings for the caller to free outside the lock.
+  void keep(size_t k, Run& run) {
+    if (run.strings.empty()) return;
+    if (bytes[k] + run.bytes > kStockBytes[k]) {  // rare: only the strings that fit
+      Run fits = fresh_run();
+      std::vector<std::string> rest;
+      for (std::string& s : run.strings) {
+        if (bytes[k] + fits.bytes + s.capacity() <= kStockBytes[k]) {
+          fits.bytes += s.capacity();
+          fits.strings.push_back(std::move(s));
+        } else {
+          rest.push_back(std::move(s));
+        }
+      }
+      run.strings = std::move(rest);
+      run.bytes = 0;
+      if (fits.strings.empty()) return;
+      return keep(k, fits);
+    }
+    bytes[k] += run.bytes;
+    runs[k].push_back(std::move(run));
+    run = fresh_run();
+  }
+
+  // Swaps the newest run of class k into `into` (empty). False when there is none.
+  bool take(size_t k, std::vector<std::string>& into) {
+    if (runs[k].empty()) return false;
+    Run& r = runs[k].back();
+    bytes[k] -= r.bytes;
+    into.swap(r.strings);
+    if (spare.size() < kMaxSpare) spare.push_back(std::move(r.strings));
+    runs[k].pop_back();
     return true;
   }
-  std::string take(size_t k) {
-    std::string s = std::move(free[k].back());
-    free[k].pop_back();
-    bytes[k] -= s.capacity();
-    return s;
+
+  Run fresh_run() {
+    Run r;
+    if (!spare.empty()) {
+      r.strings = std::move(spare.back());
+      spare.pop_back();
+    }
+    return r;
   }
 };
 
@@ -56,9 +97,14 @@ Stock& stock() {
   return *s;
 }
 
+void free_all(std::vector<std::string>& strings) {
+  for (std::string& s : strings) free_buffer(s);
+  strings.clear();
+}
+
 struct Cache {
   std::vector<std::string> free[2];
-  std::vector<std::string> deferred;  // give_strings() found the stock busy
+  Run deferred[2];  // give_strings() found the stock busy
 };
 
 // Each thread's cache lives from its first use to the thread's end; the pointer
@@ -73,12 +119,18 @@ struct CacheOwner {
     t_cache = nullptr;
     t_dead = true;
     if (!c) return;
-    {
-      Stock& st = stock();
-      std::lock_guard lk(st.mu);
-      for (size_t k = 0; k < 2; ++k)
-        for (auto& s : c->free[k]) st.keep(k, s);
-      for (auto& s : c->deferred) st.keep(class_of(s.capacity()), s);
+    for (size_t k = 0; k < 2; ++k) {
+      Run& r = c->deferred[k];
+      for (std::string& s : c->free[k]) {
+        r.bytes += s.capacity();
+        r.strings.push_back(std::move(s));
+      }
+      {
+        Stock& st = stock();
+        std::lock_guard lk(st.mu);
+        st.keep(k, r);
+      }
+      free_all(r.strings);
     }
     delete c;
   }
@@ -101,12 +153,12 @@ std::string take_string(size_t capacity) {
     s.reserve(capacity);
     return s;
   }
-  std::vector<std::string>& mine = cache->free[class_of(capacity)];
+  const size_t k = class_of(capacity);
+  std::vector<std::string>& mine = cache->free[k];
   if (mine.empty()) {
     Stock& st = stock();
     std::lock_guard lk(st.mu);
-    const size_t k = class_of(capacity);
-    for (size_t i = 0; i < kRun && !st.free[k].empty(); ++i) mine.push_back(st.take(k));
+    st.take(k, mine);
   }
   std::string s;
   if (!mine.empty()) {
@@ -122,10 +174,21 @@ void stock_strings(size_t count, size_t capacity) {
   const size_t k = class_of(capacity);
   Stock& st = stock();
   std::lock_guard lk(st.mu);
-  while (st.free[k].size() < count) {
-    std::string s;
-    s.reserve(capacity);
-    if (!st.keep(k, s)) return;
+  size_t held = 0;
+  for (const Run& r : st.runs[k]) held += r.strings.size();
+  while (held < count) {
+    Run r = st.fresh_run();
+    for (; held < count && r.strings.size() < kRun; ++held) {
+      std::string s;
+      s.reserve(capacity);
+      r.bytes += s.capacity();
+      r.strings.push_back(std::move(s));
+    }
+    st.keep(k, r);
+    if (!r.strings.empty()) {  // the bound is reached
+      free_all(r.strings);
+      return;
+    }
   }
 }
 
@@ -145,28 +208,44 @@ size_t stock_bytes(size_t capacity) {
 std::unique_lock<std::mutex> hold_stock() { return std::unique_lock(stock().mu); }
 
 void give_strings(std::span<std::string* const> strings) {
+  Cache* cache = my_cache();
+  Run local[2];
+  Run* runs = cache ? cache->deferred : local;
+  for (std::string* s : strings) {
+    if (unpooled(*s)) {
+      free_buffer(*s);
+      continue;
+    }
+    Run& r = runs[class_of(s->capacity())];
+    r.bytes += s->capacity();
+    r.strings.push_back(std::move(*s));
+    *s = std::string();
+  }
   Stock& st = stock();
   std::unique_lock lk(st.mu, std::try_to_lock);
-  Cache* cache = my_cache();
   // A producer holding the lock may be off the CPU: rather than wait for it, the
-  // pooled buffers wait in this thread's cache for the next call (up to a bound).
-  if (!lk.owns_lock() && cache && cache->deferred.size() + strings.size() <= kMaxDeferred) {
-    for (std::string* s : strings) {
-      if (unpooled(*s)) free_buffer(*s);
-      else cache->deferred.push_back(std::move(*s));
-      *s = std::string();
-    }
-    return;
-  }
+  // runs wait in this thread's cache for the next call (up to a bound).
+  if (!lk.owns_lock() && cache && runs[0].strings.size() + runs[1].strings.size() <= kMaxDeferred) return;
   if (!lk.owns_lock()) lk.lock();
-  auto keep_or_free = [&](std::string& s) {
-    if (unpooled(s) || !st.keep(class_of(s.capacity()), s)) free_buffer(s);
-  };
-  if (cache) {
-    for (std::string& s : cache->deferred) keep_or_free(s);
-    cache->deferred.clear();
+  // Runs of at most kRun strings, the last ones given on top.
+  std::vector<std::string> overflow;
+  for (size_t k = 0; k < 2; ++k) {
+    std::vector<std::string>& all = runs[k].strings;
+    for (size_t from = 0; from < all.size(); from += kRun) {
+      Run r = st.fresh_run();
+      const size_t to = std::min(all.size(), from + kRun);
+      for (size_t i = from; i < to; ++i) {
+        r.bytes += all[i].capacity();
+        r.strings.push_back(std::move(all[i]));
+      }
+      st.keep(k, r);
+      for (std::string& s : r.strings) overflow.push_back(std::move(s));
+    }
+    all.clear();
+    runs[k].bytes = 0;
   }
-  for (std::string* s : strings) keep_or_free(*s);
+  lk.unlock();
+  free_all(overflow);
 }
 
 void give_string(std::string& s) {
@@ -180,17 +259,26 @@ void give_string(std::string& s) {
     free_buffer(s);
     return;
   }
-  std::vector<std::string>& mine = cache->free[class_of(cap)];
+  const size_t k = class_of(cap);
+  std::vector<std::string>& mine = cache->free[k];
   mine.push_back(std::move(s));
   s = std::string();
   if (mine.size() < 2 * kRun) return;
-  Stock& st = stock();
-  std::lock_guard lk(st.mu);
-  // The oldest go (freed when the stock is full); the thread keeps the buffers it
-  // touched last.
-  const size_t surplus = mine.size() - kRun;
-  for (size_t i = 0; i < surplus; ++i) st.keep(class_of(cap), mine[i]);
-  mine.erase(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(surplus));
+  // The oldest kRun go to the stock as a run (freed when it is full); the thread
+  // keeps the buffers it touched last.
+  Run surplus;
+  surplus.strings.reserve(kRun);
+  for (size_t i = 0; i < kRun; ++i) {
+    surplus.bytes += mine[i].capacity();
+    surplus.strings.push_back(std::move(mine[i]));
+  }
+  mine.erase(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(kRun));
+  {
+    Stock& st = stock();
+    std::lock_guard lk(st.mu);
+    st.keep(k, surplus);
+  }
+  free_all(surplus.strings);
 }
 
 }  // namespace journey::detail
