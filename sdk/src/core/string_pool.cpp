@@ -45,29 +45,26 @@ struct Stock {
   size_t bytes[2] = {0, 0};  // capacity held in runs[k]
   std::vector<std::vector<std::string>> spare;  // emptied run vectors, for their capacity
 
-  // Keeps `run` (left empty) in class k, or as much of it as the bound allows; what
-  // is not kept stays in run.strings for the caller to free outside the lock.
+  // Keeps `run` (left empty) in class k, or the strings of it the bound has room
+  // for; the rest stay in run.strings for the caller to free outside the lock.
   void keep(size_t k, Run& run) {
     if (run.strings.empty()) return;
-    if (bytes[k] + run.bytes > kStockBytes[k]) {  // rare: only the strings that fit
-      Run fits = fresh_run();
-      std::vector<std::string> rest;
+    if (bytes[k] + run.bytes > kStockBytes[k]) {  // near the bound (rare): split it
+      Run fits, rest;
       for (std::string& s : run.strings) {
-        if (bytes[k] + fits.bytes + s.capacity() <= kStockBytes[k]) {
-          fits.bytes += s.capacity();
-          fits.strings.push_back(std::move(s));
-        } else {
-          rest.push_back(std::move(s));
-        }
+        Run& to = bytes[k] + fits.bytes + s.capacity() <= kStockBytes[k] ? fits : rest;
+        to.bytes += s.capacity();
+        to.strings.push_back(std::move(s));
       }
-      run.strings = std::move(rest);
-      run.bytes = 0;
+      run = std::move(rest);
       if (fits.strings.empty()) return;
-      return keep(k, fits);
+      bytes[k] += fits.bytes;
+      runs[k].push_back(std::move(fits));
+      return;
     }
     bytes[k] += run.bytes;
     runs[k].push_back(std::move(run));
-    run = fresh_run();
+    run = Run();
   }
 
   // Swaps the newest run of class k into `into` (empty). False when there is none.
@@ -104,7 +101,8 @@ void free_all(std::vector<std::string>& strings) {
 
 struct Cache {
   std::vector<std::string> free[2];
-  Run deferred[2];  // give_strings() found the stock busy
+  std::vector<Run> ready[2];  // runs give_strings() has not handed over yet (the stock was busy)
+  std::vector<std::vector<std::string>> spare;  // empty vectors for give_strings()'s runs
 };
 
 // Each thread's cache lives from its first use to the thread's end; the pointer
@@ -120,7 +118,7 @@ struct CacheOwner {
     t_dead = true;
     if (!c) return;
     for (size_t k = 0; k < 2; ++k) {
-      Run& r = c->deferred[k];
+      Run& r = c->ready[k].emplace_back();
       for (std::string& s : c->free[k]) {
         r.bytes += s.capacity();
         r.strings.push_back(std::move(s));
@@ -128,9 +126,9 @@ struct CacheOwner {
       {
         Stock& st = stock();
         std::lock_guard lk(st.mu);
-        st.keep(k, r);
+        for (Run& each : c->ready[k]) st.keep(k, each);
       }
-      free_all(r.strings);
+      for (Run& each : c->ready[k]) free_all(each.strings);
     }
     delete c;
   }
@@ -209,43 +207,47 @@ std::unique_lock<std::mutex> hold_stock() { return std::unique_lock(stock().mu);
 
 void give_strings(std::span<std::string* const> strings) {
   Cache* cache = my_cache();
-  Run local[2];
-  Run* runs = cache ? cache->deferred : local;
+  Cache local;
+  Cache& c = cache ? *cache : local;
+  // Runs of at most kRun strings, built outside the lock, the last given on top.
   for (std::string* s : strings) {
     if (unpooled(*s)) {
       free_buffer(*s);
       continue;
     }
-    Run& r = runs[class_of(s->capacity())];
-    r.bytes += s->capacity();
-    r.strings.push_back(std::move(*s));
+    std::vector<Run>& runs = c.ready[class_of(s->capacity())];
+    if (runs.empty() || runs.back().strings.size() >= kRun) {
+      runs.emplace_back();
+      if (!c.spare.empty()) {
+        runs.back().strings = std::move(c.spare.back());
+        c.spare.pop_back();
+      }
+    }
+    runs.back().bytes += s->capacity();
+    runs.back().strings.push_back(std::move(*s));
     *s = std::string();
   }
   Stock& st = stock();
   std::unique_lock lk(st.mu, std::try_to_lock);
   // A producer holding the lock may be off the CPU: rather than wait for it, the
   // runs wait in this thread's cache for the next call (up to a bound).
-  if (!lk.owns_lock() && cache && runs[0].strings.size() + runs[1].strings.size() <= kMaxDeferred) return;
+  if (!lk.owns_lock() && cache && (c.ready[0].size() + c.ready[1].size()) * kRun <= kMaxDeferred) return;
   if (!lk.owns_lock()) lk.lock();
-  // Runs of at most kRun strings, the last ones given on top.
-  std::vector<std::string> overflow;
+  std::vector<std::string> refused;
   for (size_t k = 0; k < 2; ++k) {
-    std::vector<std::string>& all = runs[k].strings;
-    for (size_t from = 0; from < all.size(); from += kRun) {
-      Run r = st.fresh_run();
-      const size_t to = std::min(all.size(), from + kRun);
-      for (size_t i = from; i < to; ++i) {
-        r.bytes += all[i].capacity();
-        r.strings.push_back(std::move(all[i]));
-      }
+    for (Run& r : c.ready[k]) {
       st.keep(k, r);
-      for (std::string& s : r.strings) overflow.push_back(std::move(s));
+      for (std::string& s : r.strings) refused.push_back(std::move(s));
     }
-    all.clear();
-    runs[k].bytes = 0;
+    c.ready[k].clear();
+  }
+  // Emptied vectors the producers left, for this thread's next runs.
+  while (c.spare.size() < kRun / 4 && !st.spare.empty()) {
+    c.spare.push_back(std::move(st.spare.back()));
+    st.spare.pop_back();
   }
   lk.unlock();
-  free_all(overflow);
+  free_all(refused);
 }
 
 void give_string(std::string& s) {
