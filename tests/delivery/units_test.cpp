@@ -255,6 +255,24 @@ TEST(StringPool, ABufferGivenBackIsTakenAgain) {
   detail::give_string(again);
 }
 
+// A writer that overwrites what it uses (the builders) takes a buffer at the size
+// it asks for, recycled, without paying to zero-fill it.
+TEST(StringPool, TakeScratchIsTheSizeAskedInARecycledBuffer) {
+  std::string s = detail::take_string(700);
+  s.assign(600, 'x');
+  const char* buffer = s.data();
+  detail::give_string(s);
+  std::string scratch = detail::take_scratch(300, 650);
+  EXPECT_EQ(scratch.size(), 300u);
+  EXPECT_GE(scratch.capacity(), 650u);
+  EXPECT_EQ(scratch.data(), buffer) << "the thread's own cache hands it back";
+  std::string bigger = detail::take_scratch(2000, 3000);  // more than any cached buffer holds
+  EXPECT_EQ(bigger.size(), 2000u);
+  EXPECT_GE(bigger.capacity(), 3000u);
+  detail::give_string(scratch);
+  detail::give_string(bigger);
+}
+
 TEST(StringPool, BuffersGivenByOneThreadReachAnother) {
   std::set<const char*> given;
   std::thread giver([&] {

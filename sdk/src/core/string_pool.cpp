@@ -144,13 +144,12 @@ Cache* my_cache() {
 
 }  // namespace
 
-std::string take_string(size_t capacity) {
+namespace {
+// A buffer from the thread's cache (refilled from the stock) holding its old
+// bytes, or an empty string.
+std::string recycled(size_t capacity) {
   Cache* cache = my_cache();
-  if (!cache) {
-    std::string s;
-    s.reserve(capacity);
-    return s;
-  }
+  if (!cache) return std::string();
   const size_t k = class_of(capacity);
   std::vector<std::string>& mine = cache->free[k];
   if (mine.empty()) {
@@ -158,13 +157,27 @@ std::string take_string(size_t capacity) {
     std::lock_guard lk(st.mu);
     st.take(k, mine);
   }
-  std::string s;
-  if (!mine.empty()) {
-    s = std::move(mine.back());
-    mine.pop_back();
-    s.clear();  // here, not in give_string: the taker is about to write the buffer anyway
-  }
+  if (mine.empty()) return std::string();
+  std::string s = std::move(mine.back());
+  mine.pop_back();
+  return s;
+}
+}  // namespace
+
+std::string take_string(size_t capacity) {
+  std::string s = recycled(capacity);
+  s.clear();  // here, not in give_string: the taker is about to write the buffer anyway
   s.reserve(capacity);
+  return s;
+}
+
+std::string take_scratch(size_t size, size_t capacity) {
+  std::string s = recycled(capacity);
+  if (s.capacity() < capacity) {
+    s.clear();  // growing copies only the bytes kept
+    s.reserve(capacity);
+  }
+  s.resize(size);  // zero-fills only past the bytes the buffer held
   return s;
 }
 

@@ -18,6 +18,11 @@ namespace journey::detail {
 // An empty string with room for at least `capacity` bytes.
 std::string take_string(size_t capacity);
 
+// A string of `size` bytes with room for `capacity`, whose bytes are unspecified (a
+// recycled buffer keeps what it held): for a writer that overwrites what it uses,
+// without the zero-fill of take_string() and resize().
+std::string take_scratch(size_t size, size_t capacity);
+
 // A copy of v, in a recycled buffer when v does not fit std::string's inline
 // storage (ids and keys of 16 bytes and more: UUIDs, analytics client ids).
 std::string copy_string(std::string_view v);

@@ -390,8 +390,9 @@ Json Product::to_json() const {
   return j;
 }
 
-EventBuilder::EventBuilder(std::string_view type) : parts_(detail::take_string(kArenaReserve)) {
-  parts_.resize(kArenaReserve);  // the room; a recycled buffer's further capacity is used as it grows
+// The arena's room is parts_.size(); a recycled buffer's further capacity is used as it grows.
+EventBuilder::EventBuilder(std::string_view type)
+    : parts_(detail::take_scratch(kArenaReserve, kArenaReserve)) {
   type_ = static_cast<int8_t>(detail::touchpoint_index(type));
   top(kType, type);
 }
@@ -702,8 +703,7 @@ std::string EventBuilder::assemble(uint32_t* value_at) const {
   // the outer braces (2). Room for track()'s defaults follows, so that tracking
   // the event as an rvalue writes them in place.
   const size_t bound = used_ + entry_count_ + 8 * 16 + 3 * 16 + 48 + 25 + 11 + 2;
-  std::string text = detail::take_string(bound + detail::kDefaultsRoom);
-  text.resize(bound);
+  std::string text = detail::take_scratch(bound, bound + detail::kDefaultsRoom);
   Writer w{text.data(), text.data(), value_at};
   Impl::emit(*this, w);
   assert(static_cast<size_t>(w.p - text.data()) <= bound);
