@@ -142,9 +142,6 @@ Cache* my_cache() {
   return t_cache;
 }
 
-}  // namespace
-
-namespace {
 // A buffer from the thread's cache (refilled from the stock) holding its old
 // bytes, or an empty string.
 std::string recycled(size_t capacity) {

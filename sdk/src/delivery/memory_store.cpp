@@ -285,7 +285,8 @@ class MemoryStore final : public Store {
     for (Shard& sh : shards_) {
       {
         std::unique_lock lk(sh.mu, std::defer_lock);
-        if (busy == Busy::skip ? !lk.try_lock() : (lk.lock(), false)) continue;
+        if (busy == Busy::wait) lk.lock();
+        else if (!lk.try_lock()) continue;
         if (sh.items.empty()) continue;
         sh.items.swap(spare_);
       }
