@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "helpers.hpp"
 #include "sdk/src/delivery/backoff.hpp"
 #include "sdk/src/delivery/fill_nap.hpp"
+#include "sdk/src/delivery/memory_store_testing.hpp"
 #include "sdk/src/delivery/signing.hpp"
 
 namespace journey::test {
@@ -118,6 +120,29 @@ TEST(MemoryStore, BoundedOrderedPerSinkAndSettledByAckOrDeadLetter) {
   EXPECT_FALSE(store->wait_pending("a", 6, std::chrono::steady_clock::now() + 10ms));
   store->close();
   EXPECT_EQ(store->submit(make_records(20, 1)).code, Code::shutting_down);
+}
+
+// A producer preempted inside submit() holds its intake shard: fetch() (the
+// delivery thread) skips that shard instead of waiting for it, and takes its
+// records once it is free; the readers that must see everything wait for it.
+TEST(MemoryStore, FetchSkipsAnIntakeAProducerHoldsAndTakesItsRecordsLater) {
+  auto store = make_memory_store({"a"}, 100);
+  ASSERT_TRUE(store->submit(make_records(0, 2)).ok());  // into this thread's shard
+  auto held = detail::hold_own_intake(*store);
+  auto fetched = std::async(std::launch::async, [&] { return store->fetch("a", 0, 10, 1 << 20); });
+  if (fetched.wait_for(30s) != std::future_status::ready) {
+    held.unlock();  // lets the fetch end, so the test fails instead of hanging
+    FAIL() << "fetch waited for the held intake";
+  }
+  EXPECT_TRUE(fetched.get().empty());
+  auto counted = std::async(std::launch::async, [&] { return store->last_seq(); });
+  EXPECT_EQ(counted.wait_for(50ms), std::future_status::timeout) << "last_seq() must count the held intake";
+  held.unlock();
+  EXPECT_EQ(counted.get(), 2);
+  auto later = store->fetch("a", 0, 10, 1 << 20);
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].record.event_id, "e-0");
+  EXPECT_EQ(later[1].record.event_id, "e-1");
 }
 
 // Each sink fetches a record once (the Pipeline's cursor): the last to fetch it

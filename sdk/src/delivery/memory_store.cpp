@@ -20,6 +20,7 @@
 
 #include "core/string_pool.hpp"
 #include "core/thread_ordinal.hpp"
+#include "delivery/memory_store_testing.hpp"
 #include "journey/spool.hpp"
 
 namespace journey {
@@ -190,6 +191,8 @@ class MemoryStore final : public Store {
   }
 
   std::vector<std::string> sinks() const override { return sinks_; }
+
+  std::unique_lock<std::mutex> hold_own_intake() { return std::unique_lock(my_shard().mu); }
 
   void close() override {
     {
@@ -384,6 +387,10 @@ class MemoryStore final : public Store {
 
 std::shared_ptr<Store> make_memory_store(std::vector<std::string> sinks, size_t max_events) {
   return std::make_shared<MemoryStore>(std::move(sinks), max_events);
+}
+
+std::unique_lock<std::mutex> detail::hold_own_intake(Store& memory_store) {
+  return dynamic_cast<MemoryStore&>(memory_store).hold_own_intake();
 }
 
 }  // namespace journey
