@@ -12,7 +12,6 @@ constexpr size_t kSmall = 64;          // ids; larger buffers hold event JSON
 constexpr size_t kMaxCapacity = 4096;  // bigger buffers are freed, not kept
 constexpr size_t kRun = 64;            // strings a thread trades with the stock at once
 constexpr size_t kMaxDeferred = 1 << 16;  // strings give_strings() holds back from a busy stock
-constexpr size_t kMaxSpare = 256;         // emptied run vectors the stock keeps for reuse
 // Bytes of buffers the stock keeps per size class. The JSON class is large enough
 // to carry the swings of a burst (the delivery thread handing back thousands of
 // buffers at once while producers wait for a slice, then the reverse): below it,
@@ -37,25 +36,26 @@ void free_buffer(std::string& s) { std::string().swap(s); }
 struct Run {
   std::vector<std::string> strings;
   size_t bytes = 0;  // their capacity
+
+  void add(std::string&& s) {
+    bytes += s.capacity();
+    strings.push_back(std::move(s));
+  }
 };
 
 struct Stock {
   std::mutex mu;
   std::vector<Run> runs[2];
   size_t bytes[2] = {0, 0};  // capacity held in runs[k]
-  std::vector<std::vector<std::string>> spare;  // emptied run vectors, for their capacity
 
   // Keeps `run` (left empty) in class k, or the strings of it the bound has room
-  // for; the rest stay in run.strings for the caller to free outside the lock.
+  // for; the rest stay in run.strings.
   void keep(size_t k, Run& run) {
     if (run.strings.empty()) return;
     if (bytes[k] + run.bytes > kStockBytes[k]) {  // near the bound (rare): split it
       Run fits, rest;
-      for (std::string& s : run.strings) {
-        Run& to = bytes[k] + fits.bytes + s.capacity() <= kStockBytes[k] ? fits : rest;
-        to.bytes += s.capacity();
-        to.strings.push_back(std::move(s));
-      }
+      for (std::string& s : run.strings)
+        (bytes[k] + fits.bytes + s.capacity() <= kStockBytes[k] ? fits : rest).add(std::move(s));
       run = std::move(rest);
       if (fits.strings.empty()) return;
       bytes[k] += fits.bytes;
@@ -70,21 +70,10 @@ struct Stock {
   // Swaps the newest run of class k into `into` (empty). False when there is none.
   bool take(size_t k, std::vector<std::string>& into) {
     if (runs[k].empty()) return false;
-    Run& r = runs[k].back();
-    bytes[k] -= r.bytes;
-    into.swap(r.strings);
-    if (spare.size() < kMaxSpare) spare.push_back(std::move(r.strings));
+    bytes[k] -= runs[k].back().bytes;
+    into.swap(runs[k].back().strings);
     runs[k].pop_back();
     return true;
-  }
-
-  Run fresh_run() {
-    Run r;
-    if (!spare.empty()) {
-      r.strings = std::move(spare.back());
-      spare.pop_back();
-    }
-    return r;
   }
 };
 
@@ -101,9 +90,24 @@ void free_all(std::vector<std::string>& strings) {
 
 struct Cache {
   std::vector<std::string> free[2];
-  std::vector<Run> ready[2];  // runs give_strings() has not handed over yet (the stock was busy)
-  std::vector<std::vector<std::string>> spare;  // empty vectors for give_strings()'s runs
+  std::vector<Run> ready[2];  // runs for the stock, not handed over yet (it was busy)
 };
+
+// Hands c's ready runs to the stock, whose lock `held` holds, and frees what the
+// stock's bound refuses once the lock is released.
+void hand_over(Cache& c, std::unique_lock<std::mutex> held) {
+  Stock& st = stock();
+  std::vector<std::string> refused;
+  for (size_t k = 0; k < 2; ++k) {
+    for (Run& r : c.ready[k]) {
+      st.keep(k, r);
+      for (std::string& s : r.strings) refused.push_back(std::move(s));
+    }
+    c.ready[k].clear();
+  }
+  held.unlock();
+  free_all(refused);
+}
 
 // Each thread's cache lives from its first use to the thread's end; the pointer
 // and flag are trivially destructible, so events destroyed after that (statics
@@ -119,17 +123,9 @@ struct CacheOwner {
     if (!c) return;
     for (size_t k = 0; k < 2; ++k) {
       Run& r = c->ready[k].emplace_back();
-      for (std::string& s : c->free[k]) {
-        r.bytes += s.capacity();
-        r.strings.push_back(std::move(s));
-      }
-      {
-        Stock& st = stock();
-        std::lock_guard lk(st.mu);
-        for (Run& each : c->ready[k]) st.keep(k, each);
-      }
-      for (Run& each : c->ready[k]) free_all(each.strings);
+      for (std::string& s : c->free[k]) r.add(std::move(s));
     }
+    hand_over(*c, std::unique_lock(stock().mu));
     delete c;
   }
 };
@@ -185,12 +181,12 @@ void stock_strings(size_t count, size_t capacity) {
   size_t held = 0;
   for (const Run& r : st.runs[k]) held += r.strings.size();
   while (held < count) {
-    Run r = st.fresh_run();
+    Run r;
+    r.strings.reserve(kRun);
     for (; held < count && r.strings.size() < kRun; ++held) {
       std::string s;
       s.reserve(capacity);
-      r.bytes += s.capacity();
-      r.strings.push_back(std::move(s));
+      r.add(std::move(s));
     }
     st.keep(k, r);
     if (!r.strings.empty()) {  // the bound is reached
@@ -217,7 +213,7 @@ std::unique_lock<std::mutex> hold_stock() { return std::unique_lock(stock().mu);
 
 void give_strings(std::span<std::string* const> strings) {
   Cache* cache = my_cache();
-  Cache local;
+  Cache local;  // at thread exit: handed over at once
   Cache& c = cache ? *cache : local;
   // Runs of at most kRun strings, built outside the lock, the last given on top.
   for (std::string* s : strings) {
@@ -226,38 +222,16 @@ void give_strings(std::span<std::string* const> strings) {
       continue;
     }
     std::vector<Run>& runs = c.ready[class_of(s->capacity())];
-    if (runs.empty() || runs.back().strings.size() >= kRun) {
-      runs.emplace_back();
-      if (!c.spare.empty()) {
-        runs.back().strings = std::move(c.spare.back());
-        c.spare.pop_back();
-      }
-    }
-    runs.back().bytes += s->capacity();
-    runs.back().strings.push_back(std::move(*s));
+    if (runs.empty() || runs.back().strings.size() >= kRun) runs.emplace_back().strings.reserve(kRun);
+    runs.back().add(std::move(*s));
     *s = std::string();
   }
-  Stock& st = stock();
-  std::unique_lock lk(st.mu, std::try_to_lock);
+  std::unique_lock lk(stock().mu, std::try_to_lock);
   // A producer holding the lock may be off the CPU: rather than wait for it, the
   // runs wait in this thread's cache for the next call (up to a bound).
   if (!lk.owns_lock() && cache && (c.ready[0].size() + c.ready[1].size()) * kRun <= kMaxDeferred) return;
   if (!lk.owns_lock()) lk.lock();
-  std::vector<std::string> refused;
-  for (size_t k = 0; k < 2; ++k) {
-    for (Run& r : c.ready[k]) {
-      st.keep(k, r);
-      for (std::string& s : r.strings) refused.push_back(std::move(s));
-    }
-    c.ready[k].clear();
-  }
-  // Emptied vectors the producers left, for this thread's next runs.
-  while (c.spare.size() < kRun / 4 && !st.spare.empty()) {
-    c.spare.push_back(std::move(st.spare.back()));
-    st.spare.pop_back();
-  }
-  lk.unlock();
-  free_all(refused);
+  hand_over(c, std::move(lk));
 }
 
 void give_string(std::string& s) {
@@ -265,32 +239,23 @@ void give_string(std::string& s) {
     free_buffer(s);
     return;
   }
-  const size_t cap = s.capacity();
   Cache* cache = my_cache();
   if (!cache) {
     free_buffer(s);
     return;
   }
-  const size_t k = class_of(cap);
+  const size_t k = class_of(s.capacity());
   std::vector<std::string>& mine = cache->free[k];
   mine.push_back(std::move(s));
   s = std::string();
   if (mine.size() < 2 * kRun) return;
   // The oldest kRun go to the stock as a run (freed when it is full); the thread
   // keeps the buffers it touched last.
-  Run surplus;
+  Run& surplus = cache->ready[k].emplace_back();
   surplus.strings.reserve(kRun);
-  for (size_t i = 0; i < kRun; ++i) {
-    surplus.bytes += mine[i].capacity();
-    surplus.strings.push_back(std::move(mine[i]));
-  }
+  for (size_t i = 0; i < kRun; ++i) surplus.add(std::move(mine[i]));
   mine.erase(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(kRun));
-  {
-    Stock& st = stock();
-    std::lock_guard lk(st.mu);
-    st.keep(k, surplus);
-  }
-  free_all(surplus.strings);
+  hand_over(*cache, std::unique_lock(stock().mu));
 }
 
 }  // namespace journey::detail
