@@ -8,7 +8,7 @@
 // queue room from the shared count a run at a time. Every reader first moves the
 // shards' records to the deque (drain), which is where they get their seq: the
 // order of acceptance is per producer thread, as it is for threads racing on one
-// lock.
+// lock. fetch() passes over a shard a producer holds; the next fetch takes it.
 #include <algorithm>
 #include <array>
 #include <atomic>
