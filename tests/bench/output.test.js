@@ -31,7 +31,7 @@ describe('journey-bench sdk', () => {
   const iterations = 200;
   const shape = ['sdk', '--threads', String(threads), '--iterations', String(iterations)];
 
-  function checkSdk(out, { spool = false, buildOnly = false, prebuilt = false, warmup = false } = {}) {
+  function checkSdk(out, { spool = false, buildOnly = false, prebuilt = false, warmup = false, producerNice = 0 } = {}) {
     for (const f of ['events', 'seconds', 'events_per_second', 'track_ns_p50', 'track_ns_p99'])
       assert.equal(typeof out[f], 'number', `field ${f} missing or not a number in ${JSON.stringify(out)}`);
     assert.equal(out.events, threads * iterations * 3);
@@ -45,6 +45,7 @@ describe('journey-bench sdk', () => {
     assert.equal(out.errors, 0);
     assert.ok(Number.isInteger(out.page_faults) && out.page_faults >= 0);
     assert.deepEqual([out.spool, out.build_only, out.prebuilt, out.warmup], [spool, buildOnly, prebuilt, warmup]);
+    assert.equal(out.producer_nice, producerNice);
     if (!buildOnly) assert.equal(out.backlog_at_join <= out.events, true);
   }
 
@@ -59,6 +60,10 @@ describe('journey-bench sdk', () => {
   it('tracks events built before the clock with --prebuilt', async () =>
     checkSdk(parsed(await run([...shape, '--prebuilt'])), { prebuilt: true }));
 
+  // errors counts a producer whose nice value could not be set.
+  it('runs the producers at a lower priority with --producer-nice N', async () =>
+    checkSdk(parsed(await run([...shape, '--producer-nice', '5'])), { producerNice: 5 }));
+
   it('spools every event with --spool DIR', async () => {
     const dir = tempDir('journey-bench-spool-');
     try {
@@ -70,7 +75,8 @@ describe('journey-bench sdk', () => {
   });
 
   it('exits 2 with its usage on bad arguments', async () => {
-    for (const args of [['sdk', '--threads', '0'], ['sdk', '--iterations'], ['sdk', '--frobnicate', '1']]) {
+    for (const args of [['sdk', '--threads', '0'], ['sdk', '--iterations'], ['sdk', '--frobnicate', '1'],
+      ['sdk', '--producer-nice', '20'], ['sdk', '--producer-nice', '-1'], ['sdk', '--producer-nice', '5x']]) {
       const r = await run(args);
       assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}`);
       assert.match(r.stderr, /usage: journey-bench sdk/);
