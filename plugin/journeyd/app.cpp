@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "derived.hpp"
 #include "ingest.hpp"
 #include "journey/time.hpp"
 #include "journey/validate.hpp"
@@ -328,20 +329,13 @@ void App::webhook(Request&& req, Route route, Respond respond) {
     return respond(answer(*header, http::status::ok, R"({"accepted":0,"ignored":true})"));
   }
   metrics_.add("journey_events_received_total", {{"endpoint", platform}}, r.events.size());
-  journey::NormalizeOptions opts{journey::now_us(), std::nullopt};
-  std::vector<journey::Record> records;
-  for (auto& ev : r.events) {
-    journey::NormalizedEvent normalized;
-    journey::EventProblems problems = journey::normalize_event(ev, opts, &normalized);
-    if (!problems.ok()) {  // an adapter bug, not the platform's: logged loudly
-      count_rejected("invalid", 1);
-      Json e = problems.errors;
-      log(Level::error, "webhook produced an invalid event", {{"platform", platform}, {"errors", e.dump()}});
-      continue;
-    }
-    records.push_back(journey::Record{std::move(normalized.event_id), std::move(normalized.key),
-                                      std::move(normalized.json), journey::to_unix_ms(opts.received_at)});
+  DerivedRecords derived = derived_records(r.events, journey::now_us());
+  if (derived.status != 200) {
+    count_rejected("invalid", r.events.size());
+    log(Level::warn, "webhook payload made an invalid event", {{"platform", platform}, {"error", derived.error}});
+    return respond(answer(*header, http::status::bad_request, error_body(derived.error)));
   }
+  std::vector<journey::Record> records = std::move(derived.records);
   size_t n = records.size();
   auto finish = [this, header, respond, n](const journey::Status& s) {
     if (!s.ok()) {

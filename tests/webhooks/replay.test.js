@@ -96,6 +96,43 @@ describe('signed webhook replays through journeyd', () => {
     assert.ok(backend.find((e) => e.context.traits && e.context.traits.email_sha256 === sha));
   });
 
+  it('a signed payload whose event cannot be valid is 400 naming the field, and stores nothing', async () => {
+    const order = JSON.parse(fs.readFileSync(path.join(DATA, 'shopify', 'orders_create.json'), 'utf8'));
+    order.currency = 'euro';
+    order.presentment_currency = 'euro';
+    const body = JSON.stringify(order);
+    const post = (webhookId, text) => fetch(`${journeyd.url}/v1/webhooks/shopify`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Shopify-Topic': 'orders/create',
+        'X-Shopify-Shop-Domain': 'northpeak-outdoor.myshopify.com',
+        'X-Shopify-Webhook-Id': webhookId,
+        'X-Shopify-Hmac-Sha256': crypto.createHmac('sha256', SHOPIFY_SECRET).update(text).digest('base64'),
+      },
+      body: text,
+    });
+    const rejectedInvalid = async () => {
+      const m = /journey_events_rejected_total\{[^}]*reason="invalid"[^}]*\} (\d+)/
+        .exec(await (await fetch(`${journeyd.url}/metrics`)).text());
+      return m ? Number(m[1]) : 0;
+    };
+    const before = await rejectedInvalid();
+    const bad = await post('invalid-currency-1', body);
+    assert.equal(bad.status, 400);
+    const answer = await bad.json();
+    assert.match(answer.error, /^event 0 \(purchase\): properties\.currency: /);
+    assert.equal(await rejectedInvalid(), before + 1);
+
+    // The same order with its currency repaired goes through; the bad one never does.
+    order.currency = 'EUR';
+    order.presentment_currency = 'EUR';
+    const good = await post('valid-currency-1', JSON.stringify(order));
+    assert.equal(good.status, 200, await good.text());
+    await waitFor('the repaired order', () => backend.find((x) => x.event_id === 'shopify:valid-currency-1:purchase'));
+    assert.equal(backend.deliveries.filter((x) => x.event_id.startsWith('shopify:invalid-currency-1')).length, 0);
+  });
+
   it('a wrong secret is 401 and stores nothing; an unknown topic is 200 and ignored', async () => {
     const before = backend.deliveries.length;
     const file = path.join(DATA, 'shopify', 'orders_create.json');
