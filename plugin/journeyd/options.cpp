@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "journey/pipeline.hpp"
 
 namespace journeyd {
 namespace {
@@ -19,7 +22,11 @@ struct Spec {
   uint64_t min = 0;                     // numbers
   std::vector<std::string> choices{};   // choice, and the sink list
   const char* help = "";
+  uint64_t max = UINT64_MAX;            // numbers
 };
+
+// Durations stop where the SDK's ranges do (journey/pipeline.hpp).
+constexpr uint64_t kMaxMs = journey::kMaxSettingDuration.count();
 
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> s = {
@@ -35,11 +42,11 @@ const std::vector<Spec>& specs() {
       {"allowed-origins", Kind::list, 0, {}, "comma-separated CORS origins for /v1/collect (default *)"},
       {"batch-max-events", Kind::number, 1, {}, "default 500"},
       {"batch-max-bytes", Kind::number, 1024, {}, "default 524288"},
-      {"flush-interval-ms", Kind::number, 1, {}, "default 1000"},
-      {"retry-base-ms", Kind::number, 1, {}, "default 500"},
-      {"retry-max-ms", Kind::number, 1, {}, "default 60000"},
-      {"request-timeout-ms", Kind::number, 1, {}, "default 10000"},
-      {"max-event-age", Kind::number, 1, {}, "seconds (default 604800)"},
+      {"flush-interval-ms", Kind::number, 1, {}, "default 1000", kMaxMs},
+      {"retry-base-ms", Kind::number, 1, {}, "default 500", kMaxMs},
+      {"retry-max-ms", Kind::number, 1, {}, "default 60000", kMaxMs},
+      {"request-timeout-ms", Kind::number, 1, {}, "default 10000", kMaxMs},
+      {"max-event-age", Kind::number, 1, {}, "seconds (default 604800)", static_cast<uint64_t>(journey::kMaxEventAge.count())},
       {"spool-max-bytes", Kind::number, 1, {}, "default 1073741824"},
       {"durability", Kind::choice, 0, {"normal", "strict"}, "normal | strict"},
       {"kafka-brokers", Kind::text, 0, {}, "H:P[,...]"},
@@ -48,7 +55,7 @@ const std::vector<Spec>& specs() {
       {"gzip", Kind::choice, 0, {"auto", "always", "never"}, "http sink compression"},
       {"max-connections", Kind::number, 1, {}, "default 1024"},
       {"config", Kind::text, 0, {}, "JSON file of these keys (dashes as underscores)"},
-      {"shutdown-timeout-ms", Kind::number, 0, {}, "default 10000"},
+      {"shutdown-timeout-ms", Kind::number, 0, {}, "default 10000", kMaxMs},
       {"log-format", Kind::choice, 0, {"text", "json"}, "text | json"},
       {"log-level", Kind::choice, 0, {"debug", "info", "warn", "error"}, "debug | info | warn | error"},
   };
@@ -121,7 +128,7 @@ bool parse_listen(const std::string& v, std::string* host, uint16_t* port, std::
   return true;
 }
 
-bool parse_number(const std::string& v, uint64_t min, uint64_t* out, std::string* why) {
+bool parse_number(const std::string& v, uint64_t min, uint64_t max, uint64_t* out, std::string* why) {
   if (v.empty() || v.size() > 19 || !std::all_of(v.begin(), v.end(), ::isdigit)) {
     *why = "expected a whole number, got \"" + v + "\"";
     return false;
@@ -129,6 +136,10 @@ bool parse_number(const std::string& v, uint64_t min, uint64_t* out, std::string
   uint64_t n = std::stoull(v);
   if (n < min) {
     *why = "must be at least " + std::to_string(min) + ", got " + v;
+    return false;
+  }
+  if (n > max) {
+    *why = "must be at most " + std::to_string(max) + ", got " + v;
     return false;
   }
   *out = n;
@@ -144,7 +155,7 @@ bool apply(const Spec& s, const std::vector<std::string>& vals, Options* o, std:
       return parse_listen(last, &o->listen_host, &o->listen_port, why);
     case Kind::number: {
       uint64_t n = 0;
-      if (!parse_number(last, s.min, &n, why)) return false;
+      if (!parse_number(last, s.min, s.max, &n, why)) return false;
       std::map<std::string, uint64_t*> slots = {
           {"batch-max-events", &o->batch_max_events}, {"batch-max-bytes", &o->batch_max_bytes},
           {"flush-interval-ms", &o->flush_interval_ms}, {"retry-base-ms", &o->retry_base_ms},

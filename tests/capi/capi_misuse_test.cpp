@@ -77,6 +77,14 @@ TEST(CapiConfig, WrongValueTypeIsNamed) {
   EXPECT_NE(std::strstr(err, "batch_max_events"), nullptr) << err;
 }
 
+TEST(CapiConfig, ADurationBeyondItsRangeIsNamed) {
+  char err[256];
+  EXPECT_EQ(journey_tracker_new(R"({"endpoint": "http://127.0.0.1:1/", "flush_interval_ms": 9223372036854775807})",
+                                err, sizeof err),
+            nullptr);
+  EXPECT_STREQ(err, "flush_interval_ms: must be a positive integer of at most 86400000");
+}
+
 TEST(CapiConfig, UnusableSpoolPathIsAnError) {
   // A path below a file cannot be made, whoever runs the test (root too).
   char err[512];

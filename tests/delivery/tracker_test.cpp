@@ -215,5 +215,49 @@ TEST(Config, UnknownKeyAndWrongTypeNameTheKey) {
   EXPECT_TRUE(c.endpoint.empty());  // untouched on failure
 }
 
+// Durations beyond a day (max_event_age: 3,650 days) are refused by name, not left
+// to overflow the clock arithmetic they feed (found with the C API's config JSON).
+TEST(Config, DurationsOutOfTheirRangeAreRefusedByName) {
+  for (const char* key : {"flush_interval_ms", "retry_base_ms", "retry_max_ms", "request_timeout_ms",
+                          "spool_commit_interval_ms"}) {
+    Config c;
+    std::string err;
+    EXPECT_TRUE(Config::from_json(Json{{key, 86400000}}, &c, &err)) << key << ": " << err;
+    EXPECT_FALSE(Config::from_json(Json{{key, 86400001}}, &c, &err)) << key;
+    EXPECT_EQ(err, std::string(key) + ": must be a positive integer of at most 86400000");
+    EXPECT_FALSE(Config::from_json(Json{{key, INT64_MAX}}, &c, &err)) << key;
+  }
+  Config c;
+  std::string err;
+  EXPECT_TRUE(Config::from_json(Json{{"max_event_age", 315360000}}, &c, &err)) << err;
+  EXPECT_FALSE(Config::from_json(Json{{"max_event_age", 315360001}}, &c, &err));
+  EXPECT_EQ(err, "max_event_age: must be a positive integer of at most 315360000");
+}
+
+TEST(Config, TrackerRefusesOptionsOutOfTheirRangeNamingThem) {
+  auto refusal = [](auto edit) {
+    Config c;
+    c.sinks = {make_discard_sink()};
+    edit(c);
+    try {
+      Tracker t(c);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refusal([](Config& c) { c.delivery.flush_interval = std::chrono::hours(25); }),
+            "flush_interval_ms: must be from 1 to 86400000 ms");
+  EXPECT_EQ(refusal([](Config& c) { c.delivery.retry_base = 0ms; }), "retry_base_ms: must be from 1 to 86400000 ms");
+  EXPECT_EQ(refusal([](Config& c) { c.delivery.request_timeout = std::chrono::milliseconds::max(); }),
+            "request_timeout_ms: must be from 1 to 86400000 ms");
+  EXPECT_EQ(refusal([](Config& c) { c.delivery.max_event_age = std::chrono::seconds(0); }),
+            "max_event_age: must be from 1 to 315360000 s");
+  EXPECT_EQ(refusal([](Config& c) { c.delivery.batch_max_bytes = 0; }), "batch_max_bytes: must be at least 1");
+  EXPECT_EQ(refusal([](Config& c) { c.spool_commit_interval = 0ms; }),
+            "spool_commit_interval_ms: must be from 1 to 86400000 ms");
+  EXPECT_EQ(refusal([](Config& c) { c.delivery.retry_max = std::chrono::hours(24); }), "accepted");
+}
+
 }  // namespace
 }  // namespace journey::test

@@ -62,6 +62,10 @@ TEST(Options, ErrorsNameTheFlagEnvOrKey) {
     EXPECT_EQ(r.error.find('\n'), std::string::npos);
   };
   expect_error({"--batch-max-events", "abc"}, {}, "--batch-max-events");
+  expect_error({"--flush-interval-ms", "86400001"}, {}, "--flush-interval-ms: must be at most 86400000");
+  expect_error({"--request-timeout-ms", "9223372036854775807"}, {}, "--request-timeout-ms");
+  expect_error({"--max-event-age", "315360001"}, {}, "--max-event-age: must be at most 315360000");
+  expect_error({}, {{"JOURNEY_SHUTDOWN_TIMEOUT_MS", "86400001"}}, "JOURNEY_SHUTDOWN_TIMEOUT_MS");
   expect_error({"--bogus", "1"}, {}, "--bogus");
   expect_error({"--listen"}, {}, "--listen");
   expect_error({"--listen", "nohostport"}, {}, "--listen");

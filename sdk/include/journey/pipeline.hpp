@@ -16,6 +16,9 @@
 
 namespace journey {
 
+// Ranges, as librdkafka keeps them (a value outside is an error naming the setting,
+// never clamped): counts at least 1; durations from 1 ms to kMaxSettingDuration;
+// max_event_age from 1 s to kMaxEventAge.
 struct DeliveryOptions {
   size_t batch_max_events = 500;
   size_t batch_max_bytes = 524288;                    // whole uncompressed body
@@ -25,6 +28,12 @@ struct DeliveryOptions {
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::seconds max_event_age{604800};
 };
+inline constexpr std::chrono::milliseconds kMaxSettingDuration = std::chrono::hours(24);
+inline constexpr std::chrono::seconds kMaxEventAge = std::chrono::hours(24 * 3650);
+
+// "" when every option is in its range, else "<config key>: <its range>" for the
+// first that is not (keys as in the config JSON: flush_interval_ms, ...).
+std::string check_delivery_options(const DeliveryOptions& options);
 
 // One report per batch outcome, from a delivery thread. Must not block long.
 struct DeliveryReport {
@@ -41,7 +50,8 @@ class Pipeline {
  public:
   // metrics may be null. Metric families written: journey_events_delivered_total{sink},
   // journey_events_dead_lettered_total{sink,reason}, journey_delivery_attempts_total{sink,outcome},
-  // journey_delivery_latency_seconds.
+  // journey_delivery_latency_seconds. Throws std::invalid_argument with
+  // check_delivery_options()'s message when an option is out of its range.
   Pipeline(std::shared_ptr<Store> store, std::vector<std::shared_ptr<Sink>> sinks,
            DeliveryOptions options, Metrics* metrics = nullptr, DeliveryCallback on_report = {});
   ~Pipeline();

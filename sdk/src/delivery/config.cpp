@@ -1,4 +1,5 @@
 // Config::from_json — the SDK keys of journeyd's config file (SPEC section 10).
+#include <cstdint>
 #include <functional>
 #include <map>
 
@@ -27,11 +28,12 @@ Setter text(std::string Config::*field, std::vector<std::string> allowed = {}) {
   };
 }
 
-// A positive integer, given to `apply`.
-Setter positive(std::function<void(Config*, uint64_t)> apply) {
-  return [apply](const Json& v, Config* c, std::string* err) {
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
+// A positive integer of at most `max`, given to `apply`.
+Setter positive(std::function<void(Config*, uint64_t)> apply, uint64_t max = INT64_MAX) {
+  return [apply, max](const Json& v, Config* c, std::string* err) {
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<uint64_t>() > max) {
       *err = "must be a positive integer";
+      if (max != INT64_MAX) *err += " of at most " + std::to_string(max);
       return false;
     }
     apply(c, v.get<uint64_t>());
@@ -40,6 +42,7 @@ Setter positive(std::function<void(Config*, uint64_t)> apply) {
 }
 
 using ms = std::chrono::milliseconds;
+constexpr uint64_t kMaxMs = kMaxSettingDuration.count();
 
 const std::map<std::string, Setter>& setters() {
   static const std::map<std::string, Setter> table = {
@@ -51,16 +54,16 @@ const std::map<std::string, Setter>& setters() {
       {"durability", text(&Config::durability, {"normal", "strict"})},
       {"batch_max_events", positive([](Config* c, uint64_t n) { c->delivery.batch_max_events = n; })},
       {"batch_max_bytes", positive([](Config* c, uint64_t n) { c->delivery.batch_max_bytes = n; })},
-      {"flush_interval_ms", positive([](Config* c, uint64_t n) { c->delivery.flush_interval = ms(n); })},
-      {"retry_base_ms", positive([](Config* c, uint64_t n) { c->delivery.retry_base = ms(n); })},
-      {"retry_max_ms", positive([](Config* c, uint64_t n) { c->delivery.retry_max = ms(n); })},
-      {"request_timeout_ms", positive([](Config* c, uint64_t n) { c->delivery.request_timeout = ms(n); })},
+      {"flush_interval_ms", positive([](Config* c, uint64_t n) { c->delivery.flush_interval = ms(n); }, kMaxMs)},
+      {"retry_base_ms", positive([](Config* c, uint64_t n) { c->delivery.retry_base = ms(n); }, kMaxMs)},
+      {"retry_max_ms", positive([](Config* c, uint64_t n) { c->delivery.retry_max = ms(n); }, kMaxMs)},
+      {"request_timeout_ms", positive([](Config* c, uint64_t n) { c->delivery.request_timeout = ms(n); }, kMaxMs)},
       {"max_event_age", positive([](Config* c, uint64_t n) {
          c->delivery.max_event_age = std::chrono::seconds(n);
-       })},
+       }, kMaxEventAge.count())},
       {"queue_max_events", positive([](Config* c, uint64_t n) { c->queue_max_events = n; })},
       {"spool_max_bytes", positive([](Config* c, uint64_t n) { c->spool_max_bytes = n; })},
-      {"spool_commit_interval_ms", positive([](Config* c, uint64_t n) { c->spool_commit_interval = ms(n); })},
+      {"spool_commit_interval_ms", positive([](Config* c, uint64_t n) { c->spool_commit_interval = ms(n); }, kMaxMs)},
   };
   return table;
 }

@@ -12,6 +12,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include "delivery/backoff.hpp"
@@ -354,9 +355,26 @@ struct Pipeline::Impl {
   }
 };
 
+std::string check_delivery_options(const DeliveryOptions& o) {
+  if (o.batch_max_events == 0) return "batch_max_events: must be at least 1";
+  if (o.batch_max_bytes == 0) return "batch_max_bytes: must be at least 1";
+  const std::pair<const char*, std::chrono::milliseconds> durations[] = {
+      {"flush_interval_ms", o.flush_interval},
+      {"retry_base_ms", o.retry_base},
+      {"retry_max_ms", o.retry_max},
+      {"request_timeout_ms", o.request_timeout}};
+  for (const auto& [key, v] : durations)
+    if (v < std::chrono::milliseconds(1) || v > kMaxSettingDuration)
+      return std::string(key) + ": must be from 1 to " + std::to_string(kMaxSettingDuration.count()) + " ms";
+  if (o.max_event_age < std::chrono::seconds(1) || o.max_event_age > kMaxEventAge)
+    return "max_event_age: must be from 1 to " + std::to_string(kMaxEventAge.count()) + " s";
+  return {};
+}
+
 Pipeline::Pipeline(std::shared_ptr<Store> store, std::vector<std::shared_ptr<Sink>> sinks,
                    DeliveryOptions options, Metrics* metrics, DeliveryCallback on_report)
     : impl_(std::make_unique<Impl>()) {
+  if (std::string e = check_delivery_options(options); !e.empty()) throw std::invalid_argument(e);
   impl_->store = std::move(store);
   impl_->sinks = std::move(sinks);
   impl_->opts = options;

@@ -139,6 +139,10 @@ Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.config = std::move(config);
   Config& c = im.config;
+  if (std::string e = check_delivery_options(c.delivery); !e.empty()) throw std::invalid_argument(e);
+  if (c.spool_commit_interval < std::chrono::milliseconds(1) || c.spool_commit_interval > kMaxSettingDuration)
+    throw std::invalid_argument("spool_commit_interval_ms: must be from 1 to " +
+                                std::to_string(kMaxSettingDuration.count()) + " ms");
   std::vector<std::shared_ptr<Sink>> sinks = c.sinks;
   if (sinks.empty()) {
     if (c.endpoint.empty()) throw std::invalid_argument("endpoint: required when no sinks are given");
@@ -155,7 +159,6 @@ Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
       if (n == s->name()) throw std::invalid_argument("sinks: two sinks named \"" + n + "\"");
     im.sink_names.push_back(s->name());
   }
-  if (c.delivery.batch_max_events == 0) throw std::invalid_argument("batch_max_events: must be positive");
   if (c.spool_path.empty()) {
     if (c.queue_max_events == 0) throw std::invalid_argument("queue_max_events: must be positive");
     im.store = make_memory_store(im.sink_names, c.queue_max_events);
