@@ -1,4 +1,5 @@
-// journeyd under hostile or violent conditions: slow and idle connections, kill -9 under load.
+// journeyd under hostile or violent conditions: slow and idle connections, mangled
+// requests, kill -9 under load.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -9,7 +10,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -129,6 +133,127 @@ TEST(JourneydRobust, BodyAndIdleKeepAliveTimeouts) {
   EXPECT_GE(idle_wait, 59s);
   EXPECT_LE(idle_wait, 66s);
   EXPECT_EQ(jdtest::metric(http(jd.port(), "GET", "/metrics").body, "journey_events_accepted_total"), 0);
+}
+
+// Sends `request`, half-closes, and reads until journeyd closes (at most 10 s): what it
+// answered, or nullopt when it kept the connection open.
+std::optional<std::string> exchange(uint16_t port, const std::string& request) {
+  int fd = jdtest::connect_loopback(port);
+  if (fd < 0) return std::nullopt;
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // journeyd may close early on a header it refuses
+    sent += size_t(n);
+  }
+  shutdown(fd, SHUT_WR);
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0ms || poll(&p, 1, int(left.count())) <= 0) {
+      close(fd);
+      return std::nullopt;
+    }
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, size_t(n));
+  }
+  close(fd);
+  return got;
+}
+
+// Hostile and mangled requests, each on its own connection: journeyd answers each
+// with statuses of its own (no 500) or closes, never hangs on a half-closed
+// connection, stays up, and still takes a normal event afterwards. Under make
+// test-asan journeyd itself runs with ASan and UBSan.
+TEST(JourneydRobust, MangledRequestsGetAnAnswerOrACloseAndJourneydKeepsServing) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "local", "--shopify-secret", "s3cret"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::string event = R"({"type":"view","anonymous_id":"a1","context":{"page":{"url":"https://shop.example/"}}})";
+  auto post = [](const std::string& target, const std::string& type, const std::string& body) {
+    return "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  const std::vector<std::string> valid = {
+      post("/v1/events", "application/json", "[" + event + "," + event + "]"),
+      post("/v1/collect", "text/plain", event),
+      post("/v1/webhooks/shopify", "application/json", R"({"id":1})"),
+      "GET /v1/journeys?steps=view,purchase&window=30d&by=channel.source HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /tag.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"abc\", W/\"def\"\r\n\r\n",
+      "OPTIONS /v1/collect HTTP/1.1\r\nHost: x\r\nOrigin: https://shop.example\r\n"
+      "Access-Control-Request-Method: POST\r\n\r\n",
+  };
+  std::vector<std::string> requests = {
+      "GET / HTTP/1.1\r\n\r\n",
+      "GET /healthz HTTP/1.0\r\n\r\n",
+      "\x00\x01\x02 / HTTP/1.1\r\n\r\n",
+      "FOO /v1/events HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+      "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /v1/journeys?steps=%00&by=%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /v1/journeys?window=99999999999999999999d&since=9999-99-99 HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100000, 'a') + "\r\n\r\n",
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n{}",
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999999999999999\r\n\r\n{}",
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Length: 5\r\n\r\n5\r\n" + event.substr(0, 5) + "\r\n0\r\n\r\n",
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "ZZ\r\n{}\r\n0\r\n\r\n",
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+      "Content-Length: " + std::to_string(event.size()) + "\r\n\r\n" + event,
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip, gzip\r\n"
+      "Content-Length: 2\r\n\r\n{}",
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Fold: a\r\n b\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n\r\n",
+  };
+  std::string many_headers = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 2000; ++i) many_headers += "X-H" + std::to_string(i) + ": v\r\n";
+  requests.push_back(many_headers + "\r\n");
+  // Mangled copies of the valid requests: bytes flipped, inserted, dropped, lines doubled.
+  std::mt19937 rng(20261126);
+  const std::string alphabet = "\r\n: ,;\"%0123456789-\x00\x7f\x80\xff";
+  for (int i = 0; i < 400; ++i) {
+    std::string r = valid[rng() % valid.size()];
+    for (int edits = 1 + int(rng() % 4); edits > 0; --edits) {
+      const size_t at = rng() % r.size();
+      switch (rng() % 4) {
+        case 0: r[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: r.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        case 2: r.erase(at, 1 + rng() % 8); break;
+        default: {
+          const size_t start = r.rfind("\r\n", at);
+          const size_t end = r.find("\r\n", at);
+          if (start != std::string::npos && end != std::string::npos) r.insert(end, r.substr(start, end - start));
+        }
+      }
+      if (r.empty()) r = "\r\n";
+    }
+    requests.push_back(r);
+  }
+
+  size_t answered = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const std::optional<std::string> got = exchange(jd.port(), requests[i]);
+    ASSERT_TRUE(got) << "request " << i << " left open after its half-close:\n" << requests[i].substr(0, 300);
+    if (got->empty()) continue;
+    ++answered;
+    EXPECT_EQ(got->rfind("HTTP/1.", 0), 0u) << "request " << i << ": " << got->substr(0, 200);
+    for (size_t at = got->find("HTTP/1."); at != std::string::npos; at = got->find("HTTP/1.", at + 1)) {
+      const int status = std::atoi(got->c_str() + at + 9);
+      EXPECT_TRUE(status >= 100 && status < 600 && status != 500)
+          << "request " << i << " got " << got->substr(at, 40) << "\n" << requests[i].substr(0, 300);
+    }
+  }
+  EXPECT_GT(answered, requests.size() / 2);  // most mangled requests are still parseable
+  EXPECT_FALSE(jd.wait_exit(0ms)) << jd.stderr_text();
+  EXPECT_EQ(http(jd.port(), "GET", "/healthz").status, 200);
+  EXPECT_EQ(http(jd.port(), "POST", "/v1/events", event, {{"Content-Type", "application/json"}}).status, 202);
 }
 
 TEST(JourneydRobust, KillNineUnderLoadLosesNoAcceptedEvent) {
