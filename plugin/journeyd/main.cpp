@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <sys/resource.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -94,6 +95,10 @@ int run(const Options& o) {
   // Few malloc arenas: journeyd's threads hand buffers to each other, and per-thread
   // arenas would keep freed memory resident (peak RSS budget: 64 MiB).
   mallopt(M_ARENA_MAX, 2);
+  // A write beyond a file-size limit (LimitFSIZE=, ulimit -f) fails with EFBIG, which
+  // the spool reports like a full disk (503, /readyz false), instead of SIGXFSZ
+  // killing journeyd with requests in flight (PostgreSQL does the same).
+  std::signal(SIGXFSZ, SIG_IGN);
   std::error_code fec;
   std::filesystem::create_directories(o.data_dir, fec);
   if (fec) {

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -256,6 +258,19 @@ TEST(JourneydRobust, MangledRequestsGetAnAnswerOrACloseAndJourneydKeepsServing) 
   EXPECT_EQ(http(jd.port(), "POST", "/v1/events", event, {{"Content-Type", "application/json"}}).status, 202);
 }
 
+// The event_ids of `accepted` that have not reached the backend within 30 s.
+std::set<std::string> undelivered(const journey::test::TestBackend& backend, const std::set<std::string>& accepted) {
+  std::set<std::string> missing;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  do {
+    missing = accepted;
+    for (const auto& e : backend.delivered_events()) missing.erase(e.value("event_id", ""));
+    if (missing.empty()) break;
+    backend.wait_for_events(backend.delivered_event_count() + 1, 500ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return missing;
+}
+
 TEST(JourneydRobust, KillNineUnderLoadLosesNoAcceptedEvent) {
   journey::test::TestBackend backend;
   jdtest::TempDir dir;
@@ -304,16 +319,59 @@ TEST(JourneydRobust, KillNineUnderLoadLosesNoAcceptedEvent) {
 
   jd = std::make_unique<Journeyd>(args);
   ASSERT_TRUE(jd->ok()) << jd->stderr_text();
-  std::set<std::string> missing;
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  do {
-    missing = accepted;
-    for (const auto& e : backend.delivered_events()) missing.erase(e.value("event_id", ""));
-    if (missing.empty()) break;
-    backend.wait_for_events(backend.delivered_event_count() + 1, 500ms);
-  } while (std::chrono::steady_clock::now() < deadline);
+  const std::set<std::string> missing = undelivered(backend, accepted);
   EXPECT_TRUE(missing.empty()) << missing.size() << " of " << accepted.size() << " accepted events never arrived, e.g. "
                                << *missing.begin();
+}
+
+// A spool that cannot grow (here a file-size limit, as a full disk would): journeyd
+// answers 503 instead of 202 and /readyz fails, stays up, takes events again once it
+// can write, and every event it answered 202 reaches the backend.
+TEST(JourneydRobust, AFullDiskIs503AndLosesNoAcceptedEvent) {
+  journey::test::TestBackend backend;
+  backend.set_default(journey::test::Response::status_only(503));  // events stay in the spool
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "http", "--endpoint", backend.url(), "--flush-interval-ms", "20",
+               "--retry-base-ms", "20", "--retry-max-ms", "100"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  auto file_size_limit = [&](rlim_t soft) {
+    rlimit lim{soft, RLIM_INFINITY};
+    return prlimit(jd.pid(), RLIMIT_FSIZE, &lim, nullptr) == 0;
+  };
+  ASSERT_TRUE(file_size_limit(2 << 20)) << std::strerror(errno);
+
+  std::set<std::string> accepted;
+  int request = 0;
+  auto send = [&] {
+    std::string body = "[";
+    std::vector<std::string> ids;
+    for (int i = 0; i < 100; ++i) {
+      ids.push_back("f" + std::to_string(request) + "-" + std::to_string(i));
+      body += (i ? "," : "") + Json{{"event_id", ids.back()}, {"type", "view"}, {"anonymous_id", "a1"},
+                                   {"context", {{"page", {{"url", "https://x/" + std::string(400, 'p')}}}}}}
+                                      .dump();
+    }
+    ++request;
+    auto r = http(jd.port(), "POST", "/v1/events", body + "]", {{"Content-Type", "application/json"}});
+    if (r.status == 202) accepted.insert(ids.begin(), ids.end());
+    return r;
+  };
+  jdtest::HttpResult refused;
+  while (request < 200 && (refused = send()).status == 202) {
+  }
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("spool"), std::string::npos) << refused.body;
+  EXPECT_GT(accepted.size(), 0u);
+  EXPECT_EQ(http(jd.port(), "GET", "/readyz").status, 503);
+  EXPECT_EQ(send().status, 503);  // still full: refused, not accepted and lost
+  EXPECT_FALSE(jd.wait_exit(0ms)) << jd.stderr_text();
+
+  ASSERT_TRUE(file_size_limit(RLIM_INFINITY));  // room again
+  EXPECT_EQ(send().status, 202);
+  EXPECT_EQ(http(jd.port(), "GET", "/readyz").status, 200);
+  backend.set_default(journey::test::Response::ok());
+  const std::set<std::string> missing = undelivered(backend, accepted);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " of " << accepted.size() << " accepted events never arrived";
 }
 
 }  // namespace
