@@ -1,9 +1,12 @@
 // Tracker with a spool: tracked events survive a tracker that could not deliver
 // them, and the next tracker on the same spool delivers them.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include "journey/journey.hpp"
@@ -69,6 +72,54 @@ TEST(TrackerSpool, UndeliveredEventsWaitForTheNextTracker) {
   std::set<std::string> ids;
   for (const auto& e : up.delivered_events()) ids.insert(e["event_id"].get<std::string>());
   EXPECT_EQ(ids.size(), 20u);
+}
+
+// Events track() queued while the spool could not commit (here a file-size limit
+// stands for a full disk) wait in the spool's writer and are stored, then delivered,
+// once it can write again; none is lost without being counted.
+TEST(TrackerSpool, EventsTrackedWhileTheDiskIsFullAreStoredOnceItIsNot) {
+  TempDir dir;
+  TestBackend backend;
+  backend.set_default(Response::status_only(503));  // the spool must hold every event
+  std::mutex mu;
+  std::set<std::string> dropped;
+  Config c = spool_config(backend, dir);
+  c.on_drop = [&](const std::string& id, const std::string&) {
+    std::lock_guard lk(mu);
+    dropped.insert(id);
+  };
+  Tracker t(c);
+  ASSERT_TRUE(t.track_durable(Event(purchase_event(0))).ok());
+
+  // Writes beyond the limit fail with EFBIG (SIGXFSZ ignored), as on a full disk.
+  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  const auto wal = dir.path / "spool.db-wal";
+  const rlim_t limit = std::filesystem::file_size(wal) + 64 * 1024;
+  rlimit lim{limit, saved.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  std::set<std::string> tracked{"p-0"};
+  int i = 1;
+  // Tracks until the log file is at its limit, then as many again: those wait.
+  for (int after_full = 0; after_full < 500 && i < 20000; ++i) {
+    if (t.track(purchase_event(i)).ok()) tracked.insert("p-" + std::to_string(i));
+    if (std::filesystem::file_size(wal) >= limit) ++after_full;
+  }
+  ASSERT_GE(std::filesystem::file_size(wal), limit) << "the limit was never reached";
+  EXPECT_FALSE(t.flush(200ms));  // events are waiting for their commit
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  std::signal(SIGXFSZ, previous);
+
+  backend.set_default(Response::ok());
+  ASSERT_TRUE(t.flush(60s));
+  std::set<std::string> missing = tracked;
+  for (const auto& e : backend.delivered_events()) missing.erase(e["event_id"].get<std::string>());
+  std::lock_guard lk(mu);
+  for (const auto& id : dropped) missing.erase(id);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " of " << tracked.size() << " tracked events were lost, e.g. "
+                               << *missing.begin();
+  EXPECT_EQ(t.counters().dropped, dropped.size());
 }
 
 }  // namespace

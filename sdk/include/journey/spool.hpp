@@ -22,6 +22,10 @@ struct SpoolOptions {
 
 // Opens (creating when absent) or refuses with a one-line error naming the path:
 // not writable, not a spool, a newer format version. Returns nullptr then.
+// When a commit fails (a full disk), a submit with a callback hears io_error and
+// is not stored; one without (the Tracker's track()) waits in memory and is tried
+// again every 100 ms until it commits, or is counted dropped ("io_error") if the
+// spool closes first.
 std::shared_ptr<Store> open_spool(const SpoolOptions& options, std::string* error);
 
 // A bounded in-memory Store (max_events pending in all); submit() is immediate.

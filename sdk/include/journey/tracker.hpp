@@ -64,6 +64,8 @@ class Tracker {
   Status track_durable(const Event& event, std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept;
   Status track_durable_json(std::string_view event_json, std::chrono::milliseconds timeout = std::chrono::seconds(5)) noexcept;
 
+  // False when the deadline passed, or (with a spool) when what was tracked could
+  // not be committed yet (a full disk): it is then tried again, not dropped.
   bool flush(std::chrono::milliseconds timeout) noexcept;
   bool shutdown(std::chrono::milliseconds timeout) noexcept;
 

@@ -224,10 +224,8 @@ bool Tracker::flush(std::chrono::milliseconds timeout) noexcept {
     auto deadline = Clock::now() + timeout;
     // With a spool, what was tracked may not be committed yet: an empty submit
     // completes after everything queued before it (a no-op for the memory store).
-    if (!impl_->config.spool_path.empty()) {
-      Status s = impl_->store->submit_and_wait({}, deadline);
-      if (s.code == Code::timeout) return false;
-    }
+    if (!impl_->config.spool_path.empty() && !impl_->store->submit_and_wait({}, deadline).ok())
+      return false;  // not committed by the deadline, or the spool cannot commit (disk full)
     return impl_->pipeline->flush(deadline);
   } catch (...) {
     return false;
@@ -240,8 +238,8 @@ bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
   if (im.shut.exchange(true)) return im.shutdown_result;
   try {
     auto deadline = Clock::now() + timeout;
-    if (!im.config.spool_path.empty()) im.store->submit_and_wait({}, deadline);
-    bool all = im.pipeline->flush(deadline);
+    const bool committed = im.config.spool_path.empty() || im.store->submit_and_wait({}, deadline).ok();
+    bool all = im.pipeline->flush(deadline) && committed;
     im.pipeline->stop(deadline);
     im.store->close();
     if (im.config.spool_path.empty()) im.drop_undelivered();

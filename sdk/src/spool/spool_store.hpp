@@ -121,7 +121,12 @@ class SpoolStore final : public Store {
   void run();
   void commit_round(std::vector<Op>& ops, std::vector<Replay>& replays);
   bool apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved);
+  // Moves the submits' records into new chunks of d.created (false: a write failed;
+  // what was staged is in d.created all the same).
   bool stage_submits(std::vector<Op>& ops, Delta& d);
+  // After a failed round: moves the staged records back into their submits, which
+  // are tried again.
+  void unstage_submits(std::vector<Op>& ops, Delta& d);
   bool stage_replays(std::vector<Replay>& replays, Delta& d);
   bool write_chunk(NewChunk& nc, const std::vector<std::pair<int64_t, Bits>>& bits);
   bool write_bits(Delta& d);

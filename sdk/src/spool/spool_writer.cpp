@@ -132,9 +132,16 @@ void SpoolStore::run() {
       if (!closing_) work_cv_.wait_for(lk, kRetryAfterFailure, [&] { return closing_; });
       if (closing_) {
         Status failed = Status::error(Code::io_error, "spool " + options_.path + ": closed before it could commit");
+        uint64_t lost = 0;
         for (auto& op : ops_) {
           if (op.x && op.x->result) op.x->result->set_value({});
           if (op.done) op.done(failed);
+          else if (op.kind == Op::Kind::submit) lost += op.records.size();
+        }
+        if (lost) {
+          dropped_["io_error"] += lost;
+          std::fprintf(stderr, "journey: spool %s: %llu events lost: closed before they could be committed\n",
+                       options_.path.c_str(), static_cast<unsigned long long>(lost));
         }
         ops_.clear();
         break;
@@ -317,11 +324,10 @@ bool SpoolStore::stage_submits(std::vector<Op>& ops, Delta& d) {
       auto& m = d.max_seq[name];
       m = std::max(m, cur.c.first + static_cast<int64_t>(cur.recs->size()) - 1);
     }
-    if (!write_chunk(cur, bits)) return false;
     d.created.push_back(std::move(cur));
     cur = NewChunk{};
     cur_bytes = 0;
-    return true;
+    return write_chunk(d.created.back(), bits);
   };
   size_t left = 0;  // records not staged yet
   for (const auto& op : ops)
@@ -346,6 +352,22 @@ bool SpoolStore::stage_submits(std::vector<Op>& ops, Delta& d) {
     }
   }
   return flush();
+}
+
+void SpoolStore::unstage_submits(std::vector<Op>& ops, Delta& d) {
+  // Staging took the records in op order: the chunks hold a prefix of that sequence.
+  size_t chunk = 0, at = 0;
+  for (auto& op : ops) {
+    if (op.kind != Op::Kind::submit) continue;
+    for (auto& rec : op.records) {
+      while (chunk < d.created.size() && at == d.created[chunk].recs->size()) {
+        ++chunk;
+        at = 0;
+      }
+      if (chunk == d.created.size()) return;
+      rec = std::move((*d.created[chunk].recs)[at++]);
+    }
+  }
 }
 
 bool SpoolStore::stage_replays(std::vector<Replay>& replays, Delta& d) {
@@ -519,6 +541,7 @@ void SpoolStore::commit_round(std::vector<Op>& ops, std::vector<Replay>& replays
   }
   if (ok) ok = db.exec("COMMIT") == SQLITE_OK;
   if (!ok) {
+    unstage_submits(ops, d);
     std::string why = db.errmsg();
     if (int e = sqlite3_system_errno(db.get()); e != 0) why += std::string(" (") + std::strerror(e) + ")";
     if (!sqlite3_get_autocommit(db.get())) db.exec("ROLLBACK");
@@ -533,10 +556,10 @@ void SpoolStore::commit_round(std::vector<Op>& ops, std::vector<Replay>& replays
     std::vector<Op> keep;
     std::vector<CommitCallback> callbacks;
     for (auto& op : ops) {
-      if (op.kind == Op::Kind::submit) {
+      if (op.kind == Op::Kind::submit && op.done) {  // its caller hears of it (503, an error status)
         released += op.bytes;
-        if (op.done) callbacks.push_back(std::move(op.done));
-      } else {
+        callbacks.push_back(std::move(op.done));
+      } else {  // acks, and track()'s events, which nobody waits for: tried again
         keep.push_back(std::move(op));
       }
     }
