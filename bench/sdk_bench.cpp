@@ -11,12 +11,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -63,19 +66,40 @@ bool parse(int argc, char** argv, Args* a) {
   return a->threads > 0 && a->iterations > 0;
 }
 
+// The store's catalog, 500 products: built before the clock, as a storefront's
+// catalog exists before its shoppers arrive.
+std::vector<journey::Product> make_catalog() {
+  std::vector<journey::Product> catalog;
+  for (int k = 0; k < 500; ++k)
+    catalog.push_back(journey::Product{.id = "sku-" + std::to_string(k), .name = "Linen shirt", .price = 39.90,
+                                       .quantity = 1, .category = "apparel/shirts", .brand = "Acme"});
+  return catalog;
+}
+
+// "<prefix><thread>-<i>" in buf: a shopper's id, as a storefront holds it already
+// (a cookie, a session), so formatting it weighs little on the loop measured.
+std::string_view shopper_id(char (&buf)[32], std::string_view prefix, int thread, int i) {
+  std::memcpy(buf, prefix.data(), prefix.size());
+  char* p = std::to_chars(buf + prefix.size(), buf + sizeof buf, thread).ptr;
+  *p++ = '-';
+  p = std::to_chars(p, buf + sizeof buf, i).ptr;
+  return std::string_view(buf, static_cast<size_t>(p - buf));
+}
+
 // One shopper's three touchpoints, with the properties a storefront sends, built
 // with the typed builders as an instrumented storefront would: each Event holds its
 // JSON text, which track() stores with its defaults and no parse.
-void build_shopper(int thread, int i, journey::Event* out) {
-  const std::string anon = "anon-" + std::to_string(thread) + "-" + std::to_string(i);
-  const std::string cart = "cart-" + std::to_string(thread) + "-" + std::to_string(i);
-  journey::Product p{.id = "sku-" + std::to_string(i % 500), .name = "Linen shirt", .price = 39.90,
-                     .quantity = 1, .category = "apparel/shirts", .brand = "Acme"};
-  out[0] = journey::view(p, "EUR").anonymous_id(anon).session_id("s-" + anon)
+void build_shopper(int thread, int i, const std::vector<journey::Product>& catalog, journey::Event* out) {
+  char a[32], s[32], c[32], o[32];
+  const std::string_view anon = shopper_id(a, "anon-", thread, i);
+  const std::string_view session = shopper_id(s, "s-anon-", thread, i);
+  const std::string_view cart = shopper_id(c, "cart-", thread, i);
+  const journey::Product& p = catalog[size_t(i) % catalog.size()];
+  out[0] = journey::view(p, "EUR").anonymous_id(anon).session_id(session)
                .page("https://shop.example/p/linen-shirt", "Linen shirt").source("google").medium("cpc");
-  out[1] = journey::add_to_cart(p, "EUR").anonymous_id(anon).session_id("s-" + anon).cart_id(cart);
-  out[2] = journey::purchase("ord-" + std::to_string(thread) + "-" + std::to_string(i), 44.85, "EUR")
-               .anonymous_id(anon).session_id("s-" + anon).cart_id(cart).item(p).tax(6.37).shipping_cost(4.95);
+  out[1] = journey::add_to_cart(p, "EUR").anonymous_id(anon).session_id(session).cart_id(cart);
+  out[2] = journey::purchase(shopper_id(o, "ord-", thread, i), 44.85, "EUR")
+               .anonymous_id(anon).session_id(session).cart_id(cart).item(p).tax(6.37).shipping_cost(4.95);
 }
 
 // The per-call timer: the time-stamp counter where it is invariant (x86-64; Linux
@@ -131,6 +155,7 @@ int bench_sdk(int argc, char** argv) {
   std::atomic<int> ready{0};
   std::vector<std::vector<journey::Event>> built(a.threads);
   std::vector<std::thread> producers;
+  const std::vector<journey::Product> catalog = make_catalog();
   for (int th = 0; th < a.threads; ++th)
     producers.emplace_back([&, th] {
       auto& took = per_thread[th];
@@ -143,7 +168,7 @@ int bench_sdk(int argc, char** argv) {
       auto round = [&] {
         journey::Event events[3];
         for (int i = 0; i < a.iterations; ++i) {
-          build_shopper(th, i, events);
+          build_shopper(th, i, catalog, events);
           track_events(*tracker, a.build_only, events, 3, took, errors);
         }
       };
@@ -154,7 +179,7 @@ int bench_sdk(int argc, char** argv) {
       // Freed after the clock stops, with the tracker.
       std::vector<journey::Event>& prebuilt = built[th];
       prebuilt.resize(a.prebuilt ? size_t(a.iterations) * 3 : 0);
-      for (int i = 0; a.prebuilt && i < a.iterations; ++i) build_shopper(th, i, &prebuilt[size_t(i) * 3]);
+      for (int i = 0; a.prebuilt && i < a.iterations; ++i) build_shopper(th, i, catalog, &prebuilt[size_t(i) * 3]);
       ready.fetch_add(1);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       if (a.prebuilt) {
