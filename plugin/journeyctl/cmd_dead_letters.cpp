@@ -78,7 +78,8 @@ int run(const journeyctl::Args& args) {
       else
         std::printf("%-40s %-12s %-6d %s\n", d.event_id.c_str(), d.sink.c_str(), d.status, d.reason.c_str());
     }
-    if (format == "json") std::printf("%s\n", out.dump(2).c_str());
+    // Spools written before answers were kept as valid UTF-8 may hold any bytes.
+    if (format == "json") std::printf("%s\n", out.dump(2, ' ', false, journey::Json::error_handler_t::replace).c_str());
     return 0;
   }
   const bool tty = ::isatty(STDOUT_FILENO);

@@ -54,7 +54,8 @@ int run(const journeyctl::Args& args) {
                        {"pending_events", s->pending_events}, {"events", s->events},
                        {"pending_bytes", s->pending_bytes},   {"dead_letters", s->dead_letters},
                        {"dropped", s->dropped},               {"delivered", s->delivered}};
-    std::printf("%s\n", j.dump(2).c_str());
+    // The path and the reasons (a broker's error text) are printed whatever their bytes.
+    std::printf("%s\n", j.dump(2, ' ', false, journey::Json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("spool %s%s\n", path.c_str(), s->exists ? "" : " (none yet)");

@@ -186,6 +186,22 @@ TEST(HttpSink, ClassifiesAnswers) {
   EXPECT_EQ(f.backend.connection_count(), 1u);
 }
 
+// The answer kept with a dead letter is valid UTF-8 whatever the backend sent: a
+// character its 1 KiB cut would split is left out, bytes that are no UTF-8 become U+FFFD.
+TEST(HttpSink, TheAnswerKeptIsValidUtf8) {
+  SinkFixture f(HttpSinkOptions{});
+  std::string accented = "x";
+  for (int i = 0; i < 1500; ++i) accented += "\xC3\xA9";  // é: the cut at 1,024 bytes splits one
+  f.backend.push(Response::status_only(422, accented));
+  f.backend.push(Response::status_only(400, "bad \xFF\xFE input"));
+  auto b = batch_of(make_records(0, 1));
+  const SendResult cut = f.send(b);
+  EXPECT_EQ(cut.outcome, SendResult::Outcome::reject);
+  EXPECT_EQ(cut.detail, accented.substr(0, 1023));
+  const SendResult binary = f.send(b);
+  EXPECT_EQ(binary.detail, "bad \xEF\xBF\xBD\xEF\xBF\xBD input");
+}
+
 TEST(HttpSink, CancelAbortsASendThatHangs) {
   HttpSinkOptions o;
   o.request_timeout = 60s;

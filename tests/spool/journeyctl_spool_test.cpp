@@ -95,6 +95,24 @@ TEST(JourneyctlSpool, ListShowsEventIdSinkStatusReason) {
   EXPECT_EQ(j[2]["sink"], "kafka");
 }
 
+// A spool written by an older journeyd may keep an answer that is not UTF-8: the
+// JSON listing still prints, with U+FFFD in its place.
+TEST(JourneyctlSpool, ListAsJsonPrintsAnAnswerThatIsNotUtf8) {
+  TempDir dir;
+  std::string err;
+  auto s = open_spool(options(dir.file("spool.db"), {"http"}), &err);
+  ASSERT_TRUE(s) << err;
+  ASSERT_TRUE(s->submit_and_wait({make_record("ev-bin")}, in(5s)).ok());
+  auto got = s->fetch("http", 0, 10, 1 << 20);
+  ASSERT_EQ(got.size(), 1u);
+  s->dead_letter("http", {got[0].seq}, 400, "http_4xx", "bad \xFF answer");
+  auto r = run_cmd(kCtl + " dead-letters list --format json --data-dir " + dir.path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = Json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["answer"], "bad \xEF\xBF\xBD answer");
+}
+
 TEST(JourneyctlSpool, ReplayWhileOwnedIsPickedUpByTheRunningSpoolWithinFiveSeconds) {
   TempDir dir;
   auto s = spool_with_dead_letters(dir);

@@ -12,6 +12,7 @@
 #include "delivery/batch_body.hpp"
 #include "delivery/gzip.hpp"
 #include "delivery/signing.hpp"
+#include "event/text.hpp"
 #include "journey/sinks.hpp"
 #include "journey/time.hpp"
 
@@ -27,14 +28,17 @@ void global_init_once() {
 }
 
 struct Answer {
-  std::string body;
+  std::string body;  // its first kAnswerKept bytes
+  bool cut = false;  // there was more
   std::string retry_after;
 };
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* a = static_cast<Answer*>(user);
   size_t len = size * n;
-  if (a->body.size() < kAnswerKept) a->body.append(data, std::min(len, kAnswerKept - a->body.size()));
+  const size_t kept = std::min(len, kAnswerKept - a->body.size());
+  a->body.append(data, kept);
+  a->cut = a->cut || kept < len;
   return len;
 }
 
@@ -65,7 +69,8 @@ SendResult classify(long status, const Answer& answer) {
     r.outcome = SendResult::Outcome::delivered;
     return r;
   }
-  r.detail = answer.body;
+  // Kept with the dead letters and printed as JSON: valid UTF-8, whatever the backend sent.
+  r.detail = detail::valid_utf8(answer.body, answer.cut);
   if (status == 413) {
     r.outcome = SendResult::Outcome::too_large;
   } else if (status == 408 || status == 425 || status == 429 || status >= 500 || status < 400) {

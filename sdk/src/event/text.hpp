@@ -7,8 +7,37 @@
 
 namespace journey::detail {
 
-// Code points in s, or -1 when s is not valid UTF-8 (RFC 3629: no overlongs,
-// no surrogates, nothing above U+10FFFF).
+// The length of the UTF-8 sequence at p (1-4), or 0 when it is not a valid one
+// within `left` bytes (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+inline size_t utf8_sequence(const unsigned char* p, size_t left) {
+  const unsigned c = p[0];
+  if (c < 0x80) return 1;
+  size_t len;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c == 0xE0) {
+    len = 3, lo = 0xA0;
+  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+    len = 3;
+  } else if (c == 0xED) {
+    len = 3, hi = 0x9F;
+  } else if (c == 0xF0) {
+    len = 4, lo = 0x90;
+  } else if (c >= 0xF1 && c <= 0xF3) {
+    len = 4;
+  } else if (c == 0xF4) {
+    len = 4, hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (len > left || p[1] < lo || p[1] > hi) return 0;
+  for (size_t k = 2; k < len; ++k)
+    if ((p[k] & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+// Code points in s, or -1 when s is not valid UTF-8.
 inline long utf8_chars(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
@@ -24,38 +53,39 @@ inline long utf8_chars(std::string_view s) {
         continue;
       }
     }
-    const unsigned c = p[i];
-    if (c < 0x80) {
-      ++i;
-      ++count;
-      continue;
-    }
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c == 0xE0) {
-      len = 3, lo = 0xA0;
-    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-      len = 3;
-    } else if (c == 0xED) {
-      len = 3, hi = 0x9F;
-    } else if (c == 0xF0) {
-      len = 4, lo = 0x90;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      len = 4;
-    } else if (c == 0xF4) {
-      len = 4, hi = 0x8F;
-    } else {
-      return -1;
-    }
-    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return -1;
-    for (size_t k = 2; k < len; ++k)
-      if ((p[i + k] & 0xC0) != 0x80) return -1;
+    const size_t len = utf8_sequence(p + i, n - i);
+    if (len == 0) return -1;
     i += len;
     ++count;
   }
   return count;
+}
+
+// s with each byte that starts no valid UTF-8 sequence replaced by U+FFFD (text
+// from outside, e.g. a backend's answer, made safe to store and print as JSON).
+// `cut`: s was cut from a longer text, so an incomplete sequence at its end is
+// dropped rather than replaced.
+inline std::string valid_utf8(std::string_view s, bool cut = false) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  if (cut) {  // back off over an incomplete last sequence
+    size_t start = n;
+    while (start > 0 && n - start < 4 && (p[start - 1] & 0xC0) == 0x80) --start;
+    if (start > 0 && p[start - 1] >= 0xC0 && utf8_sequence(p + start - 1, n - start + 1) == 0) n = start - 1;
+  }
+  std::string out;
+  out.reserve(n);
+  for (size_t i = 0; i < n;) {
+    const size_t len = utf8_sequence(p + i, n - i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.data() + i, len);
+      i += len;
+    }
+  }
+  return out;
 }
 
 // s as a JSON-style quoted string for messages, cut after 64 bytes (s must be valid UTF-8).
