@@ -41,6 +41,18 @@ TEST(RenderTable, AlignedColumnsAndReadableNumbers) {
   for (size_t e : ends) EXPECT_EQ(e, ends[0]) << t;
 }
 
+// A channel.source is whatever a browser sent: its control characters are shown, not
+// sent to the merchant's terminal.
+TEST(RenderTable, ControlCharactersOfAValueAreShownEscaped) {
+  Json f = sample();
+  f["breakdown"]["groups"][0]["value"] = "\x1b[2Jevil\x07 \xc2\x9b" "31m caf\xc3\xa9";
+  const std::string t = render_funnel_table(f);
+  EXPECT_EQ(t.find('\x1b'), std::string::npos) << t;
+  EXPECT_EQ(t.find('\x07'), std::string::npos) << t;
+  EXPECT_EQ(t.find("\xc2\x9b"), std::string::npos) << t;
+  EXPECT_NE(t.find("\\x1b[2Jevil\\x07 \\x9b31m caf\xc3\xa9"), std::string::npos) << t;
+}
+
 TEST(RenderHtml, SelfContainedWithOneBarPerStepAndEscapedValues) {
   const std::string h = render_funnel_html(sample());
   EXPECT_EQ(h.rfind("<!doctype html>", 0), 0u);

@@ -27,7 +27,7 @@ std::string render_funnel_table(const Json& f) {
   for (const auto& s : f.at("steps")) grid[0].push_back(s.at("step").get<std::string>());
   grid[0].push_back("converted");
   for (const auto& g : b.at("groups")) {
-    std::vector<std::string> row{g.at("value").get<std::string>()};
+    std::vector<std::string> row{terminal_safe(g.at("value").get<std::string>())};
     for (const auto& s : g.at("steps")) row.push_back(format_count(s.at("journeys").get<int64_t>()));
     row.push_back(format_percent(g.at("steps").back().at("conversion_from_first").get<double>()));
     grid.push_back(std::move(row));

@@ -56,6 +56,27 @@ std::string format_count(int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
+std::string terminal_safe(std::string_view v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    // C1 controls U+0080..U+009F are C2 80..C2 9F in UTF-8.
+    const bool c1 = c == 0xC2 && i + 1 < v.size() && static_cast<unsigned char>(v[i + 1]) <= 0x9F &&
+                    static_cast<unsigned char>(v[i + 1]) >= 0x80;
+    if (c >= 0x20 && c != 0x7F && !c1) {
+      out += v[i];
+      continue;
+    }
+    const unsigned code = c1 ? static_cast<unsigned char>(v[++i]) : c;
+    out += "\\x";
+    out += kHex[code >> 4];
+    out += kHex[code & 0xF];
+  }
+  return out;
+}
+
 std::string align_columns(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& r : rows)
