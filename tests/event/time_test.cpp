@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 #include <string_view>
@@ -120,6 +122,40 @@ TEST(UuidV7, UniqueAcrossThreads) {
   std::set<std::string> all;
   for (auto& v : out) all.insert(v.begin(), v.end());
   EXPECT_EQ(all.size(), 80000u);
+}
+
+// A child of fork() starts with a copy of the thread's generator: it must draw
+// afresh, or a PHP-FPM or gunicorn worker and its parent give different events the
+// same random bits (and, within the same millisecond, the same id).
+TEST(UuidV7, AChildOfForkDrawsOtherRandomBitsThanItsParent) {
+  (void)new_uuid_v7();  // this thread's generator exists before the fork
+  constexpr int kIds = 2000;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    for (int i = 0; i < kIds; ++i) {
+      const std::string u = new_uuid_v7();
+      if (write(fds[1], u.data() + 19, 17) != 17) _exit(1);  // "vxxx-xxxxxxxxxxxx": the 62 random bits
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::set<std::string> parent;
+  for (int i = 0; i < kIds; ++i) parent.insert(new_uuid_v7().substr(19));
+  std::string child;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) child.append(buf, size_t(n));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(child.size(), size_t(kIds) * 17);
+  size_t shared = 0;
+  for (size_t at = 0; at < child.size(); at += 17) shared += parent.count(child.substr(at, 17));
+  EXPECT_EQ(shared, 0u) << "the child repeated the parent's random bits";
 }
 
 TEST(UuidV7, CarriesTheCurrentTime) {

@@ -66,7 +66,13 @@ JOURNEY_API int journey_flush(journey_tracker *tracker, int timeout_ms);
 JOURNEY_API int journey_shutdown(journey_tracker *tracker, int timeout_ms);
 
 /* Releases the tracker (shutting it down with a 5 s deadline when still
- * running). NULL is a no-op. */
+ * running). NULL is a no-op.
+ *
+ * fork(): make a tracker in each process after it forks (PHP-FPM workers,
+ * gunicorn --preload). In a child, a tracker made before the fork takes nothing:
+ * tracking answers JOURNEY_E_SHUTTING_DOWN with a message saying so, flushing and
+ * shutting down answer JOURNEY_E_SHUTTING_DOWN at once, and freeing it leaves the
+ * parent's copy alone. */
 JOURNEY_API void journey_tracker_free(journey_tracker *tracker);
 
 /* The library version, e.g. "0.1.0". Static storage. */

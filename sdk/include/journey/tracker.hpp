@@ -69,6 +69,13 @@ class Tracker {
   bool flush(std::chrono::milliseconds timeout) noexcept;
   bool shutdown(std::chrono::milliseconds timeout) noexcept;
 
+  // True in a child of fork() when the tracker was made before the fork: its
+  // threads did not come along, so there track() answers shutting_down with a
+  // message saying so, flush() and shutdown() return false at once, and the
+  // destructor leaves the parent's copy alone. Make a tracker in each process
+  // after it forks (PHP-FPM workers, gunicorn --preload).
+  bool forked() const noexcept;
+
   Counters counters() const noexcept;
   // Events still waiting for at least one sink.
   uint64_t pending() const noexcept;

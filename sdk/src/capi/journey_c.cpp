@@ -161,7 +161,7 @@ int journey_track_durable_json(journey_tracker* t, const char* event_json, char*
 int journey_flush(journey_tracker* t, int timeout_ms) {
   try {
     if (t == nullptr) return JOURNEY_E_ARGUMENT;
-    if (t->shut.load()) return JOURNEY_E_SHUTTING_DOWN;
+    if (t->shut.load() || t->tracker->forked()) return JOURNEY_E_SHUTTING_DOWN;
     return t->tracker->flush(non_negative(timeout_ms)) ? JOURNEY_OK : JOURNEY_E_TIMEOUT;
   } catch (...) {
     return JOURNEY_E_INTERNAL;
@@ -171,6 +171,7 @@ int journey_flush(journey_tracker* t, int timeout_ms) {
 int journey_shutdown(journey_tracker* t, int timeout_ms) {
   try {
     if (t == nullptr) return JOURNEY_E_ARGUMENT;
+    if (t->tracker->forked()) return JOURNEY_E_SHUTTING_DOWN;  // the parent's to shut down
     std::lock_guard lock(t->shutdown_mu);
     if (t->shut.exchange(true)) return t->shutdown_result;
     t->shutdown_result =

@@ -1,5 +1,7 @@
 #include "core/string_pool.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <mutex>
 #include <utility>
@@ -77,9 +79,13 @@ struct Stock {
   }
 };
 
-// Never destroyed: threads may give strings back while the process exits.
+// Never destroyed: threads may give strings back while the process exits. Held
+// across fork(), so that a child never starts with it locked by a thread it lacks.
 Stock& stock() {
-  static Stock* s = new Stock;
+  static Stock* s = [] {
+    pthread_atfork([] { stock().mu.lock(); }, [] { stock().mu.unlock(); }, [] { stock().mu.unlock(); });
+    return new Stock;
+  }();
   return *s;
 }
 

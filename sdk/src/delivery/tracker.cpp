@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "core/fork.hpp"
 #include "core/string_pool.hpp"
 #include "core/thread_ordinal.hpp"
 #include "delivery/drop_notifier.hpp"
@@ -58,6 +59,10 @@ struct Tracker::Impl {
   std::atomic<uint64_t> invalid_count{0}, delivered{0}, retried{0}, dead{0}, dropped{0};
   std::unique_ptr<delivery::DropNotifier> notifier;  // set when on_drop is
   std::atomic<bool> shut{false};
+  // The fork generation it was made in: in a child of fork() its threads are
+  // missing and its locks may be held for good, so it takes nothing there.
+  uint32_t generation = 0;
+  bool forked() const noexcept { return detail::fork_generation() != generation; }
   std::mutex shutdown_mu;
   bool shutdown_result = false;
 
@@ -113,6 +118,9 @@ struct Tracker::Impl {
   Status accept(E&& event, bool wait, Clock::time_point deadline) {
     if (shut.load(std::memory_order_relaxed))
       return Status::error(Code::shutting_down, "the tracker is shut down");
+    if (forked()) [[unlikely]]
+      return Status::error(Code::shutting_down,
+                           "the tracker was made before this process forked: make one in each process after fork()");
     NormalizeOptions opts{now_us(), std::nullopt};
     NormalizedEvent ev;
     EventProblems p;
@@ -137,6 +145,8 @@ struct Tracker::Impl {
 
 Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
+  detail::watch_forks();
+  im.generation = detail::fork_generation();
   im.config = std::move(config);
   Config& c = im.config;
   if (std::string e = check_delivery_options(c.delivery); !e.empty()) throw std::invalid_argument(e);
@@ -192,7 +202,15 @@ Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
   im.pipeline->start();
 }
 
-Tracker::~Tracker() { shutdown(std::chrono::seconds(5)); }
+Tracker::~Tracker() {
+  if (impl_->forked()) {  // a copy in a child of fork(): nothing to join or close
+    (void)impl_.release();
+    return;
+  }
+  shutdown(std::chrono::seconds(5));
+}
+
+bool Tracker::forked() const noexcept { return impl_->forked(); }
 
 Status Tracker::track(const Event& event) noexcept {
   return impl_->guarded([&] { return impl_->accept(event, false, {}); });
@@ -220,7 +238,7 @@ Status Tracker::track_durable_json(std::string_view event_json, std::chrono::mil
 
 bool Tracker::flush(std::chrono::milliseconds timeout) noexcept {
   try {
-    if (impl_->shut.load()) return false;
+    if (impl_->shut.load() || impl_->forked()) return false;
     auto deadline = Clock::now() + timeout;
     // With a spool, what was tracked may not be committed yet: an empty submit
     // completes after everything queued before it (a no-op for the memory store).
@@ -234,6 +252,7 @@ bool Tracker::flush(std::chrono::milliseconds timeout) noexcept {
 
 bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
   Impl& im = *impl_;
+  if (im.forked()) return false;
   std::lock_guard lk(im.shutdown_mu);
   if (im.shut.exchange(true)) return im.shutdown_result;
   try {
@@ -260,14 +279,16 @@ Counters Tracker::counters() const noexcept {
   c.retried = im.retried.load();
   c.dropped = im.dropped.load();
   c.dead_lettered = im.dead.load();
-  // Expiry inside the store is only known by count.
-  for (const auto& s : im.sink_names)
+  // Expiry inside the store is only known by count (not read in a child of fork():
+  // the metrics' lock may be held there for good).
+  for (size_t i = 0; !im.forked() && i < im.sink_names.size(); ++i)
     c.dead_lettered += im.metrics.value("journey_events_dead_lettered_total",
-                                        {{"sink", s}, {"reason", "expired"}});
+                                        {{"sink", im.sink_names[i]}, {"reason", "expired"}});
   return c;
 }
 
 uint64_t Tracker::pending() const noexcept {
+  if (impl_->forked()) return 0;
   try {
     uint64_t most = 0;
     for (const auto& [sink, n] : impl_->store->stats().pending_events) most = std::max(most, n);

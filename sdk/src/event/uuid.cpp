@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "core/fork.hpp"
 #include "journey/validate.hpp"
 #include "uuid.hpp"
 
@@ -50,9 +51,13 @@ constexpr std::array<char, 512> kHexPairs = [] {
 }();
 
 struct UuidState {
+  UuidState() { detail::watch_forks(); }
   Xoshiro rng;
   uint64_t last_ms = 0;
   uint32_t counter = 0;  // 12 bits used
+  // A child of fork() starts with a copy of this state: it draws afresh, or parent
+  // and children would give different events the same ids.
+  uint32_t generation = detail::fork_generation();
 };
 
 }  // namespace
@@ -66,6 +71,10 @@ std::string new_uuid_v7() {
 
 void detail::write_uuid_v7(SysTime now, char* p) {
   thread_local UuidState st;
+  if (st.generation != detail::fork_generation()) [[unlikely]] {
+    st.rng = Xoshiro();
+    st.generation = detail::fork_generation();
+  }
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(now_ms, 0));
   if (ms <= st.last_ms) {
