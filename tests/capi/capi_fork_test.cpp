@@ -42,7 +42,7 @@ int child(journey_tracker* inherited, const std::string& config, const std::stri
   journey_tracker* own = journey_tracker_new(config.c_str(), err, sizeof err);
   if (own == nullptr) return 20;
   if (journey_track_json(own, view(id).c_str(), err, sizeof err) != JOURNEY_OK) return 21;
-  if (journey_flush(own, 10000) != JOURNEY_OK) return 22;
+  if (journey_flush(own, 30000) != JOURNEY_OK) return 22;
   if (journey_shutdown(own, 5000) != JOURNEY_OK) return 23;
   journey_tracker_free(own);
   return 0;
@@ -72,21 +72,25 @@ TEST(CapiFork, ATrackerMadeBeforeForkTakesNothingInTheChildAndOneMadeThereDelive
   ASSERT_EQ(journey_track_json(parent.get(), view("before-fork").c_str(), err, sizeof err), JOURNEY_OK) << err;
 
   // Another thread keeps tracking while the forks happen, so that the SDK's locks
-  // are often held at the moment of a fork.
+  // (the buffer pool's, the queue's, delivery's) are often held at the moment of a
+  // fork: bursts of 500, each flushed, so the queue stays short.
   std::atomic<bool> stop{false};
   std::atomic<int> busy_tracked{0};
   std::thread busy([&] {
     char e[256];
-    for (int i = 0; !stop; ++i)
-      if (journey_track_json(parent.get(), view("busy-" + std::to_string(i)).c_str(), e, sizeof e) == JOURNEY_OK)
-        ++busy_tracked;
+    for (int i = 0; !stop;) {
+      for (int end = i + 500; i < end; ++i)
+        if (journey_track_json(parent.get(), view("busy-" + std::to_string(i)).c_str(), e, sizeof e) == JOURNEY_OK)
+          ++busy_tracked;
+      journey_flush(parent.get(), 30000);
+    }
   });
   constexpr int kChildren = 8;
   for (int k = 0; k < kChildren; ++k) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) _exit(child(parent.get(), config, "child-" + std::to_string(k)));
-    EXPECT_EQ(wait_exit(pid, 30s), 0) << "child " << k;
+    EXPECT_EQ(wait_exit(pid, 60s), 0) << "child " << k;
   }
   stop = true;
   busy.join();
