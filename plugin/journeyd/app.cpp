@@ -169,6 +169,12 @@ void App::decorate(const http::request_header<>& header, Response& res) {
   if (to.cors) add_cors(to.origin, res);
 }
 
+std::string App::ignored_topic_label(const std::string& topic) {
+  std::lock_guard lk(ignored_topics_mu_);
+  if (ignored_topics_.size() < kIgnoredTopics) ignored_topics_.insert(topic);
+  return ignored_topics_.count(topic) ? topic : "other";
+}
+
 void App::count_rejected(const std::string& reason, uint64_t n) {
   metrics_.add("journey_events_rejected_total", {{"reason", reason}}, n);
 }
@@ -325,7 +331,8 @@ void App::webhook(Request&& req, Route route, Respond respond) {
     return respond(answer(*header, static_cast<http::status>(r.status), error_body(r.error)));
   }
   if (r.ignored) {
-    metrics_.add("journey_webhooks_ignored_total", {{"platform", platform}, {"topic", r.topic}}, 1);
+    metrics_.add("journey_webhooks_ignored_total", {{"platform", platform}, {"topic", ignored_topic_label(r.topic)}},
+                 1);
     return respond(answer(*header, http::status::ok, R"({"accepted":0,"ignored":true})"));
   }
   metrics_.add("journey_events_received_total", {{"endpoint", platform}}, r.events.size());

@@ -4,6 +4,8 @@
 #pragma once
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "http.hpp"
@@ -65,6 +67,12 @@ class App : public Handler {
   std::string tag_etag_;
   std::string hold_fifo_;
   std::atomic<bool> commit_failed_{false};
+  // Topics journey_webhooks_ignored_total has a series for: at most kIgnoredTopics,
+  // then "other" (the topic header is not signed: a replayed body could make up any).
+  static constexpr size_t kIgnoredTopics = 64;
+  std::mutex ignored_topics_mu_;
+  std::set<std::string> ignored_topics_;
+  std::string ignored_topic_label(const std::string& topic);
   // Hot-path series, looked up once.
   std::atomic<uint64_t>& received_events_;
   std::atomic<uint64_t>& received_collect_;

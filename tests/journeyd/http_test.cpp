@@ -273,6 +273,20 @@ TEST(JourneydProcess, WebhooksNeedTheirSecretAndAValidSignature) {
   EXPECT_EQ(jdtest::metric(m, "journey_webhooks_ignored_total{platform=\"shopify\",topic=\"products/update\"}"), 1);
   EXPECT_EQ(jdtest::metric(m, "journey_events_received_total{endpoint=\"shopify\"}"), 1);
   EXPECT_EQ(jdtest::metric(m, "journey_events_rejected_total{reason=\"signature\"}"), 1);
+
+  // The topic header is not signed: made-up topics get 64 series in all, then "other".
+  for (int i = 0; i < 70; ++i) {
+    h["X-Shopify-Topic"] = "made/up-" + std::to_string(i);
+    ASSERT_EQ(http(w.jd->port(), "POST", "/v1/webhooks/shopify", product, h).status, 200);
+  }
+  m = w.metrics();
+  size_t series = 0;
+  for (size_t at = m.find("journey_webhooks_ignored_total{"); at != std::string::npos;
+       at = m.find("journey_webhooks_ignored_total{", at + 1))
+    ++series;
+  EXPECT_EQ(series, 65u) << m;
+  EXPECT_EQ(jdtest::metric(m, "journey_webhooks_ignored_total{platform=\"shopify\",topic=\"made/up-62\"}"), 1);
+  EXPECT_EQ(jdtest::metric(m, "journey_webhooks_ignored_total{platform=\"shopify\",topic=\"other\"}"), 7);
 }
 
 TEST(JourneydProcess, MetricsListEveryFamily) {
