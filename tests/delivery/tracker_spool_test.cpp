@@ -122,5 +122,38 @@ TEST(TrackerSpool, EventsTrackedWhileTheDiskIsFullAreStoredOnceItIsNot) {
   EXPECT_EQ(t.counters().dropped, dropped.size());
 }
 
+// Events still waiting for their commit when the tracker shuts down on a full disk
+// are lost; they are counted dropped, and every other tracked event is in the spool.
+TEST(TrackerSpool, EventsStillWaitingAtShutdownOnAFullDiskAreCountedDropped) {
+  TempDir dir;
+  TestBackend backend;
+  backend.set_default(Response::status_only(503));
+  uint64_t tracked = 0, dropped = 0;
+  {
+    Tracker t(spool_config(backend, dir));
+    ASSERT_TRUE(t.track_durable(Event(purchase_event(0))).ok());
+    const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    const auto wal = dir.path / "spool.db-wal";
+    const rlim_t limit = std::filesystem::file_size(wal) + 64 * 1024;
+    rlimit lim{limit, saved.rlim_max};
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    tracked = 1;
+    for (int i = 1, after_full = 0; after_full < 500 && i < 20000; ++i) {
+      if (t.track(purchase_event(i)).ok()) ++tracked;
+      if (std::filesystem::file_size(wal) >= limit) ++after_full;
+    }
+    EXPECT_FALSE(t.shutdown(300ms));
+    dropped = t.counters().dropped;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    std::signal(SIGXFSZ, previous);
+  }
+  EXPECT_GT(dropped, 0u);
+  Tracker again(spool_config(backend, dir));
+  EXPECT_EQ(again.pending() + dropped, tracked);  // the backend refuses all: nothing leaves the spool
+  EXPECT_FALSE(again.shutdown(100ms));
+}
+
 }  // namespace
 }  // namespace journey::test

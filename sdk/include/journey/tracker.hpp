@@ -44,7 +44,7 @@ struct Counters {
   uint64_t delivered = 0;       // summed over sinks
   uint64_t retried = 0;         // events in batches that were retried
   uint64_t dead_lettered = 0;
-  uint64_t dropped = 0;         // queue full, consent, shutdown
+  uint64_t dropped = 0;         // queue full, consent, shutdown (in memory, or a spool that cannot commit)
 };
 
 class Tracker {
