@@ -74,9 +74,43 @@ TEST(TrackerSpool, UndeliveredEventsWaitForTheNextTracker) {
   EXPECT_EQ(ids.size(), 20u);
 }
 
-// Events track() queued while the spool could not commit (here a file-size limit
-// stands for a full disk) wait in the spool's writer and are stored, then delivered,
-// once it can write again; none is lost without being counted.
+// A full disk for the spool at dir: the process's files may not grow more than 64 KiB
+// beyond the spool's log as it is now (EFBIG, with SIGXFSZ ignored) until destroyed.
+class FullDisk {
+ public:
+  explicit FullDisk(const TempDir& dir) : wal_(dir.path / "spool.db-wal"), previous_(std::signal(SIGXFSZ, SIG_IGN)) {
+    getrlimit(RLIMIT_FSIZE, &saved_);
+    limit_ = std::filesystem::file_size(wal_) + 64 * 1024;
+    const rlimit lim{limit_, saved_.rlim_max};
+    setrlimit(RLIMIT_FSIZE, &lim);
+  }
+  ~FullDisk() {
+    setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_);
+  }
+  bool full() const { return std::filesystem::file_size(wal_) >= limit_; }
+
+ private:
+  std::filesystem::path wal_;
+  void (*previous_)(int);
+  rlimit saved_{};
+  rlim_t limit_ = 0;
+};
+
+// Tracks purchase events 1, 2, ... until the disk is full and 500 more (those wait
+// for a commit): the event_ids track() took.
+std::set<std::string> track_until_full(Tracker& t, const FullDisk& disk) {
+  std::set<std::string> tracked;
+  for (int i = 1, after_full = 0; after_full < 500 && i < 20000; ++i) {
+    if (t.track(purchase_event(i)).ok()) tracked.insert("p-" + std::to_string(i));
+    if (disk.full()) ++after_full;
+  }
+  EXPECT_TRUE(disk.full()) << "the limit was never reached";
+  return tracked;
+}
+
+// Events track() queued while the spool could not commit wait in the spool's writer
+// and are stored, then delivered, once it can write again; none is lost uncounted.
 TEST(TrackerSpool, EventsTrackedWhileTheDiskIsFullAreStoredOnceItIsNot) {
   TempDir dir;
   TestBackend backend;
@@ -90,26 +124,13 @@ TEST(TrackerSpool, EventsTrackedWhileTheDiskIsFullAreStoredOnceItIsNot) {
   };
   Tracker t(c);
   ASSERT_TRUE(t.track_durable(Event(purchase_event(0))).ok());
-
-  // Writes beyond the limit fail with EFBIG (SIGXFSZ ignored), as on a full disk.
-  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
-  rlimit saved{};
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  const auto wal = dir.path / "spool.db-wal";
-  const rlim_t limit = std::filesystem::file_size(wal) + 64 * 1024;
-  rlimit lim{limit, saved.rlim_max};
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
-  std::set<std::string> tracked{"p-0"};
-  int i = 1;
-  // Tracks until the log file is at its limit, then as many again: those wait.
-  for (int after_full = 0; after_full < 500 && i < 20000; ++i) {
-    if (t.track(purchase_event(i)).ok()) tracked.insert("p-" + std::to_string(i));
-    if (std::filesystem::file_size(wal) >= limit) ++after_full;
+  std::set<std::string> tracked;
+  {
+    FullDisk disk(dir);
+    tracked = track_until_full(t, disk);
+    EXPECT_FALSE(t.flush(200ms));  // events are waiting for their commit
   }
-  ASSERT_GE(std::filesystem::file_size(wal), limit) << "the limit was never reached";
-  EXPECT_FALSE(t.flush(200ms));  // events are waiting for their commit
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
-  std::signal(SIGXFSZ, previous);
+  tracked.insert("p-0");
 
   backend.set_default(Response::ok());
   ASSERT_TRUE(t.flush(60s));
@@ -132,22 +153,10 @@ TEST(TrackerSpool, EventsStillWaitingAtShutdownOnAFullDiskAreCountedDropped) {
   {
     Tracker t(spool_config(backend, dir));
     ASSERT_TRUE(t.track_durable(Event(purchase_event(0))).ok());
-    const auto previous = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit saved{};
-    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
-    const auto wal = dir.path / "spool.db-wal";
-    const rlim_t limit = std::filesystem::file_size(wal) + 64 * 1024;
-    rlimit lim{limit, saved.rlim_max};
-    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    tracked = 1;
-    for (int i = 1, after_full = 0; after_full < 500 && i < 20000; ++i) {
-      if (t.track(purchase_event(i)).ok()) ++tracked;
-      if (std::filesystem::file_size(wal) >= limit) ++after_full;
-    }
+    FullDisk disk(dir);
+    tracked = track_until_full(t, disk).size() + 1;
     EXPECT_FALSE(t.shutdown(300ms));
     dropped = t.counters().dropped;
-    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
-    std::signal(SIGXFSZ, previous);
   }
   EXPECT_GT(dropped, 0u);
   Tracker again(spool_config(backend, dir));
