@@ -100,7 +100,11 @@ int run(const Options& o) {
   // killing journeyd with requests in flight (PostgreSQL does the same).
   std::signal(SIGXFSZ, SIG_IGN);
   std::error_code fec;
-  std::filesystem::create_directories(o.data_dir, fec);
+  // A data dir journeyd makes is closed to other users (as the systemd unit's
+  // StateDirectoryMode=0750): the spool holds visitors' IPs and user agents.
+  namespace fs = std::filesystem;
+  if (fs::create_directories(o.data_dir, fec) && !fec)
+    fs::permissions(o.data_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec, fec);
   if (fec) {
     std::fprintf(stderr, "journeyd: --data-dir: cannot create %s: %s\n", o.data_dir.c_str(), fec.message().c_str());
     return 2;

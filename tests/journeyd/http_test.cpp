@@ -113,6 +113,25 @@ TEST(JourneydProcess, ReadyLineHealthAndRouting) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/spool.db"));
 }
 
+// The spool holds visitors' IPs: a data dir journeyd makes is closed to other users;
+// one that exists keeps the mode its owner gave it.
+TEST(JourneydProcess, ADataDirItMakesIsClosedToOtherUsers) {
+  jdtest::TempDir dir;
+  const std::string made = dir.path() + "/var/journey";
+  Journeyd jd({"--data-dir", made, "--sink", "discard"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  namespace fs = std::filesystem;
+  EXPECT_EQ(fs::status(made).permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  const std::string kept = dir.path() + "/shared";
+  fs::create_directory(kept);
+  fs::permissions(kept, fs::perms::owner_all | fs::perms::group_all | fs::perms::others_read | fs::perms::others_exec);
+  Journeyd again({"--data-dir", kept, "--sink", "discard"});
+  ASSERT_TRUE(again.ok()) << again.stderr_text();
+  EXPECT_EQ(fs::status(kept).permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_all | fs::perms::others_read | fs::perms::others_exec);
+}
+
 TEST(JourneydProcess, AcceptedEventsAreDeliveredAndAnswerListsRejections) {
   WithBackend w;
   ASSERT_TRUE(w.jd->ok()) << w.jd->stderr_text();
