@@ -30,19 +30,23 @@ using jdtest::http;
 using jdtest::Journeyd;
 using namespace std::chrono_literals;
 
-// True when the peer closed fd within timeout.
-bool closed_within(int fd, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+// What the peer sent on fd until it closed it, or nullopt when timeout passed first.
+std::optional<std::string> read_until_closed(int fd, std::chrono::milliseconds timeout) {
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
-    if (left <= 0) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, left) <= 0) return false;
-    char buf[512];
+    if (left <= 0ms || poll(&p, 1, int(left.count())) <= 0) return std::nullopt;
+    char buf[4096];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return true;
+    if (n <= 0) return got;
+    got.append(buf, size_t(n));
   }
 }
+
+// True when the peer closed fd within timeout.
+bool closed_within(int fd, std::chrono::milliseconds timeout) { return read_until_closed(fd, timeout).has_value(); }
 
 TEST(JourneydRobust, SlowlorisAndAThousandIdleConnectionsDoNotStopANormalRequest) {
   rlimit rl{};
@@ -149,20 +153,7 @@ std::optional<std::string> exchange(uint16_t port, const std::string& request) {
     sent += size_t(n);
   }
   shutdown(fd, SHUT_WR);
-  std::string got;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left <= 0ms || poll(&p, 1, int(left.count())) <= 0) {
-      close(fd);
-      return std::nullopt;
-    }
-    char buf[4096];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, size_t(n));
-  }
+  std::optional<std::string> got = read_until_closed(fd, 10s);
   close(fd);
   return got;
 }
