@@ -287,9 +287,10 @@ Counters Tracker::counters() const noexcept {
   c.dead_lettered = im.dead.load();
   // Expiry inside the store is only known by count (not read in a child of fork():
   // the metrics' lock may be held there for good).
-  for (size_t i = 0; !im.forked() && i < im.sink_names.size(); ++i)
+  if (im.forked()) return c;
+  for (const auto& s : im.sink_names)
     c.dead_lettered += im.metrics.value("journey_events_dead_lettered_total",
-                                        {{"sink", im.sink_names[i]}, {"reason", "expired"}});
+                                        {{"sink", s}, {"reason", "expired"}});
   return c;
 }
 
