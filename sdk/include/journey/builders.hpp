@@ -78,7 +78,7 @@ class EventBuilder {
   EventBuilder& currency(std::string_view v) { return property_string(kCurrency, v); }
   EventBuilder& value(double v) { return property_number(kValue, v); }
   EventBuilder& tax(double v) { return property_number(kTax, v); }
-  EventBuilder& shipping_cost(double v) { return property_number(kShippingCost, v); }
+  EventBuilder& shipping_cost(double v) { return property_number(kShipping, v); }
   EventBuilder& discount(double v) { return property_number(kDiscount, v); }
   EventBuilder& coupon(std::string_view v) { return property_string(kCoupon, v); }
   EventBuilder& step(int v) { return property_integer(kStep, v); }
@@ -99,36 +99,36 @@ class EventBuilder {
   Json json() const;
 
  private:
-  // Top-level string fields, in the order of their names (the order of Json::dump()).
-  enum Top : uint8_t { kAnonymousId, kEventId, kName, kSessionId, kStage, kTimestamp, kType, kUserId, kTopCount };
-  enum Section : uint8_t { kChannel, kContext, kProperties };
-  struct Span {  // bytes of parts_; len 0: not set
-    uint32_t off = 0, len = 0;
+  // The fields the setters name, in the order Json::dump() writes them (std::map's
+  // order of their keys: top level, channel's and properties' fields by name); each
+  // has a slot for its serialized value. Fields of other names (channel(),
+  // context() and property() with a name not listed) are entries.
+  enum Field : uint8_t {
+    kAnonymousId,
+    kCampaign, kContent, kMedium, kReferrer, kSource, kTerm,  // channel.*
+    kEventId, kName,
+    kCarrier, kCartId, kCheckoutId, kCoupon, kCurrency, kDiscount, kItems, kListId, kMethod,  // properties.*
+    kOrderId, kProduct, kShipping, kStatus, kStep, kTax, kTrackingNumber, kValue,
+    kSessionId, kStage, kTimestamp, kType, kUserId, kFieldCount
   };
-  // One field of a section: `"key":value` at parts_[off, off + len), the key's
+  enum Section : uint8_t { kChannel, kContext, kProperties };
+  struct Span {  // bytes of parts_
+    uint32_t off, len;
+  };
+  // A field of another name: `"key":value` at parts_[off, off + len), the key's
   // quoted form its first key_len bytes (escaped: it holds a backslash escape).
   struct Entry {
     uint32_t off, len;
     uint16_t key_len;
     Section section;
     bool escaped;
-    int8_t known;  // the Prop of a field of properties, else -1
-  };
-  static constexpr size_t kInlineEntries = 12;
-
-  // The properties the typed setters write and build() looks for, in the order of
-  // builders.cpp's table of their names; kContextPage stands for context.page.
-  enum Prop : uint8_t {
-    kCartId, kCheckoutId, kOrderId, kCurrency, kValue, kTax, kShippingCost, kDiscount, kCoupon, kStep,
-    kStatus, kMethod, kCarrier, kTrackingNumber, kListId, kProduct, kItems, kPropCount, kContextPage = kPropCount
   };
 
-  EventBuilder& top(Top field, std::string_view v);
-  EventBuilder& property_string(Prop field, std::string_view v);
-  EventBuilder& property_number(Prop field, double v);
-  EventBuilder& property_integer(Prop field, int v);
-  const Entry* entries() const { return spilled_.empty() ? inline_ : spilled_.data(); }
-  Entry* entries() { return spilled_.empty() ? inline_ : spilled_.data(); }
+  EventBuilder& top(Field field, std::string_view v);
+  EventBuilder& property_string(Field field, std::string_view v);
+  EventBuilder& property_number(Field field, double v);
+  EventBuilder& property_integer(Field field, int v);
+  bool has(Field f) const { return (set_ >> f & 1) != 0; }
   std::string_view bytes(Span s) const { return std::string_view(parts_.data() + s.off, s.len); }
   std::string assemble(uint32_t* value_at = nullptr) const;  // the event's text
   // Moving a builder moves parts_ away (an empty string) and copies the rest: such
@@ -139,21 +139,19 @@ class EventBuilder {
   struct Impl;  // the rest, in builders.cpp
   friend struct Impl;
 
-  std::string parts_;           // serialized values and fields: the first used_ bytes
+  std::string parts_;           // serialized values and entries: the first used_ bytes
   uint32_t used_ = 0;
-  Span top_[kTopCount];         // serialized string values
-  Span page_url_, page_title_;  // context.page by page()
-  Span items_;                  // properties.items by item()/items(): elements, comma-separated
-  bool items_set_ = false;
+  uint32_t set_ = 0;            // bit f: slot_[f] holds the value of Field f
+  Span slot_[kFieldCount]{};     // read only where set_ has the bit
+  Span page_url_{}, page_title_{};  // context.page by page(); len 0: not set
+  std::vector<Entry> entries_;  // sorted by (section, key)
+  std::optional<Json> json_;    // the Json form, once switched to it
   int8_t analytics_ = -1, marketing_ = -1;  // consent: -1 unset, else the bool
-  uint32_t entry_count_ = 0;
-  uint32_t known_ = 0;  // bit p: an entry holds the Prop p (kContextPage: context.page)
-  Entry inline_[kInlineEntries]{};  // sorted by (section, key) while not spilled
-  std::vector<Entry> spilled_;     // all entries once there are more than kInlineEntries
-  std::optional<Json> json_;       // the Json form, once switched to it
-  int8_t type_ = -1;               // detail::Touchpoint of the type, -1 when unknown
-  bool doubt_ = false;             // a setter was given a value outside the prechecked set
-  bool priced_ = false;            // a product or item with a price was set
+  int8_t type_ = -1;            // detail::Touchpoint of the type, -1 when unknown
+  bool items_run_ = false;      // slot_[kItems] holds item()s' elements, comma-separated (not a Json)
+  bool page_given_ = false;     // an entry holds context.page, given to context()
+  bool doubt_ = false;          // a setter was given a value outside the prechecked set
+  bool priced_ = false;         // a product or item with a price was set
 };
 
 EventBuilder view(std::string_view page_url);

@@ -1,14 +1,17 @@
 // The typed builders write the event's JSON text directly (issue #3: the Json tree
 // they used to build was ~45% of track()'s CPU).
 //
-// State: parts_ is an arena of serialized bytes, appended as setters are called:
-// top-level string values (top_), `"key":value` fields of channel, context and
-// properties (entries, kept sorted by section then key, so a field set again
-// replaces its entry: the last call wins), the page's url and title, and the items
-// (one comma-separated run, moved to the end of the arena when an item is added
-// after other fields). Overwritten bytes stay in the arena until the builder dies. build()
-// gathers it all into one string reserved once, keys in the order of Json::dump()
-// (std::map's), so the text is byte for byte what the Json builders dumped.
+// State: parts_ is an arena of serialized bytes, appended as setters are called.
+// Every field a setter names (Field: the top-level strings, channel's and
+// properties' fields) has a slot: the span of its value, so a field set again
+// points its slot at the new value and the last call wins. Fields of other names
+// are entries, `"key":value` kept sorted by section then key; the page's url and
+// title are kept apart, and the items are one comma-separated run, moved to the end
+// of the arena when an item is added after other fields. Overwritten bytes stay in
+// the arena until the builder dies. build() gathers it all into one string reserved
+// once, keys in the order of Json::dump() (std::map's): the slots in Field order,
+// the entries merged in by key, so the text is byte for byte what the Json
+// builders dumped.
 //
 // What JSON text cannot carry, or the rare merge of a setter into a value given as
 // Json, switches the builder to json_ (fall_back): the current text is parsed once
@@ -26,6 +29,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstring>
@@ -43,27 +47,28 @@ using detail::append_json_string;
 
 namespace {
 
-constexpr const char* kTopNames[] = {"anonymous_id", "event_id", "name", "session_id",
-                                     "stage", "timestamp", "type", "user_id"};
-constexpr std::string_view kTopKeys[] = {"\"anonymous_id\":", "\"event_id\":", "\"name\":",
-                                         "\"session_id\":", "\"stage\":", "\"timestamp\":",
-                                         "\"type\":", "\"user_id\":"};
-// The names of EventBuilder::Prop, in its order, and their keys as written.
-constexpr std::string_view kPropNames[] = {"cart_id", "checkout_id", "order_id", "currency", "value", "tax",
-                                           "shipping", "discount", "coupon", "step", "status", "method",
-                                           "carrier", "tracking_number", "list_id", "product", "items"};
-constexpr std::string_view kPropKeys[] = {
-    "\"cart_id\":", "\"checkout_id\":", "\"order_id\":", "\"currency\":", "\"value\":", "\"tax\":",
-    "\"shipping\":", "\"discount\":", "\"coupon\":", "\"step\":", "\"status\":", "\"method\":",
-    "\"carrier\":", "\"tracking_number\":", "\"list_id\":", "\"product\":", "\"items\":"};
-// Each Prop's place in the order of its name: fields the typed setters write are
-// ordered by this, not by comparing their keys.
-constexpr auto kPropRank = [] {
-  std::array<uint8_t, std::size(kPropNames)> rank{};
-  for (size_t i = 0; i < rank.size(); ++i)
-    for (const auto& other : kPropNames) rank[i] += other < kPropNames[i];
-  return rank;
+// EventBuilder::Field's names, in its order (Json::dump()'s), and their keys as written.
+constexpr std::string_view kFieldNames[] = {
+    "anonymous_id", "campaign", "content", "medium", "referrer", "source", "term", "event_id", "name",
+    "carrier", "cart_id", "checkout_id", "coupon", "currency", "discount", "items", "list_id", "method",
+    "order_id", "product", "shipping", "status", "step", "tax", "tracking_number", "value",
+    "session_id", "stage", "timestamp", "type", "user_id"};
+constexpr auto kFieldKeys = [] {
+  std::array<std::array<char, 20>, std::size(kFieldNames)> keys{};
+  for (size_t f = 0; f < keys.size(); ++f) {
+    const std::string_view n = kFieldNames[f];
+    keys[f][0] = '"';
+    for (size_t i = 0; i < n.size(); ++i) keys[f][i + 1] = n[i];
+    keys[f][n.size() + 1] = '"';
+    keys[f][n.size() + 2] = ':';
+  }
+  return keys;
 }();
+// `"name":` of field f, and `"name"` (quoted, for comparing with an entry's key).
+constexpr std::string_view key_of_field(size_t f) { return {kFieldKeys[f].data(), kFieldNames[f].size() + 3}; }
+constexpr std::string_view quoted_field(size_t f) { return {kFieldKeys[f].data(), kFieldNames[f].size() + 2}; }
+// The slots of each section: channel's and properties' fields.
+constexpr uint32_t field_range(size_t first, size_t last) { return ((1u << (last + 1)) - 1) & ~((1u << first) - 1); }
 constexpr size_t kArenaReserve = 512;
 // Containers nested in a value given as Json beyond this go the Json way, so the
 // event text never nears the parser's limit of 32 levels and the validator names the
@@ -238,73 +243,62 @@ struct EventBuilder::Impl {
     return std::string_view(b.parts_.data() + e.off, e.key_len);
   }
 
-  // The index of the field `quoted_key` of section s, or entry_count_.
-  static size_t find(const EventBuilder& b, Section s, std::string_view quoted_key) {
-    const Entry* e = b.entries();
-    for (size_t i = 0; i < b.entry_count_; ++i)
-      if (e[i].section == s && key_of(b, e[i]) == quoted_key) return i;
-    return b.entry_count_;
+  // The Field of a name of section s that has a slot, or kFieldCount.
+  static Field field_of(Section s, std::string_view name) {
+    const size_t first = s == kChannel ? kCampaign : kCarrier, last = s == kChannel ? kTerm : kValue;
+    for (size_t f = first; s != kContext && f <= last; ++f)
+      if (kFieldNames[f] == name) return static_cast<Field>(f);
+    return kFieldCount;
   }
 
-  // parts_[start, end) holds `"key":value`, the quoted key its first key_len bytes:
-  // replaces the field of that key or inserts it in order.
-  // known: the Prop bit the field stands for, or -1.
-  static void set(EventBuilder& b, Section s, size_t start, size_t key_len, bool escaped, int known) {
-    if (known >= 0) b.known_ |= 1u << known;
+  // parts_[start, used_) holds the value of field f.
+  static void fill(EventBuilder& b, Field f, size_t start) {
+    b.slot_[f] = Span{static_cast<uint32_t>(start), static_cast<uint32_t>(b.used_ - start)};
+    b.set_ |= 1u << f;
+  }
+
+  // parts_[start, used_) holds `"key":value`, the quoted key its first key_len bytes:
+  // replaces the entry of that key or inserts it in order.
+  static void set_entry(EventBuilder& b, Section s, size_t start, size_t key_len, bool escaped) {
     const std::string_view key(b.parts_.data() + start, key_len);
-    const int8_t prop = s == kProperties ? static_cast<int8_t>(known) : -1;
     const Entry fresh{static_cast<uint32_t>(start), static_cast<uint32_t>(b.used_ - start),
-                      static_cast<uint16_t>(key_len), s, escaped, prop};
-    Entry* e = b.entries();
+                      static_cast<uint16_t>(key_len), s, escaped};
+    auto& es = b.entries_;
     size_t i = 0;
-    for (; i < b.entry_count_; ++i) {
-      if (e[i].section < s) continue;
-      if (e[i].section > s) break;
-      const int c = prop >= 0 && e[i].known >= 0 ? kPropRank[e[i].known] - kPropRank[prop]
-                                                 : compare_keys(key_of(b, e[i]), key, escaped || e[i].escaped);
+    for (; i < es.size(); ++i) {
+      if (es[i].section < s) continue;
+      if (es[i].section > s) break;
+      const int c = compare_keys(key_of(b, es[i]), key, escaped || es[i].escaped);
       if (c == 0) {
-        e[i] = fresh;
+        es[i] = fresh;
         return;
       }
       if (c > 0) break;
     }
-    if (b.spilled_.empty() && b.entry_count_ < kInlineEntries) {
-      std::memmove(e + i + 1, e + i, (b.entry_count_ - i) * sizeof(Entry));
-      e[i] = fresh;
-    } else {
-      if (b.spilled_.empty()) b.spilled_.assign(b.inline_, b.inline_ + b.entry_count_);
-      b.spilled_.insert(b.spilled_.begin() + static_cast<std::ptrdiff_t>(i), fresh);
-    }
-    ++b.entry_count_;
+    es.insert(es.begin() + static_cast<std::ptrdiff_t>(i), fresh);
   }
 
-  static void erase(EventBuilder& b, Section s, std::string_view quoted_key, int known) {
-    if (known >= 0) b.known_ &= ~(1u << known);
-    const size_t i = find(b, s, quoted_key);
-    if (i == b.entry_count_) return;
-    if (b.spilled_.empty()) {
-      std::memmove(b.inline_ + i, b.inline_ + i + 1, (b.entry_count_ - i - 1) * sizeof(Entry));
-    } else {
-      b.spilled_.erase(b.spilled_.begin() + static_cast<std::ptrdiff_t>(i));
-    }
-    --b.entry_count_;
-  }
-
-  // Writes `"field":` and then the value by write(Arena*) -> bool, and records the
-  // field. False, with the builder switched to json_, when either cannot be
-  // written as JSON text; the caller then applies itself to json_.
+  // Writes the value of a field of section s by write(Arena*) -> bool: into its slot
+  // when the name has one, else as an entry. False, with the builder switched to
+  // json_, when either cannot be written as JSON text; the caller then applies
+  // itself to json_.
   template <class Write>
-  static bool put(EventBuilder& b, Section s, std::string_view field, Write write) {
+  static bool put(EventBuilder& b, Section s, std::string_view name, Write write) {
+    if (const Field f = field_of(s, name); f != kFieldCount) return put(b, f, write);
     if (!usable(b)) return false;
     Arena a = arena(b);
     const size_t start = a.size();
-    if (append_json_string(field, &a)) {
+    if (append_json_string(name, &a)) {
       const size_t key_len = a.size() - start;
       // The key is as given unless append_json_string escaped something.
-      const bool escaped = key_len != field.size() + 2;
+      const bool escaped = key_len != name.size() + 2;
       a.push_back(':');
       if (key_len <= UINT16_MAX && write(&a) && a.size() < kMaxArena) {
-        set(b, s, start, key_len, escaped, known_of(s, field));
+        set_entry(b, s, start, key_len, escaped);
+        if (s == kContext && name == "page") {
+          b.page_given_ = true;
+          b.page_url_ = b.page_title_ = Span{};
+        }
         return true;
       }
     }
@@ -312,32 +306,23 @@ struct EventBuilder::Impl {
     return false;
   }
 
-  // put() for a property the typed setters write: its key needs no escape.
+  // put() for a field with a slot.
   template <class Write>
-  static bool put(EventBuilder& b, Prop p, Write write) {
+  static bool put(EventBuilder& b, Field f, Write write) {
     if (!usable(b)) return false;
     Arena a = arena(b);
     const size_t start = a.size();
-    a.append(kPropKeys[p]);
     if (write(&a) && a.size() < kMaxArena) {
-      set(b, kProperties, start, kPropKeys[p].size() - 1, false, p);
+      fill(b, f, start);
+      if (f == kItems) b.items_run_ = false;
       return true;
     }
     fall_back(b, start);
     return false;
   }
 
-  // The Prop bit of a field, or -1.
-  static int known_of(Section s, std::string_view field) {
-    if (s == kContext) return field == "page" ? kContextPage : -1;
-    if (s != kProperties) return -1;
-    for (size_t i = 0; i < std::size(kPropNames); ++i)
-      if (kPropNames[i] == field) return static_cast<int>(i);
-    return -1;
-  }
-
-  // Writes a string value into parts_; false (builder switched to json_) when it
-  // is not valid UTF-8.
+  // Writes a string value into parts_ at *where; false (builder switched to json_)
+  // when it is not valid UTF-8.
   static bool put_string(EventBuilder& b, std::string_view v, Span* where) {
     if (!usable(b)) return false;
     Arena a = arena(b);
@@ -350,6 +335,10 @@ struct EventBuilder::Impl {
     return false;
   }
 
+  static bool put_string(EventBuilder& b, Field f, std::string_view v) {
+    return put(b, f, [v](auto* out) { return append_json_string(v, out); });
+  }
+
   // Drops parts_ from rollback_to on (a partial write) and switches to json_.
   static void fall_back(EventBuilder& b, size_t rollback_to) {
     if (b.moved_from()) {
@@ -360,15 +349,11 @@ struct EventBuilder::Impl {
     }
     detail::give_string(b.parts_);
     b.used_ = 0;
-    b.items_ = Span{};
-    b.items_set_ = false;
-    b.top_[kType] = Span{};
-    for (Span& s : b.top_) s = Span{};
+    b.set_ = 0;
+    b.items_run_ = b.page_given_ = false;
     b.page_url_ = b.page_title_ = Span{};
     b.analytics_ = b.marketing_ = -1;
-    b.entry_count_ = 0;
-    b.known_ = 0;
-    b.spilled_ = std::vector<Entry>();
+    b.entries_ = std::vector<Entry>();
   }
 
   static Json& section(EventBuilder& b, const char* name) { return (*b.json_)[name]; }
@@ -399,7 +384,7 @@ EventBuilder::EventBuilder(std::string_view type)
 
 EventBuilder::~EventBuilder() { detail::give_string(parts_); }
 
-EventBuilder& EventBuilder::top(Top field, std::string_view v) {
+EventBuilder& EventBuilder::top(Field field, std::string_view v) {
   switch (field) {
     case kAnonymousId:
     case kUserId:
@@ -409,20 +394,19 @@ EventBuilder& EventBuilder::top(Top field, std::string_view v) {
     case kStage: doubt_ = doubt_ || !detail::is_stage(v); break;
     case kTimestamp: doubt_ = true; break;  // checked against the clock at track()
     case kType: doubt_ = doubt_ || type_ < 0; break;
-    case kTopCount: break;
+    default: break;
   }
-  if (json_ || !Impl::put_string(*this, v, &top_[field])) (*json_)[kTopNames[field]] = v;
+  if (json_ || !Impl::put_string(*this, field, v)) (*json_)[std::string(kFieldNames[field])] = v;
   // The key and event_id are read back from the text: only when nothing was escaped.
-  else if ((field == kAnonymousId || field == kUserId) && top_[field].len != v.size() + 2) doubt_ = true;
+  else if ((field == kAnonymousId || field == kUserId) && slot_[field].len != v.size() + 2) doubt_ = true;
   return *this;
 }
 
 EventBuilder& EventBuilder::timestamp(SysTime t) { return top(kTimestamp, format_rfc3339(t)); }
 
 EventBuilder& EventBuilder::channel(std::string_view field, std::string_view v) {
-  static constexpr std::string_view kFields[] = {"source", "medium", "campaign", "term", "content", "referrer"};
-  doubt_ = doubt_ || v.size() > Limits::max_channel_chars ||
-           std::find(std::begin(kFields), std::end(kFields), field) == std::end(kFields);
+  const bool known = Impl::field_of(kChannel, field) != kFieldCount;
+  doubt_ = doubt_ || v.size() > Limits::max_channel_chars || !known;
   if (json_ || !Impl::put(*this, kChannel, field, [v](auto* out) { return append_json_string(v, out); }))
     Impl::section(*this, "channel")[std::string(field)] = v;
   return *this;
@@ -430,7 +414,7 @@ EventBuilder& EventBuilder::channel(std::string_view field, std::string_view v) 
 
 EventBuilder& EventBuilder::page(std::string_view url, std::string_view title) {
   if (!json_) {
-    if (known_ >> kContextPage & 1) {
+    if (page_given_) {
       Impl::fall_back(*this, used_);  // merge into the Json given to context("page", ...)
     } else {
       Span u, t = page_title_;
@@ -452,10 +436,8 @@ EventBuilder& EventBuilder::context(std::string_view field, Json v) {
   doubt_ = true;
   if (!json_ && Impl::put(*this, kContext, field, [&v](auto* out) {
         return representable(v, kMaxValueDepth) && write_json_to(v, out);
-      })) {
-    if (field == "page") page_url_ = page_title_ = Span{};
+      }))
     return *this;
-  }
   Impl::section(*this, "context")[std::string(field)] = std::move(v);
   return *this;
 }
@@ -476,47 +458,42 @@ EventBuilder& EventBuilder::property(std::string_view field, Json v) {
   doubt_ = true;
   if (!json_ && Impl::put(*this, kProperties, field, [&v](auto* out) {
         return representable(v, kMaxValueDepth) && write_json_to(v, out);
-      })) {
-    if (field == "items") {
-      items_ = Span{};
-      items_set_ = false;
-    }
+      }))
     return *this;
-  }
   Impl::section(*this, "properties")[std::string(field)] = std::move(v);
   return *this;
 }
 
-EventBuilder& EventBuilder::property_string(Prop field, std::string_view v) {
+EventBuilder& EventBuilder::property_string(Field field, std::string_view v) {
   if (field == kCartId || field == kCheckoutId || field == kOrderId) doubt_ = doubt_ || !plain_id(v);
   else if (field == kCurrency) doubt_ = doubt_ || !detail::is_currency_code(v);
   else if (field == kStatus && type_ == static_cast<int8_t>(detail::Touchpoint::payment))
     doubt_ = doubt_ || !detail::is_payment_status(v);
   else if (field == kStatus && type_ == static_cast<int8_t>(detail::Touchpoint::shipping))
     doubt_ = doubt_ || !detail::is_shipping_status(v);
-  if (json_ || !Impl::put(*this, field, [v](auto* out) { return append_json_string(v, out); }))
-    Impl::section(*this, "properties")[std::string(kPropNames[field])] = v;
+  if (json_ || !Impl::put_string(*this, field, v))
+    Impl::section(*this, "properties")[std::string(kFieldNames[field])] = v;
   return *this;
 }
 
-EventBuilder& EventBuilder::property_number(Prop field, double v) {
+EventBuilder& EventBuilder::property_number(Field field, double v) {
   doubt_ = doubt_ || v < 0;  // value, tax, shipping, discount: amounts
   if (json_ || !Impl::put(*this, field, [v](auto* out) {
         if (!std::isfinite(v)) return false;
         append_json_double(v, out);
         return true;
       }))
-    Impl::section(*this, "properties")[std::string(kPropNames[field])] = v;
+    Impl::section(*this, "properties")[std::string(kFieldNames[field])] = v;
   return *this;
 }
 
-EventBuilder& EventBuilder::property_integer(Prop field, int v) {
+EventBuilder& EventBuilder::property_integer(Field field, int v) {
   doubt_ = doubt_ || v < 1;  // step
   if (json_ || !Impl::put(*this, field, [v](auto* out) {
         append_json_integer(v, out);
         return true;
       }))
-    Impl::section(*this, "properties")[std::string(kPropNames[field])] = v;
+    Impl::section(*this, "properties")[std::string(kFieldNames[field])] = v;
   return *this;
 }
 
@@ -532,12 +509,12 @@ EventBuilder& EventBuilder::item(const Product& p) {
   doubt_ = doubt_ || !plain_product(p);
   priced_ = priced_ || p.price.has_value();
   if (!json_) {
-    if (known_ >> kItems & 1) {
+    if (has(kItems) && !items_run_) {
       Impl::fall_back(*this, used_);  // append to the Json given to property("items", ...)
     } else if (Impl::usable(*this)) {
       Arena a = Impl::arena(*this);
       const size_t rollback = a.size();
-      Span run = items_;
+      Span run = has(kItems) ? slot_[kItems] : Span{};
       if (run.len && run.off + run.len != a.size()) {  // other fields came after the items
         a.append_own(run.off, run.len);
         run.off = static_cast<uint32_t>(rollback);
@@ -545,8 +522,8 @@ EventBuilder& EventBuilder::item(const Product& p) {
       if (!run.len) run.off = static_cast<uint32_t>(a.size());
       else a.push_back(',');
       if (write_product(p, &a) && a.size() < kMaxArena) {
-        items_ = Span{run.off, static_cast<uint32_t>(a.size() - run.off)};
-        items_set_ = true;
+        Impl::fill(*this, kItems, run.off);
+        items_run_ = true;
         return *this;
       }
       Impl::fall_back(*this, rollback);
@@ -572,9 +549,8 @@ EventBuilder& EventBuilder::items(const std::vector<Product>& ps) {
       if (!(ok = write_product(p, &a) && a.size() < kMaxArena)) break;
     }
     if (ok) {
-      Impl::erase(*this, kProperties, "\"items\"", kItems);
-      items_ = Span{static_cast<uint32_t>(start), static_cast<uint32_t>(a.size() - start)};
-      items_set_ = true;
+      Impl::fill(*this, kItems, start);
+      items_run_ = true;
       return *this;
     }
     Impl::fall_back(*this, start);  // the Json below replaces the items as a whole
@@ -591,7 +567,7 @@ namespace {
 struct Writer {
   char* p;
   char* base;
-  uint32_t* value_at;  // when set: per top-level field, the offset of its value
+  uint32_t* value_at;  // when set: per Field, the offset of its value
   void mark(size_t field) {
     if (value_at) value_at[field] = static_cast<uint32_t>(p - base);
   }
@@ -602,11 +578,19 @@ struct Writer {
   }
 };
 
+// Counts the bytes a Writer would write.
+struct Counter {
+  size_t n = 0;
+  void mark(size_t) {}
+  void put(char) { ++n; }
+  void put(std::string_view s) { n += s.size(); }
+};
+
 }  // namespace
 
-// The event's text: top-level fields and sections in the order of their names, each
-// section's entries in order with, in its place, the one field kept apart (the page
-// of context, the items of properties).
+// The event's text: top-level fields and sections in the order of their names; in
+// each section its slots and its entries merged in the order of their keys, and
+// context's page (kept apart) in its place.
 template <class Out>
 void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
   char sep = '{';
@@ -615,40 +599,62 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
     sep = ',';
     out.put(k);
   };
-  auto top_field = [&](Top t) {
-    if (!b.top_[t].len) return;
-    key(kTopKeys[t]);
-    out.mark(t);
-    out.put(b.bytes(b.top_[t]));
+  auto tops = [&](uint32_t fields) {  // the top-level fields among `fields` that are set
+    for (uint32_t m = b.set_ & fields; m; m &= m - 1) {
+      const auto f = static_cast<Field>(std::countr_zero(m));
+      key(key_of_field(f));
+      out.mark(f);
+      out.put(b.bytes(b.slot_[f]));
+    }
   };
-  const Entry* e = b.entries();
+  const Entry* e = b.entries_.data();
+  const size_t n = b.entries_.size();
   size_t i = 0;  // entries are in section order, as the sections are written
-  auto section = [&](Section s, std::string_view name, std::string_view extra_key, bool has_extra,
+  // Section s: its slots among `fields`, its entries, and `extra` (a field kept apart,
+  // written by write_extra) merged by key.
+  auto section = [&](Section s, std::string_view name, uint32_t fields, std::string_view extra_key, bool extra,
                      auto write_extra) {
-    if (!has_extra && (i == b.entry_count_ || e[i].section != s)) return;
+    uint32_t slots = b.set_ & fields;
+    const size_t end = static_cast<size_t>(
+        std::find_if(e + i, e + n, [s](const Entry& x) { return x.section != s; }) - e);
+    if (!slots && i == end && !extra) return;
     key(name);
     char inner = '{';
-    for (; i < b.entry_count_ && e[i].section == s; ++i) {
-      if (has_extra && compare_keys(extra_key, key_of(b, e[i]), e[i].escaped) < 0) {
+    // The entries whose key sorts before `quoted`; all that are left when it is empty.
+    auto entries_before = [&](std::string_view quoted) {
+      for (; i < end && (quoted.empty() || compare_keys(key_of(b, e[i]), quoted, e[i].escaped) < 0); ++i) {
         out.put(inner);
         inner = ',';
-        write_extra();
-        has_extra = false;
+        out.put(std::string_view(b.parts_.data() + e[i].off, e[i].len));
       }
+    };
+    if (extra) {
+      entries_before(extra_key);
       out.put(inner);
       inner = ',';
-      out.put(std::string_view(b.parts_.data() + e[i].off, e[i].len));
-    }
-    if (has_extra) {
-      out.put(inner);
       write_extra();
     }
+    for (; slots; slots &= slots - 1) {
+      const auto f = static_cast<Field>(std::countr_zero(slots));
+      if (i < end) entries_before(quoted_field(f));
+      out.put(inner);
+      inner = ',';
+      out.put(key_of_field(f));
+      if (f == kItems && b.items_run_) {
+        out.put('[');
+        out.put(b.bytes(b.slot_[f]));
+        out.put(']');
+      } else {
+        out.put(b.bytes(b.slot_[f]));
+      }
+    }
+    entries_before({});
     out.put('}');
   };
   auto none = [] {};
 
-  top_field(kAnonymousId);
-  section(kChannel, "\"channel\":", {}, false, none);
+  tops(1u << kAnonymousId);
+  section(kChannel, "\"channel\":", field_range(kCampaign, kTerm), {}, false, none);
   if (b.analytics_ >= 0 || b.marketing_ >= 0) {
     key("\"consent\":");
     char inner = '{';
@@ -663,7 +669,7 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
     }
     out.put('}');
   }
-  section(kContext, "\"context\":", "\"page\"", b.page_url_.len != 0 || b.page_title_.len != 0, [&] {
+  section(kContext, "\"context\":", 0, "\"page\"", b.page_url_.len != 0 || b.page_title_.len != 0, [&] {
     out.put("\"page\":");
     char inner = '{';
     if (b.page_title_.len) {
@@ -678,36 +684,28 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
     }
     out.put('}');
   });
-  top_field(kEventId);
-  top_field(kName);
-  section(kProperties, "\"properties\":", "\"items\"", b.items_set_, [&] {
-    out.put("\"items\":[");
-    out.put(b.bytes(b.items_));
-    out.put(']');
-  });
-  top_field(kSessionId);
-  top_field(kStage);
-  top_field(kTimestamp);
-  top_field(kType);
-  top_field(kUserId);
+  tops(field_range(kEventId, kName));
+  section(kProperties, "\"properties\":", field_range(kCarrier, kValue), {}, false, none);
+  tops(field_range(kSessionId, kUserId));
   if (sep == '{') out.put('{');
   out.put('}');
 }
 
 std::string EventBuilder::assemble(uint32_t* value_at) const {
   if (moved_from()) return "{}";
-  // One pass into a string sized at most: every byte of the arena (values, and the
-  // sections' fields with their keys; spans never overlap), a comma per field, and
-  // the fixed text: top-level keys with their commas (8 x 16), section names and
-  // braces (3 x 16), consent (48), the page's keys (25), the items' brackets (11),
-  // the outer braces (2). Room for track()'s defaults follows, so that tracking
-  // the event as an rvalue writes them in place.
-  const size_t bound = used_ + entry_count_ + 8 * 16 + 3 * 16 + 48 + 25 + 11 + 2;
-  std::string text = detail::take_scratch(bound, bound + detail::kDefaultsRoom);
+  // Two passes over the same emit(): the first counts the bytes, the second writes
+  // them into a string of that size, with room for track()'s defaults after it
+  // (tracking the event as an rvalue writes them in place). Capacity is rounded up
+  // to 64 bytes, so that recycled buffers fit most events without growing, and
+  // is otherwise what the event needs: buffers waiting for delivery take that
+  // much memory each.
+  Counter c;
+  Impl::emit(*this, c);
+  const size_t capacity = (c.n + detail::kDefaultsRoom + 63) & ~size_t(63);
+  std::string text = detail::take_scratch(c.n, capacity);
   Writer w{text.data(), text.data(), value_at};
   Impl::emit(*this, w);
-  assert(static_cast<size_t>(w.p - text.data()) <= bound);
-  text.resize(static_cast<size_t>(w.p - text.data()));
+  assert(static_cast<size_t>(w.p - text.data()) == c.n);
   return text;
 }
 
@@ -720,20 +718,14 @@ Event EventBuilder::json_event(Json j) const {
 
 Event EventBuilder::text_event() const {
   using detail::Touchpoint;
-  uint32_t at[kTopCount] = {};
+  uint32_t at[kFieldCount] = {};
   std::string text = assemble(at);
   Event::Prechecked pre;
   if (doubt_ || type_ < 0 || moved_from()) return Event(Event::FromText{}, std::move(text));
   const auto type = static_cast<Touchpoint>(type_);
-  auto has = [&](Prop p) { return (known_ >> p & 1) != 0; };
-  // A field of a section set to a non-empty string.
-  auto filled = [&](Section s, std::string_view quoted_key) {
-    const size_t i = Impl::find(*this, s, quoted_key);
-    return i != entry_count_ && entries()[i].len > entries()[i].key_len + 3u;
-  };
   const bool currency = has(kCurrency), value = has(kValue), order = has(kOrderId), checkout = has(kCheckoutId),
              product = has(kProduct);
-  const bool amounts = priced_ || value || has(kTax) || has(kShippingCost) || has(kDiscount);
+  const bool amounts = priced_ || value || has(kTax) || has(kShipping) || has(kDiscount);
   bool required = false;
   switch (type) {
     case Touchpoint::view: required = product || page_url_.len > 2; break;
@@ -747,24 +739,25 @@ Event EventBuilder::text_event() const {
     case Touchpoint::refund: required = order; break;
     case Touchpoint::custom: required = true; break;
   }
-  const bool named = top_[kName].len != 0;
   // Room for the defaults track() adds (event_id, timestamp, stage, received_at).
   constexpr size_t kDefaultsRoom = 256;
-  if (!required || (amounts && !currency) || named != (type == Touchpoint::custom) ||
-      (!top_[kAnonymousId].len && !top_[kUserId].len) || text.size() + kDefaultsRoom > Limits::max_event_bytes)
+  if (!required || (amounts && !currency) || has(kName) != (type == Touchpoint::custom) ||
+      (!has(kAnonymousId) && !has(kUserId)) || text.size() + kDefaultsRoom > Limits::max_event_bytes)
     return Event(Event::FromText{}, std::move(text));
   pre.valid = true;
   pre.type = static_cast<uint8_t>(type);
-  pre.landing = filled(kChannel, "\"source\"") || filled(kChannel, "\"medium\"");
+  // A channel field set to a non-empty string (its value is a quoted string).
+  auto filled = [&](Field f) { return has(f) && slot_[f].len > 2; };
+  pre.landing = filled(kSource) || filled(kMedium);
   pre.consent_denied = analytics_ == 0;
-  pre.has_stage = top_[kStage].len != 0;
+  pre.has_stage = has(kStage);
   // Values are quoted strings with nothing escaped (see top()): the bytes between the quotes.
-  auto span_of = [&](Top t, uint32_t* off, uint32_t* len) {
-    *off = at[t] + 1;
-    *len = top_[t].len - 2;
+  auto span_of = [&](Field f, uint32_t* off, uint32_t* len) {
+    *off = at[f] + 1;
+    *len = slot_[f].len - 2;
   };
-  if (top_[kEventId].len) span_of(kEventId, &pre.event_id_off, &pre.event_id_len);
-  if (top_[kUserId].len) span_of(kUserId, &pre.key_off, &pre.key_len);
+  if (has(kEventId)) span_of(kEventId, &pre.event_id_off, &pre.event_id_len);
+  if (has(kUserId)) span_of(kUserId, &pre.key_off, &pre.key_len);
   else span_of(kAnonymousId, &pre.key_off, &pre.key_len);
   return Event(Event::FromText{}, std::move(text), pre);
 }

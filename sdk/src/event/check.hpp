@@ -33,8 +33,11 @@ const char* default_stage(const Checked& c);  // nullptr for custom
 
 // The most bytes the top-level defaults (event_id, timestamp, stage, received_at
 // and the closing brace) take when track() writes them over a text's closing
-// brace; the builders leave that much room in the texts they make.
-constexpr size_t kDefaultsRoom = 4 * 48 + 64;
+// brace; the builders leave that much room in the texts they make. At most
+// ,"event_id":"<36>" (50) ,"timestamp":"<24>" (39) ,"stage":"<up to 32>" (43)
+// ,"received_at":"<24>" (41) and } (1): 174.
+constexpr size_t kDefaultsRoom = 192;
+static_assert(kDefaultsRoom >= 50 + 39 + 43 + 41 + 1);
 
 // Single rules the checker applies, shared with the builders' prechecks (builders.cpp).
 int touchpoint_index(std::string_view type);  // the Touchpoint, or -1 when unknown
