@@ -130,6 +130,7 @@ IngestOutcome ingest(const IngestRequest& req) {
     }
     body = inflated;
   }
+  body = journey::without_bom(body);
 
   journey::BodySpans shape;
   const auto format =

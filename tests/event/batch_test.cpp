@@ -28,6 +28,15 @@ TEST(ParseBody, OneEvent) {
   EXPECT_FALSE(b.sent_at);
 }
 
+TEST(ParseBody, SkipsALeadingByteOrderMark) {
+  auto array = parse_ok("\xEF\xBB\xBF[{\"type\":\"view\"},{\"type\":\"refund\"}]");
+  EXPECT_EQ(array.items.size(), 2u);
+  auto lines = parse_ok("\xEF\xBB\xBF{\"type\":\"view\"}\n{\"type\":\"refund\"}\n");
+  ASSERT_EQ(lines.items.size(), 2u);
+  EXPECT_TRUE(lines.items[0].event);
+  parse_fail("[\xEF\xBB\xBF{\"type\":\"view\"}]");
+}
+
 TEST(ParseBody, ArrayKeepsNonObjectsForTheValidator) {
   auto b = parse_ok(R"([{"type":"view"}, 5, {"type":"refund"}])");
   ASSERT_EQ(b.items.size(), 3u);

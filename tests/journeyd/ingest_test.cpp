@@ -57,6 +57,23 @@ TEST(Ingest, SingleArrayAndEnvelopeAreAccepted) {
   EXPECT_NE(unknown.error.find("extra"), std::string::npos) << unknown.error;
 }
 
+// A UTF-8 byte order mark before the body (PowerShell, some Windows editors) is
+// skipped, as RFC 8259 allows; anywhere else it is still not JSON.
+TEST(Ingest, ALeadingByteOrderMarkIsSkipped) {
+  const std::string bom = "\xEF\xBB\xBF";
+  auto one = run(bom + kView);
+  EXPECT_EQ(one.status, 202) << one.error;
+  EXPECT_EQ(one.records.size(), 1u);
+  auto lines = run(bom + kView + "\n" + kView + "\n", "application/x-ndjson");
+  EXPECT_EQ(lines.status, 202) << lines.error;
+  EXPECT_EQ(lines.records.size(), 2u);
+  EXPECT_TRUE(lines.rejected.empty());
+  EXPECT_EQ(run(jdtest::gzip(bom + kView), "application/json", "gzip").status, 202);
+  auto inside = run("[" + bom + kView + "]");
+  EXPECT_EQ(inside.status, 400);
+  EXPECT_EQ(inside.records.size(), 0u);
+}
+
 TEST(Ingest, SentAtShiftsTimestampsByTheSkew) {
   // The sender's clock is 1 h behind: its timestamp 10 s before sent_at lands 10 s before received_at.
   auto received = journey::now_us();

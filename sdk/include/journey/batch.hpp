@@ -54,6 +54,10 @@ struct BodyProblem {
   bool ok() const { return kind == Kind::none; }
 };
 
+// body without a leading UTF-8 byte order mark (RFC 8259 lets a parser ignore
+// one; some Windows tools write it). split_body and parse_body skip it themselves.
+std::string_view without_bom(std::string_view body);
+
 // Checks the body's structure and fills *out with the spans of its events.
 // format json (and automatic, which is parse_body's choice): one JSON value,
 // array or envelope; ndjson: lines. max_events: 0 for no limit. An object is

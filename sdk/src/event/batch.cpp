@@ -323,13 +323,19 @@ void parse_lines(std::string_view body, ParsedBody* out) {
 
 }  // namespace
 
+std::string_view without_bom(std::string_view body) {
+  return body.starts_with("\xEF\xBB\xBF") ? body.substr(3) : body;
+}
+
 BodyProblem split_body(std::string_view body, BodyFormat format, size_t max_events, BodySpans* out) {
   *out = BodySpans();
+  body = without_bom(body);
   return format == BodyFormat::ndjson ? split_lines(body, max_events, out) : split_json(body, max_events, out);
 }
 
 bool parse_body(std::string_view body, BodyFormat format, ParsedBody* out, std::string* error) {
   *out = ParsedBody();
+  body = without_bom(body);
   if (format == BodyFormat::ndjson) {
     parse_lines(body, out);
   } else {
