@@ -218,6 +218,10 @@ int main(int argc, char** argv) {
     std::fputs(usage_text().c_str(), stdout);
     return 0;
   }
+  if (parsed.options->version) {
+    std::puts("journeyd " JOURNEY_VERSION);
+    return 0;
+  }
   configure_log(parsed.options->log_format, parsed.options->log_level);
   try {
     return run(*parsed.options);

@@ -306,9 +306,9 @@ ParseResult parse_options(const std::vector<std::string>& args,
   Sources src;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
+    if (a == "--help" || a == "-h" || a == "--version") {
       Options o;
-      o.help = true;
+      (a == "--version" ? o.version : o.help) = true;
       return {o, {}};
     }
     if (a.rfind("--", 0) != 0) return fail("unexpected argument \"" + a + "\" (see journeyd --help)");
@@ -378,6 +378,7 @@ std::string usage_text() {
     out += f + s.help + "\n";
   }
   out += "  --help                  this text\n";
+  out += "  --version               the version, as journeyd <version>\n";
   return out;
 }
 

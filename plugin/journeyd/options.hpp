@@ -36,6 +36,7 @@ struct Options {
   std::string log_format = "text";
   std::string log_level = "info";
   bool help = false;
+  bool version = false;  // --version: print "journeyd <version>" and exit
 };
 
 struct ParseResult {

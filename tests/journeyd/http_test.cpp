@@ -91,6 +91,9 @@ TEST(JourneydProcess, BadFlagsExit2WithOneLineNamingTheFlag) {
   auto help = jdtest::run_journeyd({"--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("--shutdown-timeout-ms"), std::string::npos);
+  auto version = jdtest::run_journeyd({"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out, "journeyd " JOURNEY_VERSION "\n");
 }
 
 TEST(JourneydProcess, ReadyLineHealthAndRouting) {
