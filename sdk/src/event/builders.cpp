@@ -229,6 +229,18 @@ bool plain_id(std::string_view v) { return !v.empty() && v.size() <= Limits::max
 }  // namespace
 
 struct EventBuilder::Impl {
+  // Field's order is the text's: names ascending within each run of one section,
+  // and the top-level names around the sections' own names.
+  static constexpr bool fields_in_text_order() {
+    for (size_t f = 1; f < kFieldCount; ++f) {
+      const bool new_run = f == kCampaign || f == kEventId || f == kCarrier || f == kSessionId;
+      if (!new_run && !(kFieldNames[f - 1] < kFieldNames[f])) return false;
+    }
+    return kFieldNames[kAnonymousId] < "channel" && "context" < kFieldNames[kEventId] &&
+           kFieldNames[kName] < "properties" && "properties" < kFieldNames[kSessionId];
+  }
+  static_assert(std::size(kFieldNames) == kFieldCount);
+
   static Arena arena(EventBuilder& b) { return Arena{b.parts_, b.used_}; }
 
   // False, with the builder switched to an empty json_, for a builder moved from:
@@ -378,6 +390,7 @@ Json Product::to_json() const {
 // The arena's room is parts_.size(); a recycled buffer's further capacity is used as it grows.
 EventBuilder::EventBuilder(std::string_view type)
     : parts_(detail::take_scratch(kArenaReserve, kArenaReserve)) {
+  static_assert(Impl::fields_in_text_order());
   type_ = static_cast<int8_t>(detail::touchpoint_index(type));
   top(kType, type);
 }
