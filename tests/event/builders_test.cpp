@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <sstream>
 
 #include "builders_oracle.hpp"
@@ -287,6 +288,126 @@ TEST_P(Agreement, TrackedAsTheJsonBuildersWere) {
   EXPECT_EQ(b, a);
   EXPECT_EQ(got.key, expected.key);
   EXPECT_EQ(got.consent_denied, expected.consent_denied);
+}
+
+// Random chains over every setter, with field names that have a slot, names
+// that sort just before and after them, and names that need escapes, so the
+// slots and the entries are merged in every order: byte for byte the oracle's
+// dump. Chains the oracle throws on (item() after a non-array "items") are skipped.
+TEST(Agreement, RandomChainsWriteTheOraclesBytes) {
+  std::mt19937_64 rng(20261126);
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  const char* strs[] = {"a", "", "x\"y", "s\x01t", "\xc3\xa9t\xc3\xa9", "long-value-123456789", "EUR"};
+  const char* context_keys[] = {"page", "ip", "zz", "aa", "p\"q", "library", "", "pag", "pagf"};
+  const char* property_keys[] = {"items", "product", "currency", "value", "zz", "aa", "cart_id", "carrier",
+                                 "", "status", "shippin", "shippinh", "ta\"x", "value2", "tax"};
+  const char* channel_keys[] = {"source", "medium", "campaign", "term", "content", "referrer", "zz", "aa",
+                                "sourc", "t\"m", ""};
+  auto value = [&]() -> Json {
+    switch (pick(5)) {
+      case 0: return strs[pick(std::size(strs))];
+      case 1: return static_cast<double>(pick(1000)) / 10;
+      case 2: return Json::object({{"url", "https://u/"}, {"title", "T"}});
+      case 3: return Json::array({Json::object({{"id", "x"}})});
+      default: return nullptr;
+    }
+  };
+  auto product = [](auto p, int k) {
+    p.id = k ? "sku-1" : "";
+    if (k > 1) p.name = "n";
+    if (k > 2) p.price = 1.5;
+    p.quantity = k + 1;
+    return p;
+  };
+  const char* types[] = {"view", "custom", "purchase", "add_to_cart", "bogus"};
+  int compared = 0;
+  for (int chain = 0; chain < 20000; ++chain) {
+    const char* type = types[pick(std::size(types))];
+    journey::EventBuilder now(type);
+    oracle::EventBuilder before(type);
+    std::string calls = type;
+    bool oracle_threw = false;
+    for (size_t c = 0, n = pick(12); c < n && !oracle_threw; ++c) {
+      const std::string v = strs[pick(std::size(strs))];
+      try {
+        switch (pick(16)) {
+          case 0: now.anonymous_id(v), before.anonymous_id(v), calls += ".anonymous_id"; break;
+          case 1: now.user_id(v), before.user_id(v), calls += ".user_id"; break;
+          case 2: now.session_id(v), before.session_id(v), calls += ".session_id"; break;
+          case 3: {
+            const char* k = channel_keys[pick(std::size(channel_keys))];
+            now.channel(k, v), before.channel(k, v), calls += std::string(".channel(") + k + ")";
+            break;
+          }
+          case 4: {
+            const std::string title = strs[pick(std::size(strs))];
+            now.page(v, title), before.page(v, title), calls += ".page";
+            break;
+          }
+          case 5: {
+            const char* k = context_keys[pick(std::size(context_keys))];
+            const Json j = value();
+            now.context(k, j), before.context(k, j), calls += std::string(".context(") + k + ", " + j.dump() + ")";
+            break;
+          }
+          case 6: {
+            const bool analytics = pick(2), marketing = pick(2);
+            if (pick(2)) now.consent(analytics), before.consent(analytics);
+            else now.consent(analytics, marketing), before.consent(analytics, marketing);
+            calls += ".consent";
+            break;
+          }
+          case 7: {
+            const char* k = property_keys[pick(std::size(property_keys))];
+            const Json j = value();
+            now.property(k, j), before.property(k, j), calls += std::string(".property(") + k + ", " + j.dump() + ")";
+            break;
+          }
+          case 8: now.cart_id(v), before.cart_id(v), calls += ".cart_id"; break;
+          case 9: now.currency(v), before.currency(v), calls += ".currency"; break;
+          case 10: {
+            const double x = static_cast<double>(pick(100)) / 4;
+            now.value(x), before.value(x), calls += ".value";
+            break;
+          }
+          case 11: {
+            const int k = static_cast<int>(pick(4));
+            now.product(product(journey::Product{}, k)), before.product(product(oracle::Product{}, k));
+            calls += ".product";
+            break;
+          }
+          case 12: {
+            const int k = static_cast<int>(pick(4));
+            now.item(product(journey::Product{}, k)), before.item(product(oracle::Product{}, k)), calls += ".item";
+            break;
+          }
+          case 13: {
+            const int k = static_cast<int>(pick(4));
+            const size_t count = pick(3);
+            now.items(std::vector<journey::Product>(count, product(journey::Product{}, k)));
+            before.items(std::vector<oracle::Product>(count, product(oracle::Product{}, k)));
+            calls += ".items";
+            break;
+          }
+          case 14: now.status(v), before.status(v), calls += ".status"; break;
+          case 15: {
+            const double x = static_cast<double>(pick(100)) / 8;
+            now.shipping_cost(x).tax(x), before.shipping_cost(x).tax(x), calls += ".shipping_cost.tax";
+            break;
+          }
+        }
+      } catch (const Json::exception&) {
+        oracle_threw = true;
+      }
+    }
+    if (oracle_threw) continue;
+    const journey::Event e = now;
+    const Json want = before.json();
+    ASSERT_TRUE(e.has_text()) << calls;
+    ASSERT_EQ(e.text(), want.dump()) << calls;
+    ++compared;
+  }
+  EXPECT_GT(compared, 19000);
 }
 
 // What JSON text cannot carry goes the Json way, so the validator names the field as
