@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -144,24 +145,49 @@ TEST(TrackerSpool, EventsTrackedWhileTheDiskIsFullAreStoredOnceItIsNot) {
 }
 
 // Events still waiting for their commit when the tracker shuts down on a full disk
-// are lost; they are counted dropped, and every other tracked event is in the spool.
+// are lost; they are counted dropped and named to on_drop (reason io_error), and
+// every other tracked event is in the spool.
 TEST(TrackerSpool, EventsStillWaitingAtShutdownOnAFullDiskAreCountedDropped) {
   TempDir dir;
   TestBackend backend;
   backend.set_default(Response::status_only(503));
-  uint64_t tracked = 0, dropped = 0;
+  std::set<std::string> tracked;
+  std::map<std::string, std::string> dropped;  // id -> reason
+  uint64_t dropped_count = 0;
   {
-    Tracker t(spool_config(backend, dir));
+    std::mutex mu;
+    Config c = spool_config(backend, dir);
+    c.on_drop = [&](const std::string& id, const std::string& reason) {
+      std::lock_guard lk(mu);
+      dropped[id] = reason;
+    };
+    Tracker t(c);
     ASSERT_TRUE(t.track_durable(Event(purchase_event(0))).ok());
+    tracked.insert("p-0");
     FullDisk disk(dir);
-    tracked = track_until_full(t, disk).size() + 1;
+    tracked.merge(track_until_full(t, disk));
     EXPECT_FALSE(t.shutdown(300ms));
-    dropped = t.counters().dropped;
+    dropped_count = t.counters().dropped;
   }
-  EXPECT_GT(dropped, 0u);
+  EXPECT_GT(dropped_count, 0u);
+  EXPECT_EQ(dropped.size(), dropped_count);
+  for (const auto& [id, reason] : dropped) {
+    EXPECT_EQ(reason, "io_error") << id;
+    EXPECT_TRUE(tracked.count(id)) << id << " was never tracked";
+  }
+  // What was not named dropped is in the spool: delivered once the backend takes it.
+  backend.set_default(Response::ok());
   Tracker again(spool_config(backend, dir));
-  EXPECT_EQ(again.pending() + dropped, tracked);  // the backend refuses all: nothing leaves the spool
-  EXPECT_FALSE(again.shutdown(100ms));
+  EXPECT_EQ(again.pending() + dropped_count, tracked.size());
+  ASSERT_TRUE(again.flush(60s));
+  std::set<std::string> accounted;
+  for (const auto& e : backend.delivered_events()) {
+    const std::string id = e["event_id"].get<std::string>();
+    EXPECT_FALSE(dropped.count(id)) << id << " was named dropped and delivered";
+    accounted.insert(id);
+  }
+  for (const auto& [id, reason] : dropped) accounted.insert(id);
+  EXPECT_EQ(accounted, tracked);
 }
 
 }  // namespace

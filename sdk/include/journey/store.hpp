@@ -90,6 +90,10 @@ class Store {
 
   // Commits what is queued and stops accepting (submit answers shutting_down).
   virtual void close() = 0;
+  // After close(): the ids of the events it could not commit (a spool whose disk
+  // refused them), each also counted in stats().dropped["io_error"]. The default:
+  // none (a store that loses nothing at close).
+  virtual std::vector<std::string> lost_at_close() { return {}; }
 };
 
 }  // namespace journey

@@ -32,6 +32,9 @@ struct Config {
   // Sinks to use instead of the http sink made from `endpoint` (tests, benchmarks, local/kafka).
   std::vector<std::shared_ptr<Sink>> sinks;
   DeliveryCallback on_report;
+  // Once per dropped event, on a thread of the SDK's (journey-drops), with the reason:
+  // consent, queue_full, shutdown (memory mode: still queued), io_error (a spool that
+  // could not commit it before shutdown). Every call has run when shutdown() returns.
   std::function<void(const std::string& event_id, const std::string& reason)> on_drop;
 
   // The keys of SPEC section 10 (unknown keys are an error naming the key).

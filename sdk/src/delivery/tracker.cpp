@@ -260,12 +260,14 @@ bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
     const bool committed = im.config.spool_path.empty() || im.store->submit_and_wait({}, deadline).ok();
     bool all = im.pipeline->flush(deadline) && committed;
     im.pipeline->stop(deadline);
-    const uint64_t lost_before = im.store->stats().dropped["io_error"];
     im.store->close();
-    // A spool that could not commit when it closed (a full disk) counts what it lost.
-    if (uint64_t lost = im.store->stats().dropped["io_error"] - lost_before) {
-      im.dropped.fetch_add(lost, std::memory_order_relaxed);
-      im.metrics.add("journey_events_dropped_total", {{"reason", "io_error"}}, lost);
+    // A spool that could not commit when it closed (a full disk) names what it lost.
+    const std::vector<std::string> lost = im.store->lost_at_close();
+    if (!lost.empty()) {
+      im.dropped.fetch_add(lost.size(), std::memory_order_relaxed);
+      im.metrics.add("journey_events_dropped_total", {{"reason", "io_error"}}, lost.size());
+      if (im.notifier)
+        for (const std::string& id : lost) im.notifier->post(id, "io_error");
     }
     if (im.config.spool_path.empty()) im.drop_undelivered();
     if (im.notifier) im.notifier->drain();

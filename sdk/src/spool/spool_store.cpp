@@ -455,6 +455,11 @@ StoreStats SpoolStore::stats() {
   return s;
 }
 
+std::vector<std::string> SpoolStore::lost_at_close() {
+  std::lock_guard lk(mu_);
+  return lost_at_close_;
+}
+
 void SpoolStore::close() {
   std::lock_guard close_lk(close_mu_);
   {

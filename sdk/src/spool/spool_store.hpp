@@ -51,6 +51,7 @@ class SpoolStore final : public Store {
   StoreStats stats() override;
   std::vector<std::string> sinks() const override { return options_.sinks; }
   void close() override;
+  std::vector<std::string> lost_at_close() override;
 
   using Counts = std::map<std::string, int64_t>;
 
@@ -167,6 +168,7 @@ class SpoolStore final : public Store {
   // The mirror (committed state).
   uint64_t pending_bytes_ = 0;
   Counts pending_, dead_, dropped_;
+  std::vector<std::string> lost_at_close_;  // ids close() could not commit
   Counts inflight_;                           // per sink: acking bits set
   std::map<std::string, int64_t> max_seq_;
   std::map<std::string, int64_t> sink_ids_;  // every sink the file knows

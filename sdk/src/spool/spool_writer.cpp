@@ -135,8 +135,12 @@ void SpoolStore::run() {
         uint64_t lost = 0;
         for (auto& op : ops_) {
           if (op.x && op.x->result) op.x->result->set_value({});
-          if (op.done) op.done(failed);
-          else if (op.kind == Op::Kind::submit) lost += op.records.size();
+          if (op.done) {
+            op.done(failed);
+          } else if (op.kind == Op::Kind::submit) {
+            lost += op.records.size();
+            for (Record& r : op.records) lost_at_close_.push_back(std::move(r.event_id));
+          }
         }
         if (lost) {
           dropped_["io_error"] += lost;
