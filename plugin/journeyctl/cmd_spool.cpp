@@ -15,8 +15,8 @@ constexpr const char* kUsage =
     "Pending events per sink, pending bytes, dead letters per sink and reason,\n"
     "dropped events per reason and delivered events per sink of DIR/spool.db\n"
     "(default DIR: ./journey-data). Safe while journeyd runs. Exit 0 whatever it\n"
-    "finds (also when there is no spool yet), 1 when the file cannot be read,\n"
-    "2 on bad usage.\n";
+    "finds (also when there is no spool yet; a DIR that does not exist is noted on\n"
+    "stderr), 1 when the file cannot be read, 2 on bad usage.\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "journeyctl spool: %s\n", msg.c_str());
@@ -42,6 +42,7 @@ int run(const journeyctl::Args& args) {
                                                            : "unknown action \"" + action + "\" (expected stats)");
   if (format != "text" && format != "json") return usage_error("--format: expected text or json, got \"" + format + "\"");
   if (data_dir.empty()) return usage_error("--data-dir: must not be empty");
+  const bool dir_exists = journeyctl::data_dir_exists("spool", data_dir);
   const std::string path = data_dir + "/spool.db";
   std::string error;
   auto s = journey::read_spool_summary(path, &error);
@@ -58,7 +59,7 @@ int run(const journeyctl::Args& args) {
     std::printf("%s\n", j.dump(2, ' ', false, journey::Json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::printf("spool %s%s\n", path.c_str(), s->exists ? "" : " (none yet)");
+  std::printf("spool %s%s\n", path.c_str(), s->exists ? "" : dir_exists ? " (none yet)" : " (no such directory)");
   std::printf("pending events: %llu (%llu bytes)\n", static_cast<unsigned long long>(s->events),
               static_cast<unsigned long long>(s->pending_bytes));
   print_map("pending per sink", s->pending_events);

@@ -23,6 +23,9 @@ Json sample() {
 TEST(RenderTable, AlignedColumnsAndReadableNumbers) {
   const std::string t = render_funnel_table(sample());
   EXPECT_NE(t.find("Journey map: 1,200 journeys, window 7d"), std::string::npos) << t;
+  Json one = sample();
+  one["journeys"] = 1;
+  EXPECT_NE(render_funnel_table(one).find("Journey map: 1 journey, window 7d"), std::string::npos);
   EXPECT_NE(t.find("45.0%"), std::string::npos);
   EXPECT_NE(t.find("3m 12s"), std::string::npos);  // 192 s
   EXPECT_NE(t.find("By channel.source"), std::string::npos);

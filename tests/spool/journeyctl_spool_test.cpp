@@ -56,9 +56,19 @@ TEST(JourneyctlSpool, StatsShowsPendingDeadLettersDroppedAndBytesWhileOwned) {
 
 TEST(JourneyctlSpool, StatsExitCodes) {
   TempDir dir;
-  auto r = run_cmd(kCtl + " spool stats --data-dir " + dir.file("none"));
+  // No spool yet: exit 0. A data dir that does not exist (a mistyped path) is
+  // noted, so it is not read as an empty spool.
+  auto r = run_cmd(kCtl + " spool stats --data-dir " + dir.path.string());
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("none yet"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("does not exist"), std::string::npos) << r.out;
+  r = run_cmd(kCtl + " spool stats --data-dir " + dir.file("none"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("no such directory"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("note: --data-dir " + dir.file("none") + " does not exist"), std::string::npos) << r.out;
+  r = run_cmd(kCtl + " dead-letters list --data-dir " + dir.file("none"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("does not exist"), std::string::npos) << r.out;
   {
     std::ofstream(dir.file("spool.db")) << "this is not a database, it is a shopping list";
   }

@@ -7,9 +7,9 @@ namespace journey {
 using namespace local;
 
 std::string render_funnel_table(const Json& f) {
-  std::string out = "Journey map: " + format_count(f.at("journeys").get<int64_t>()) +
-                    " journeys, window " + format_window(f.at("window_seconds").get<int64_t>()) +
-                    "\n\n";
+  const int64_t journeys = f.at("journeys").get<int64_t>();
+  std::string out = "Journey map: " + format_count(journeys) + (journeys == 1 ? " journey" : " journeys") +
+                    ", window " + format_window(f.at("window_seconds").get<int64_t>()) + "\n\n";
   std::vector<std::vector<std::string>> rows{
       {"step", "journeys", "from previous", "from first", "drop-off", "median time from previous"}};
   for (const auto& s : f.at("steps"))
