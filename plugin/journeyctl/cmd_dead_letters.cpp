@@ -6,6 +6,7 @@
 
 #include "command.hpp"
 #include "flags.hpp"
+#include "inputs.hpp"
 #include "journey/json.hpp"
 #include "journey/spool_admin.hpp"
 

@@ -7,14 +7,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "command.hpp"
+#include "inputs.hpp"
 #include "journey/batch.hpp"
 
 namespace {
@@ -129,18 +126,11 @@ int run(const journeyctl::Args& args) {
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
 
-  std::string body;
-  if (file == "-") {
-    body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "journeyctl send: cannot read %s\n", file.c_str());
-      return 2;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    body = ss.str();
+  std::string body, read_error;
+  if (!journeyctl::read_input(file, &body, &read_error)) {
+    std::fprintf(stderr, "journeyctl send: cannot read %s: %s\n", file == "-" ? "stdin" : file.c_str(),
+                 read_error.c_str());
+    return 2;
   }
   journey::ParsedBody parsed;
   std::string error;

@@ -1,10 +1,9 @@
 // journeyctl validate [FILE|-]: checks events against SPEC section 2 (exit 0 ok, 1 invalid, 2 usage).
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "command.hpp"
+#include "inputs.hpp"
 #include "journey/batch.hpp"
 #include "journey/validate.hpp"
 
@@ -19,21 +18,6 @@ constexpr const char* kHelp =
     "Prints \"ok\" when every event is valid, else one line per problem:\n"
     "  event <index>: <path>: <problem>\n"
     "Exit status: 0 all valid, 1 some event invalid, 2 bad usage or unreadable input.\n";
-
-bool read_all(const std::string& file, std::string* out, std::string* error) {
-  std::FILE* f = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
-  if (!f) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
-  const bool ok = !std::ferror(f);
-  if (!ok) *error = std::strerror(errno);
-  if (f != stdin) std::fclose(f);
-  return ok;
-}
 
 int run(const journeyctl::Args& args) {
   std::string file = "-";
@@ -56,7 +40,7 @@ int run(const journeyctl::Args& args) {
   }
   std::string body;
   std::string read_error;
-  if (!read_all(file, &body, &read_error)) {
+  if (!journeyctl::read_input(file, &body, &read_error)) {
     std::fprintf(stderr, "journeyctl validate: cannot read %s: %s\n", file == "-" ? "stdin" : file.c_str(),
                  read_error.c_str());
     return 2;

@@ -1,8 +1,5 @@
 #include "flags.hpp"
 
-#include <cstdio>
-#include <filesystem>
-
 namespace journeyctl {
 
 bool parse_flags(const Args& args, const std::set<std::string>& known, size_t max_positional, Flags* out,
@@ -37,14 +34,6 @@ bool parse_flags(const Args& args, const std::set<std::string>& known, size_t ma
     out->values[flag.substr(2)] = value;
   }
   return true;
-}
-
-bool data_dir_exists(const char* command, const std::string& dir) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec)) return true;
-  std::fprintf(stderr, "journeyctl %s: note: --data-dir %s does not exist (journeyd makes it when it starts)\n",
-               command, dir.c_str());
-  return false;
 }
 
 }  // namespace journeyctl

@@ -26,9 +26,4 @@ struct Flags {
 bool parse_flags(const Args& args, const std::set<std::string>& known, size_t max_positional, Flags* out,
                  std::string* error);
 
-// For the commands that read DIR/spool.db and find nothing when DIR is missing: a
-// note on stderr, "journeyctl <command>: note: --data-dir DIR does not exist ...",
-// so a mistyped path is not read as an empty spool. True when DIR exists.
-bool data_dir_exists(const char* command, const std::string& dir);
-
 }  // namespace journeyctl

@@ -1,0 +1,16 @@
+// What journeyctl subcommands read: a FILE or stdin, a data dir.
+#pragma once
+#include <string>
+
+namespace journeyctl {
+
+// The whole of `file` ("-": stdin) into *out. False with *error (strerror) when it
+// cannot be opened or read.
+bool read_input(const std::string& file, std::string* out, std::string* error);
+
+// For the commands that read DIR/spool.db and find nothing when DIR is missing: a
+// note on stderr, "journeyctl <command>: note: --data-dir DIR does not exist ...",
+// so a mistyped path is not read as an empty spool. True when DIR exists.
+bool data_dir_exists(const char* command, const std::string& dir);
+
+}  // namespace journeyctl
