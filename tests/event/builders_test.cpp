@@ -327,6 +327,13 @@ TEST(Agreement, RandomChainsWriteTheOraclesBytes) {
     oracle::EventBuilder before(type);
     std::string calls = type;
     bool oracle_threw = false;
+    // A setter taking (name, Json): a name from `keys`, a value, applied by call.
+    auto with_json = [&](const char* setter, const auto& keys, auto call) {
+      const char* k = keys[pick(std::size(keys))];
+      const Json j = value();
+      call(k, j);
+      calls += std::string(".") + setter + "(" + k + ", " + j.dump() + ")";
+    };
     for (size_t c = 0, n = pick(12); c < n && !oracle_threw; ++c) {
       const std::string v = strs[pick(std::size(strs))];
       try {
@@ -344,12 +351,11 @@ TEST(Agreement, RandomChainsWriteTheOraclesBytes) {
             now.page(v, title), before.page(v, title), calls += ".page";
             break;
           }
-          case 5: {
-            const char* k = context_keys[pick(std::size(context_keys))];
-            const Json j = value();
-            now.context(k, j), before.context(k, j), calls += std::string(".context(") + k + ", " + j.dump() + ")";
+          case 5:
+            with_json("context", context_keys, [&](const char* k, const Json& j) {
+              now.context(k, j), before.context(k, j);
+            });
             break;
-          }
           case 6: {
             const bool analytics = pick(2), marketing = pick(2);
             if (pick(2)) now.consent(analytics), before.consent(analytics);
@@ -357,12 +363,11 @@ TEST(Agreement, RandomChainsWriteTheOraclesBytes) {
             calls += ".consent";
             break;
           }
-          case 7: {
-            const char* k = property_keys[pick(std::size(property_keys))];
-            const Json j = value();
-            now.property(k, j), before.property(k, j), calls += std::string(".property(") + k + ", " + j.dump() + ")";
+          case 7:
+            with_json("property", property_keys, [&](const char* k, const Json& j) {
+              now.property(k, j), before.property(k, j);
+            });
             break;
-          }
           case 8: now.cart_id(v), before.cart_id(v), calls += ".cart_id"; break;
           case 9: now.currency(v), before.currency(v), calls += ".currency"; break;
           case 10: {

@@ -418,9 +418,10 @@ EventBuilder& EventBuilder::top(Field field, std::string_view v) {
 EventBuilder& EventBuilder::timestamp(SysTime t) { return top(kTimestamp, format_rfc3339(t)); }
 
 EventBuilder& EventBuilder::channel(std::string_view field, std::string_view v) {
-  const bool known = Impl::field_of(kChannel, field) != kFieldCount;
-  doubt_ = doubt_ || v.size() > Limits::max_channel_chars || !known;
-  if (json_ || !Impl::put(*this, kChannel, field, [v](auto* out) { return append_json_string(v, out); }))
+  const Field f = Impl::field_of(kChannel, field);
+  doubt_ = doubt_ || v.size() > Limits::max_channel_chars || f == kFieldCount;
+  const auto write = [v](auto* out) { return append_json_string(v, out); };
+  if (json_ || !(f != kFieldCount ? Impl::put(*this, f, write) : Impl::put(*this, kChannel, field, write)))
     Impl::section(*this, "channel")[std::string(field)] = v;
   return *this;
 }
