@@ -34,7 +34,8 @@ enum journey_code {
   JOURNEY_E_SHUTTING_DOWN = -4,  /* the tracker is shut down; nothing kept */
   JOURNEY_E_TIMEOUT = -5,        /* the deadline passed first */
   JOURNEY_E_BAD_CONFIG = -6,     /* config JSON rejected; err names the key */
-  JOURNEY_E_DROPPED = -7,        /* accepted but not kept on purpose (consent) */
+  JOURNEY_E_DROPPED = -7,        /* reserved: journey::Code::dropped, which the track
+                                    calls answer as JOURNEY_OK (see journey_track_json) */
   JOURNEY_E_ARGUMENT = -16,      /* NULL handle or NULL argument */
   JOURNEY_E_INTERNAL = -17       /* unexpected failure inside the library */
 };
@@ -46,7 +47,10 @@ typedef struct journey_tracker journey_tracker; /* opaque */
  * The caller owns the handle and releases it with journey_tracker_free. */
 JOURNEY_API journey_tracker *journey_tracker_new(const char *config_json, char *err, size_t err_len);
 
-/* Validates and queues one event (JSON object text). Never blocks on I/O. */
+/* Validates and queues one event (JSON object text). Never blocks on I/O.
+ * An event with consent.analytics false is accepted and neither stored nor
+ * forwarded: 0, with a note saying so in err, and a JOURNEY_DROPPED_EVENT
+ * callback with reason "consent". */
 JOURNEY_API int journey_track_json(journey_tracker *tracker, const char *event_json, char *err,
                                    size_t err_len);
 

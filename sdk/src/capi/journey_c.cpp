@@ -61,9 +61,11 @@ int internal_error(char* err, size_t err_len) noexcept {
   return fail(JOURNEY_E_INTERNAL, err, err_len, "internal: unexpected error");
 }
 
+// An event dropped for its consent was accepted (SPEC section 2, as journeyd counts
+// it): 0, with the note in err; the drop callback names it too.
 int from_status(const journey::Status& s, char* err, size_t err_len) {
   write_text(err, err_len, s.ok() ? std::string() : s.message());
-  return static_cast<int>(s.code);
+  return s.code == journey::Code::dropped ? JOURNEY_OK : static_cast<int>(s.code);
 }
 
 void install_callback(journey::Config& config, journey_event_callback cb, void* user_data) {
