@@ -19,12 +19,19 @@ constexpr const char* kUsage =
     "\n"
     "The funnel of journeys in DIR/journeys.db (default DIR: ./journey-data).\n"
     "T is RFC 3339 (2026-11-25T14:00:00Z) or YYYY-MM-DD (midnight UTC); the window\n"
-    "is <n>d, <n>h, <n>m or <n>s. Exit 0 on success, 1 when the data cannot be read,\n"
+    "is <n>d, <n>h, <n>m or <n>s. Without --format, an --output ending in .html or .json\n"
+    "picks that format, anything else the table. Exit 0 on success, 1 when the data cannot be read,\n"
     "2 on bad usage.\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "journeyctl report: %s\n", msg.c_str());
   return 2;
+}
+
+// Without --format: html or json when --output ends so, else the table.
+std::string format_of(const std::string& output) {
+  const std::string ext = std::filesystem::path(output).extension().string();
+  return ext == ".html" || ext == ".htm" ? "html" : ext == ".json" ? "json" : "table";
 }
 
 int run(const journeyctl::Args& args) {
@@ -37,7 +44,7 @@ int run(const journeyctl::Args& args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  std::string data_dir = "./journey-data", format = "table", output;
+  std::string data_dir = "./journey-data", format, output;
   std::map<std::string, std::string> query;
   for (const auto& [name, value] : flags.values) {
     if (name == "data-dir") {
@@ -51,6 +58,7 @@ int run(const journeyctl::Args& args) {
       query[name] = value;
     }
   }
+  if (format.empty()) format = format_of(output);
   if (format != "table" && format != "json" && format != "html")
     return usage_error("--format: expected table, json or html, got \"" + format + "\"");
   if (data_dir.empty()) return usage_error("--data-dir: must not be empty");

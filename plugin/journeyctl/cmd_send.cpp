@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "command.hpp"
@@ -20,7 +21,7 @@ constexpr const char* kHelp =
     "usage: journeyctl send [FILE|-] --url http://HOST:PORT [--ingest-key KEY] [--batch N]\n"
     "\n"
     "Posts events to journeyd's /v1/events in batches of N (default 500, at most 2000) over\n"
-    "one keep-alive connection. Input (FILE, or standard input when - or absent): one event,\n"
+    "one keep-alive connection (--url may also be that endpoint itself). Input (FILE, or standard input when - or absent): one event,\n"
     "a JSON array, {\"sent_at\", \"events\"}, or NDJSON. A 503 is retried after Retry-After.\n"
     "Prints one line per rejected event (event <index>: <problem>), then the counts.\n"
     "--ingest-key defaults to $JOURNEY_INGEST_KEY.\n"
@@ -125,6 +126,8 @@ int run(const journeyctl::Args& args) {
     return 2;
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
+  // The endpoint itself, as in journeyd's docs and curl examples, names the same journeyd.
+  if (constexpr std::string_view kPath = "/v1/events"; url.ends_with(kPath)) url.resize(url.size() - kPath.size());
 
   std::string body, read_error;
   if (!journeyctl::read_input(file, &body, &read_error)) {

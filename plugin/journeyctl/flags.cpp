@@ -18,18 +18,21 @@ bool parse_flags(const Args& args, const std::set<std::string>& known, size_t ma
       out->positional.push_back(flag);
       continue;
     }
-    if (size_t eq = flag.find('='); eq != std::string::npos) {
+    const size_t eq = flag.find('=');
+    if (eq != std::string::npos) {
       value = flag.substr(eq + 1);
       flag = flag.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      *error = flag + ": needs a value";
-      return false;
     }
     if (!known.count(flag.substr(2))) {
       *error = flag + ": unknown flag (see --help)";
       return false;
+    }
+    if (eq == std::string::npos) {
+      if (i + 1 == args.size()) {
+        *error = flag + ": needs a value";
+        return false;
+      }
+      value = args[++i];
     }
     out->values[flag.substr(2)] = value;
   }

@@ -49,6 +49,10 @@ TEST(JourneyctlSend, PostsEveryEventInBatchesAndReportsRejections) {
   auto ok = jdtest::run_bin("journeyctl", {"send", good, "--url", url}, {{"JOURNEY_INGEST_KEY", "k1"}});
   EXPECT_EQ(ok.code, 0) << ok.err;
   EXPECT_NE(ok.out.find("accepted 2, rejected 0"), std::string::npos) << ok.out;
+  // The endpoint's own URL names the same journeyd.
+  auto full = jdtest::run_bin("journeyctl", {"send", good, "--url", url + "/v1/events/", "--ingest-key", "k1"});
+  EXPECT_EQ(full.code, 0) << full.err;
+  EXPECT_NE(full.out.find("accepted 2, rejected 0"), std::string::npos) << full.out;
 
   auto denied = jdtest::run_bin("journeyctl", {"send", good, "--url", url, "--ingest-key", "wrong"});
   EXPECT_EQ(denied.code, 1);

@@ -95,6 +95,15 @@ TEST_F(ReportCli, HtmlGoesToTheOutputFile) {
   const std::string page = slurp(html);
   EXPECT_EQ(page.rfind("<!doctype html>", 0), 0u);
   EXPECT_NE(page.find("data-step=\"view\" data-journeys=\"5\""), std::string::npos);
+
+  // Without --format the file's extension picks it; --format still wins.
+  const fs::path by_name = dir_ / "by-name.html", json = dir_ / "map.json", forced = dir_ / "forced.html";
+  ASSERT_EQ(report("--data-dir " + data() + " --output " + by_name.string()).code, 0);
+  EXPECT_EQ(slurp(by_name).rfind("<!doctype html>", 0), 0u);
+  ASSERT_EQ(report("--data-dir " + data() + " --output " + json.string()).code, 0);
+  EXPECT_EQ(journey::Json::parse(slurp(json))["journeys"], 5);
+  ASSERT_EQ(report("--data-dir " + data() + " --format table --output " + forced.string()).code, 0);
+  EXPECT_EQ(slurp(forced).rfind("<!doctype html>", 0), std::string::npos);
 }
 
 TEST_F(ReportCli, BadUsageExits2NamingTheFlag) {
@@ -110,6 +119,10 @@ TEST_F(ReportCli, BadUsageExits2NamingTheFlag) {
     EXPECT_NE(r.err.find(flag), std::string::npos) << args << ": " << r.err;
     EXPECT_TRUE(r.out.empty()) << args;
   }
+  // An unknown flag last is unknown, not short of a value.
+  const Outcome last = report("--data-dir " + data() + " --colour");
+  EXPECT_EQ(last.code, 2);
+  EXPECT_NE(last.err.find("--colour: unknown flag"), std::string::npos) << last.err;
 }
 
 TEST_F(ReportCli, MissingDataExits1AndHelpExits0) {
