@@ -1,5 +1,7 @@
 #include "money.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -62,6 +64,23 @@ double required_money(const Json& obj, const char* key, const std::string& path)
 
 std::optional<double> money_magnitude(const Json& obj, const char* key, const std::string& path) {
   return read_amount(obj, key, path, true);
+}
+
+void AmountSum::add(double amount) {
+  sum_ += amount;
+  char buf[64];
+  const std::string_view text(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, amount).ptr - buf));
+  const size_t dot = text.find('.');
+  const int decimals = dot == std::string_view::npos ? 0 : static_cast<int>(text.size() - dot - 1);
+  if (text.find('e') != std::string_view::npos || decimals > 9) decimals_ = -1;
+  else if (decimals_ >= 0) decimals_ = std::max(decimals_, decimals);
+}
+
+double AmountSum::value() const {
+  if (decimals_ < 0) return sum_;
+  const double scale = std::pow(10.0, decimals_);
+  const double units = std::round(sum_ * scale);
+  return std::fabs(units) < 0x1p53 ? units / scale : sum_;
 }
 
 }  // namespace journey::webhooks

@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "email.hpp"
 
 namespace journey::webhooks {
@@ -88,12 +90,14 @@ std::optional<std::string> string_field(const Json& obj, const char* key, const 
 }
 
 std::string deterministic_event_id(std::string_view prefix, std::string_view middle,
-                                   std::string_view type) {
-  std::string id;
-  id.append(prefix).append(":").append(middle).append(":").append(type);
-  bool ok = id.size() <= 64;
+                                   std::string_view type, size_t longest_type) {
+  bool ok = prefix.size() + middle.size() + 2 + std::max(type.size(), longest_type) <= 64;
   for (char c : middle) ok = ok && event_id_char(c);
-  if (ok) return id;
+  if (ok) {
+    std::string id;
+    id.append(prefix).append(":").append(middle).append(":").append(type);
+    return id;
+  }
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(middle.data()), middle.size(), digest);
   static constexpr char kHex[] = "0123456789abcdef";

@@ -49,10 +49,12 @@ std::string required_id(const Json& obj, const char* key, const std::string& pat
 // A string field; nullopt when absent, null or empty. Another type throws.
 std::optional<std::string> string_field(const Json& obj, const char* key, const std::string& path);
 
-// "<prefix>:<middle>:<type>" when that fits the 64 characters of an event_id,
-// else "<prefix>:<first 32 hex of SHA-256(middle)>:<type>" (still deterministic).
+// "<prefix>:<middle>:<type>" when "<prefix>:<middle>:" plus longest_type characters
+// fits the 64 characters of an event_id, else "<prefix>:<first 32 hex of
+// SHA-256(middle)>:<type>" (still deterministic). longest_type is the longest type
+// the platform writes, so all the events of one order take the same form.
 std::string deterministic_event_id(std::string_view prefix, std::string_view middle,
-                                   std::string_view type);
+                                   std::string_view type, size_t longest_type);
 
 // Sets context.traits.email_sha256 from an address (nothing when blank).
 void set_email_trait(Json& event, const std::optional<std::string>& address);

@@ -11,6 +11,9 @@ namespace journey::webhooks {
 
 namespace {
 
+// The longest type of an event_id: checkout, purchase, shipping.
+constexpr std::string_view kLongestType = "checkout";
+
 struct Delivery {
   std::string topic;
   std::string delivery_id;  // X-Shopify-Event-Id, else X-Shopify-Webhook-Id
@@ -19,7 +22,7 @@ struct Delivery {
 
 Json base_event(const Delivery& d, const char* type) {
   Json e = Json::object();
-  e["event_id"] = deterministic_event_id("shopify", d.delivery_id, type);
+  e["event_id"] = deterministic_event_id("shopify", d.delivery_id, type, kLongestType.size());
   e["type"] = type;
   e["context"] = {{"platform", "shopify"},
                   {"library", {{"name", "journey-webhooks"}, {"version", JOURNEY_VERSION}}}};
@@ -126,10 +129,10 @@ std::optional<double> shipping_total(const Json& o) {
   }
   const auto lines = o.find("shipping_lines");
   if (lines == o.end() || !lines->is_array() || lines->empty()) return std::nullopt;
-  double sum = 0;
+  AmountSum sum;
   for (size_t i = 0; i < lines->size(); ++i)
-    sum += money_field((*lines)[i], "price", "shipping_lines[" + std::to_string(i) + "].price").value_or(0);
-  return sum;
+    sum.add(money_field((*lines)[i], "price", "shipping_lines[" + std::to_string(i) + "].price").value_or(0));
+  return sum.value();
 }
 
 std::vector<Json> checkout_created(const Delivery& d, const Json& p) {
@@ -188,7 +191,7 @@ std::vector<Json> order_paid(const Delivery& d, const Json& p) {
   set_identity(e, p, "order:" + id);
   set_email(e, p);
   set_locale(e, p);
-  set_timestamp(e, p, {"updated_at"});
+  set_timestamp(e, p, {"updated_at", "processed_at", "created_at"});
   return {e};
 }
 
@@ -230,7 +233,7 @@ std::vector<Json> refund_created(const Delivery& d, const Json& p) {
   const auto txs = p.find("transactions");
   if (txs != p.end() && !txs->is_null()) {
     if (!txs->is_array()) throw PayloadError("transactions: must be an array");
-    double sum = 0;
+    AmountSum sum;
     std::optional<std::string> cur;
     for (size_t i = 0; i < txs->size(); ++i) {
       const Json& t = (*txs)[i];
@@ -238,14 +241,14 @@ std::vector<Json> refund_created(const Delivery& d, const Json& p) {
       if (string_field(t, "kind", path + ".kind").value_or("") != "refund") continue;
       const auto status = string_field(t, "status", path + ".status").value_or("success");
       if (status == "failure" || status == "error") continue;
-      sum += required_money(t, "amount", path + ".amount");
+      sum.add(required_money(t, "amount", path + ".amount"));
       const auto c = string_field(t, "currency", path + ".currency");
       if (!c) throw PayloadError(path + ".currency: required");
       if (cur && *cur != *c) throw PayloadError(path + ".currency: differs from the other refund transactions");
       cur = c;
     }
     if (cur) {
-      props["value"] = sum;
+      props["value"] = sum.value();
       props["currency"] = *cur;
     }
   }

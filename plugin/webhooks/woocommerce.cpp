@@ -8,6 +8,9 @@ namespace journey::webhooks {
 
 namespace {
 
+// The longest type of an event_id (payment-pending, purchase, ... are shorter).
+constexpr std::string_view kLongestIdType = "payment-captured";
+
 struct Order {
   std::string host;  // of X-WC-Webhook-Source
   std::string id;
@@ -57,7 +60,7 @@ std::string utc_timestamp(const std::string& text, const std::string& path) {
 
 Json base_event(const Order& o, const std::string& type, const std::string& id_type) {
   Json e = Json::object();
-  e["event_id"] = deterministic_event_id("woocommerce", o.host + ":" + o.id, id_type);
+  e["event_id"] = deterministic_event_id("woocommerce", o.host + ":" + o.id, id_type, kLongestIdType.size());
   e["type"] = type;
   e["context"] = {{"storefront", o.host},
                   {"platform", "woocommerce"},
@@ -202,14 +205,14 @@ Json refund(const Order& o) {
   std::optional<double> value;
   const auto refunds = o.p.find("refunds");
   if (refunds != o.p.end() && refunds->is_array() && !refunds->empty()) {
-    double sum = 0;
+    AmountSum sum;
     for (size_t i = 0; i < refunds->size(); ++i) {
       const std::string path = "refunds[" + std::to_string(i) + "].total";
       const auto v = money_magnitude((*refunds)[i], "total", path);
       if (!v) throw PayloadError(path + ": required");
-      sum += *v;
+      sum.add(*v);
     }
-    value = sum;
+    value = sum.value();
   } else {
     value = required_money(o.p, "total", "total");
   }

@@ -66,6 +66,21 @@ TEST(Money, FieldErrorsNameTheField) {
   EXPECT_EQ(money_magnitude(Json{{"total", "-60.00"}}, "total", "refunds[0].total"), 60.0);
 }
 
+TEST(Money, SumsAsDecimalArithmeticDoes) {
+  const auto sum = [](std::initializer_list<double> parts) {
+    AmountSum s;
+    for (double p : parts) s.add(p);
+    return s.value();
+  };
+  EXPECT_EQ(sum({0.1, 0.2}), 0.3);  // the float sum is 0.30000000000000004
+  EXPECT_EQ(sum({3.0, 0.1, 0.2}), 3.3);
+  EXPECT_EQ(sum({80.0, 9.9}), 89.9);
+  EXPECT_EQ(sum({}), 0.0);
+  EXPECT_EQ(sum({19.999, 0.001}), 20.0);
+  EXPECT_EQ(sum({1e-12, 1.0}), 1e-12 + 1.0);  // more than 9 decimals: the float sum
+  EXPECT_EQ(sum({1e17, 0.5}), 1e17 + 0.5);    // past 2^53 units: the float sum
+}
+
 TEST(Email, HashesTheTrimmedLowerCasedAddress) {
   // sha256("ada.lovelace@example.com"), computed with sha256sum.
   const std::string expected = "e814ff3dc480a94c7ce9334062ec4733c75a002f4bcec0197f62ffea64059e2f";
@@ -88,14 +103,25 @@ TEST(Payload, MalformedJsonNamesTheOffsetNotTheContent) {
 }
 
 TEST(Payload, DeterministicEventIdsStayWithinTheLimit) {
-  EXPECT_EQ(deterministic_event_id("woocommerce", "shop.example.com:727", "purchase"),
+  EXPECT_EQ(deterministic_event_id("woocommerce", "shop.example.com:727", "purchase", 16),
             "woocommerce:shop.example.com:727:purchase");
   const std::string long_host(80, 'a');
-  const std::string id = deterministic_event_id("woocommerce", long_host + ":727", "payment-captured");
+  const std::string id = deterministic_event_id("woocommerce", long_host + ":727", "payment-captured", 16);
   EXPECT_LE(id.size(), 64u);
-  EXPECT_EQ(id, deterministic_event_id("woocommerce", long_host + ":727", "payment-captured"));
-  EXPECT_NE(id, deterministic_event_id("woocommerce", long_host + ":728", "payment-captured"));
-  EXPECT_EQ(deterministic_event_id("shopify", "bad id/with slash", "refund").find('/'), std::string::npos);
+  EXPECT_EQ(id, deterministic_event_id("woocommerce", long_host + ":727", "payment-captured", 16));
+  EXPECT_NE(id, deterministic_event_id("woocommerce", long_host + ":728", "payment-captured", 16));
+  EXPECT_EQ(deterministic_event_id("shopify", "bad id/with slash", "refund", 8).find('/'), std::string::npos);
+}
+
+TEST(Payload, EveryTypeOfOneOrderTakesTheSameForm) {
+  // 33 + 7 characters: "woocommerce:<middle>:purchase" fits in 64, ":payment-captured" does not.
+  const std::string middle = "shop.northpeak-outdoor-gear.co.uk:123456";
+  const std::string purchase = deterministic_event_id("woocommerce", middle, "purchase", 16);
+  const std::string payment = deterministic_event_id("woocommerce", middle, "payment-captured", 16);
+  EXPECT_LE(payment.size(), 64u);
+  EXPECT_EQ(purchase.substr(0, purchase.rfind(':')), payment.substr(0, payment.rfind(':')));
+  EXPECT_EQ(purchase.find(middle), std::string::npos);  // both hashed
+  EXPECT_EQ(purchase.substr(purchase.rfind(':') + 1), "purchase");
 }
 
 }  // namespace

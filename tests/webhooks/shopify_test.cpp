@@ -106,6 +106,14 @@ TEST(Shopify, OrderPaidBecomesCapturedPayment) {
   EXPECT_EQ(e["properties"]["method"], "shopify_payments");
 }
 
+TEST(Shopify, OrderPaidWithoutUpdatedAtTakesProcessedAt) {
+  Json p = Json::parse(read_fixture("shopify/orders_paid.json"));
+  p.erase("updated_at");
+  const auto r = shopify(shopify_request("orders/paid", p.dump()), kShopifySecret);
+  ASSERT_EQ(r.events.size(), 1u) << r.error;
+  EXPECT_EQ(r.events[0]["timestamp"], "2026-11-20T10:05:10-05:00");  // processed_at, not the time received
+}
+
 TEST(Shopify, FulfillmentCreateIsShippedWithCarrierAndTracking) {
   const Json e = one_event("fulfillments/create", "fulfillments_create.json");
   EXPECT_EQ(e["event_id"], std::string("shopify:") + kWebhookId + ":shipping");
@@ -139,7 +147,7 @@ TEST(Shopify, RefundValueIsTheSumOfRefundTransactions) {
   EXPECT_EQ(e["anonymous_id"], "shopify:order:5869284901234");
   EXPECT_EQ(e["timestamp"], "2026-11-24T11:40:04-05:00");  // processed_at
   // 80.00 + 9.90 refunded; the failed refund and the sale do not count.
-  EXPECT_EQ(e["properties"]["value"], 80.0 + 9.9);
+  EXPECT_EQ(e["properties"]["value"], 89.9);
   EXPECT_EQ(e["properties"]["currency"], "EUR");
   ASSERT_EQ(e["properties"]["items"].size(), 1u);
   EXPECT_EQ(e["properties"]["items"][0]["id"], "8123456789012");
