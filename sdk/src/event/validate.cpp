@@ -54,7 +54,8 @@ size_t stored_size_over_limit(const Json& event) {
 }
 
 std::string too_large(size_t size) {
-  return "event: larger than 32 KiB as JSON (" + std::to_string(size) + " bytes, limit " +
+  return "event: larger than 32 KiB as JSON (" + std::to_string(size) +
+         " bytes as stored, with event_id, timestamp, received_at and the other defaults written; limit " +
          std::to_string(Limits::max_event_bytes) + ")";
 }
 
