@@ -28,8 +28,9 @@ Outcome reference(std::string_view text, const NormalizeOptions& opts) {
   Outcome o;
   std::string err;
   auto json = parse_json_limited(text, &err);
-  if (!json) {
-    o.problems.kind = EventProblems::Kind::malformed;
+  if (!json) {  // not JSON: malformed; stopped by a limit of section 12: invalid
+    o.problems.kind = err.rfind("event: malformed JSON", 0) == 0 ? EventProblems::Kind::malformed
+                                                                 : EventProblems::Kind::invalid;
     o.problems.errors = {err};
     return o;
   }

@@ -113,6 +113,34 @@ TEST(Ingest, ArrayElementThatIsNotAnObjectIsRejectedAlone) {
   EXPECT_EQ(out.rejected[0].errors[0].rfind("event", 0), 0u);
 }
 
+// An element that is JSON but breaks a limit of section 12 is rejected alone, as the
+// same line of NDJSON is; only an element that is not JSON fails the whole body.
+TEST(Ingest, AnElementOverALimitIsRejectedAloneLikeItsNdjsonLine) {
+  const std::string deep = std::string(40, '[') + std::string(40, ']');
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"type":"view","anonymous_id":"x","properties":{"n":1e999}})", "event: number 1e999 is not finite"},
+      {"{\"type\":\"view\",\"anonymous_id\":\"\xff\"}", "event: invalid UTF-8 near byte "},
+      {R"({"type":"view","anonymous_id":"x","properties":{"d":)" + deep + "}}", "event: nesting deeper than 32"},
+  };
+  for (const auto& [bad, message] : cases) {
+    SCOPED_TRACE(message);
+    for (const auto& [body, type] : {std::pair<std::string, std::string>{"[" + kView + "," + bad + "]", "application/json"},
+                                     {kView + "\n" + bad + "\n", "application/x-ndjson"}}) {
+      auto out = run(body, type);
+      EXPECT_EQ(out.status, 202) << out.error;
+      EXPECT_EQ(out.accepted, 1u);
+      ASSERT_EQ(out.rejected.size(), 1u);
+      EXPECT_EQ(out.rejected[0].index, 1u);
+      ASSERT_EQ(out.rejected[0].errors.size(), 1u);
+      EXPECT_EQ(out.rejected[0].errors[0].rfind(message, 0), 0u) << out.rejected[0].errors[0];
+    }
+    auto alone = run(bad);  // one event, and it is over a limit: no valid event
+    EXPECT_EQ(alone.status, 400);
+    ASSERT_EQ(alone.rejected.size(), 1u);
+    EXPECT_EQ(alone.rejected[0].errors[0].rfind(message, 0), 0u);
+  }
+}
+
 // The exact answers of the body's shape (journey::split_body) and of an element that is not JSON.
 TEST(Ingest, BodyShapeAnswersNameTheProblem) {
   auto element = run("[" + kView + ", {\"type\":tru}]");

@@ -48,8 +48,10 @@ struct NormalizedEvent {
 struct EventProblems {
   enum class Kind { none, malformed, not_object, invalid };
   Kind kind = Kind::none;
-  // malformed: the one parse message ("event: ..."); not_object: empty;
-  // invalid: every "<path>: <problem>".
+  // malformed: not JSON text, the one parse message ("event: ..."); not_object:
+  // empty; invalid: every "<path>: <problem>", or the one message of a limit of
+  // section 12 that stopped the parse (invalid UTF-8, nesting, a number that is
+  // not finite).
   std::vector<std::string> errors;
   bool ok() const { return kind == Kind::none; }
 };

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "journey/validate.hpp"
+#include "json_text.hpp"
 
 namespace journey {
 namespace {
@@ -12,6 +13,9 @@ class LimitedSax {
  public:
   LimitedSax(Json& result, size_t max_depth, std::string* error)
       : dom_(result, false), max_depth_(max_depth), error_(error) {}
+
+  // After a failure: true when the text is not JSON, false when a limit stopped it.
+  bool syntax_error() const { return syntax_; }
 
   bool null() { return dom_.null(); }
   bool boolean(bool v) { return dom_.boolean(v); }
@@ -44,6 +48,7 @@ class LimitedSax {
     // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
     const auto colon = what.find(": ");
     std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+    syntax_ = !failed_;
     return fail("event: malformed JSON at byte " + std::to_string(position) + ": " + detail);
   }
 
@@ -64,22 +69,33 @@ class LimitedSax {
   size_t max_depth_;
   std::string* error_;
   bool failed_ = false;
+  bool syntax_ = false;
 };
 
 }  // namespace
 
 std::optional<Json> parse_json_limited(std::string_view text, std::string* error,
                                        size_t max_depth) {
+  return detail::parse_json_limited(text, error, max_depth, nullptr);
+}
+
+std::optional<Json> detail::parse_json_limited(std::string_view text, std::string* error, size_t max_depth,
+                                               bool* syntax_error) {
   Json result;
   LimitedSax sax(result, max_depth, error);
   bool ok = false;
+  if (syntax_error) *syntax_error = false;
   try {
     ok = Json::sax_parse(text.begin(), text.end(), &sax, Json::input_format_t::json, true);
   } catch (const std::exception& e) {  // e.g. out_of_range from the DOM builder
     if (error) *error = std::string("event: ") + e.what();
+    if (syntax_error) *syntax_error = true;
     return std::nullopt;
   }
-  if (!ok) return std::nullopt;
+  if (!ok) {
+    if (syntax_error) *syntax_error = sax.syntax_error();
+    return std::nullopt;
+  }
   return result;
 }
 

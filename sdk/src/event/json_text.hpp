@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,12 @@ namespace journey::detail {
 // partial text).
 bool append_json_string(std::string_view v, std::string* out);
 void append_json_unsigned(uint64_t v, std::string* out);
+
+// journey::parse_json_limited, also telling a text that is not JSON (*syntax_error
+// true) from one a limit of section 12 stopped (invalid UTF-8, nesting, a number
+// that is not finite: false).
+std::optional<Json> parse_json_limited(std::string_view text, std::string* error, size_t max_depth,
+                                       bool* syntax_error);
 
 // Appends j to *out. False when a string is not valid UTF-8.
 bool write_json(const Json& j, std::string* out);

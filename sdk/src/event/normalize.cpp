@@ -37,10 +37,11 @@ void apply_request_context(Json& event, const RequestContext& req) {
 
 EventProblems slow_path(std::string_view text, const NormalizeOptions& opts, NormalizedEvent* out) {
   std::string err;
-  std::optional<Json> event = parse_json_limited(text, &err);
+  bool syntax = false;
+  std::optional<Json> event = detail::parse_json_limited(text, &err, Limits::max_depth, &syntax);
   if (!event) {
     EventProblems p;
-    p.kind = EventProblems::Kind::malformed;
+    p.kind = syntax ? EventProblems::Kind::malformed : EventProblems::Kind::invalid;
     p.errors.push_back(std::move(err));
     return p;
   }
