@@ -82,3 +82,80 @@ TEST(SpoolDelivery, BackendDownForAWholeRunThenUpDeliversEverythingInAcceptanceO
   EXPECT_TRUE(eventually([&] { return store->stats().pending_bytes == 0; })) << store->stats().pending_bytes;
   pipeline.stop(std::chrono::steady_clock::now() + 1s);
 }
+
+// SPEC section 4: the Idempotency-Key (batch_id) stays the same on every retry of a
+// batch, also when the retry comes after a restart: a backend that took the batch
+// and answered too late (a timeout) can then recognise it.
+TEST(SpoolDelivery, ARetriedBatchKeepsItsIdAndEventsAcrossARestart) {
+  TempDir dir;
+  test::TestBackend backend;
+  backend.set_default(test::Response::status_only(503, "down"));
+  const std::string path = dir.file("spool.db");
+  auto ids_of = [](const test::ReceivedRequest& r) {
+    std::vector<std::string> ids;
+    for (const auto& e : r.events) ids.push_back(e.value("event_id", ""));
+    return ids;
+  };
+  std::vector<std::string> first_ids;
+  {
+    std::string err;
+    auto store = open_spool(options(path), &err);
+    ASSERT_TRUE(store) << err;
+    std::vector<Record> recs;
+    for (int k = 0; k < 10; ++k) {
+      recs.push_back(make_record("ord-" + std::to_string(k), 0, 200));
+      first_ids.push_back(recs.back().event_id);
+    }
+    ASSERT_TRUE(store->submit_and_wait(recs, in(10s)).ok());
+    Pipeline pipeline(store, {http_sink(backend)}, fast_delivery());
+    pipeline.start();
+    ASSERT_TRUE(backend.wait_for_requests(2, 10s)) << "the batch was retried";
+    pipeline.stop(std::chrono::steady_clock::now() + 1s);
+    store->close();
+  }
+  const auto before = backend.requests();
+  const std::string batch_id = before.at(0).batch_id();
+  ASSERT_FALSE(batch_id.empty());
+  for (const auto& r : before) {
+    EXPECT_EQ(r.batch_id(), batch_id);
+    EXPECT_EQ(ids_of(r), first_ids);
+  }
+
+  backend.set_default(test::Response::ok());
+  std::vector<std::string> later_ids;
+  {
+    std::string err;
+    auto store = open_spool(options(path), &err);
+    ASSERT_TRUE(store) << err;
+    std::vector<Record> recs;
+    for (int k = 0; k < 5; ++k) {
+      recs.push_back(make_record("later-" + std::to_string(k), 0, 200));
+      later_ids.push_back(recs.back().event_id);
+    }
+    ASSERT_TRUE(store->submit_and_wait(recs, in(10s)).ok());
+    Pipeline pipeline(store, {http_sink(backend)}, fast_delivery());
+    pipeline.start();
+    ASSERT_TRUE(pipeline.flush(std::chrono::steady_clock::now() + 30s));
+    pipeline.stop(std::chrono::steady_clock::now() + 1s);
+    store->close();
+  }
+  const auto all = backend.requests();
+  ASSERT_GE(all.size(), before.size() + 2);
+  const test::ReceivedRequest& again = all[before.size()];
+  EXPECT_EQ(again.batch_id(), batch_id);
+  EXPECT_EQ(again.header("idempotency-key"), batch_id);
+  EXPECT_EQ(ids_of(again), first_ids) << "the same events, and only those";
+  std::vector<std::string> rest;
+  for (size_t i = before.size() + 1; i < all.size(); ++i) {
+    EXPECT_NE(all[i].batch_id(), batch_id);
+    for (auto& id : ids_of(all[i])) rest.push_back(id);
+  }
+  EXPECT_EQ(rest, later_ids);
+
+  // Delivered, the batch is forgotten: nothing is kept open for a third start.
+  std::string err;
+  auto store = open_spool(options(path), &err);
+  ASSERT_TRUE(store) << err;
+  EXPECT_TRUE(store->open_batches("http").empty());
+  store->close();
+}

@@ -94,6 +94,21 @@ class Store {
   // refused them), each also counted in stats().dropped["io_error"]. The default:
   // none (a store that loses nothing at close).
   virtual std::vector<std::string> lost_at_close() { return {}; }
+
+  // A batch a sink is retrying, kept so that after a restart the same events go
+  // again under the same batch_id (SPEC section 4: the Idempotency-Key of a batch
+  // stays the same on every retry).
+  struct OpenBatch {
+    std::string batch_id;
+    int64_t first_seq = 0, last_seq = 0;  // of its events (a batch holds them in seq order)
+  };
+  // Remembers a batch (without waiting for I/O) / forgets it by its first_seq.
+  // The defaults keep nothing: a store that does not outlive the process.
+  virtual void open_batch(const std::string& /*sink*/, const OpenBatch& /*batch*/) {}
+  virtual void close_batch(const std::string& /*sink*/, int64_t /*first_seq*/) {}
+  // The sink's batches that were open when the store was opened, oldest first;
+  // handed over once (a second call returns none).
+  virtual std::vector<OpenBatch> open_batches(const std::string& /*sink*/) { return {}; }
 };
 
 }  // namespace journey

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -244,6 +245,41 @@ struct Pipeline::Impl {
     count("journey_delivery_attempts_total", {{"sink", sink}, {"outcome", outcome}}, 1);
   }
 
+  // The oldest batch the store kept open before a restart, with its batch_id and
+  // what is left of its events (carried or fetched past the cursor). Empty when
+  // none is left, or when an older event waits: that one must not be passed
+  // over, so then every kept batch is forgotten and batches form afresh.
+  Batch reopen_next(const std::string& sink, std::deque<Store::OpenBatch>& reopen, int64_t* cursor,
+                    std::vector<StoredEvent>* carry) {
+    Batch b;
+    const Store::OpenBatch ob = std::move(reopen.front());
+    reopen.pop_front();
+    const std::optional<int64_t> oldest = store->oldest_pending(sink);
+    if (!oldest || *oldest < ob.first_seq) {
+      store->close_batch(sink, ob.first_seq);
+      for (const auto& rest : reopen) store->close_batch(sink, rest.first_seq);
+      reopen.clear();
+      return b;
+    }
+    auto in_range = [&](const StoredEvent& e) { return e.seq >= ob.first_seq && e.seq <= ob.last_seq; };
+    auto take = [&](std::vector<StoredEvent>& from) {
+      std::vector<StoredEvent> rest;
+      for (StoredEvent& e : from) (in_range(e) ? b.events : rest).push_back(std::move(e));
+      from = std::move(rest);
+    };
+    take(*carry);
+    if (*cursor < ob.last_seq) {
+      const int64_t after = std::max(*cursor, ob.first_seq - 1);
+      std::vector<StoredEvent> more = store->fetch(sink, after, static_cast<size_t>(ob.last_seq - after), SIZE_MAX);
+      if (!more.empty()) *cursor = more.back().seq;
+      take(more);
+      carry->insert(carry->end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+    if (b.events.empty()) store->close_batch(sink, ob.first_seq);
+    else b.batch_id = ob.batch_id;
+    return b;
+  }
+
   void run(size_t index) {
     Sink& sink = *sinks[index];
     const std::string name = sink.name();
@@ -253,16 +289,36 @@ struct Pipeline::Impl {
     auto next_expire = Clock::now();
     std::deque<Batch> work;
     int failures = 0;
+    // Batches being retried, kept in the store (batch_id → first seq) so that a
+    // restart sends them again under the same id; those kept before this start.
+    std::map<std::string, int64_t> kept;
+    std::deque<Store::OpenBatch> reopen;
+    for (Store::OpenBatch& ob : store->open_batches(name)) reopen.push_back(std::move(ob));
+    auto keep = [&](const Batch& b) {
+      if (kept.count(b.batch_id)) return;
+      kept.emplace(b.batch_id, b.events.front().seq);
+      store->open_batch(name, {b.batch_id, b.events.front().seq, b.events.back().seq});
+    };
+    auto forget = [&](const Batch& b) {
+      auto it = kept.find(b.batch_id);
+      if (it == kept.end()) return;
+      store->close_batch(name, it->second);
+      kept.erase(it);
+    };
     while (!is_stopping()) {
       if (work.empty()) {
-        Batch b = collect(name, &cursor, &carry, &next_expire, expires);
+        const bool reopened = !reopen.empty();
+        Batch b = reopened ? reopen_next(name, reopen, &cursor, &carry)
+                           : collect(name, &cursor, &carry, &next_expire, expires);
         if (b.events.empty()) continue;
+        if (reopened) kept.emplace(b.batch_id, b.events.front().seq);
         work.push_back(std::move(b));
         failures = 0;
       }
       Batch& b = work.front();
       drop_expired(name, b);
       if (b.events.empty()) {
+        forget(b);
         work.pop_front();
         progress();
         continue;
@@ -272,10 +328,12 @@ struct Pipeline::Impl {
         case SendResult::Outcome::delivered:
           attempt(name, "success");
           delivered(name, b.events, r.status);
+          forget(b);
           finish_front(work);
           failures = 0;
           break;
         case SendResult::Outcome::too_large:
+          forget(b);
           if (b.events.size() == 1) {
             attempt(name, "dead_letter");
             dead_lettered(name, b.events, r.status, delivery::kReasonTooLarge, r.detail);
@@ -299,6 +357,7 @@ struct Pipeline::Impl {
         case SendResult::Outcome::reject:
           attempt(name, "dead_letter");
           dead_lettered(name, b.events, r.status, delivery::kReasonRejected, r.detail);
+          forget(b);
           finish_front(work);
           failures = 0;
           break;
@@ -313,16 +372,19 @@ struct Pipeline::Impl {
           if (!ok.empty()) delivered(name, ok, r.status);
           dead_lettered(name, bad, r.status, delivery::kReasonPartial, r.detail);
           if (again.empty()) {
+            forget(b);
             work.pop_front();
             failures = 0;
             break;
           }
           b.events = std::move(again);
+          keep(b);
           retry_later(name, b, r, ++failures);
           break;
         }
         case SendResult::Outcome::retry:
           attempt(name, "retry");
+          keep(b);
           if (is_stopping()) break;
           retry_later(name, b, r, ++failures);
           break;

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS dead_letters(
 CREATE INDEX IF NOT EXISTS dead_letters_replay ON dead_letters(replay) WHERE replay = 1;
 CREATE TABLE IF NOT EXISTS counters(kind TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY(kind, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches(sink INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+  batch_id TEXT NOT NULL, PRIMARY KEY(sink, first_seq)) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(key, value) VALUES('pending_bytes', 0);
 )SQL";
 

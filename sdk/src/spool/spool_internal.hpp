@@ -7,7 +7,7 @@ namespace journey::spool {
 struct SpoolStore::Writer {
   Db db;
   Stmt ins_chunk, ins_pending, upd_pending, del_pending, del_chunk, chunk_data, ins_dead, set_bytes, add_counter,
-      data_version, replays, del_replay, sink_find, sink_add;
+      data_version, replays, del_replay, sink_find, sink_add, ins_batch, del_batch;
   int prepare();
 };
 

@@ -226,6 +226,15 @@ bool SpoolStore::load(std::string* error) {
     }
     if (rc != SQLITE_DONE) return fail();
   }
+  {
+    Stmt s;
+    s.prepare(db, "SELECT sink, first_seq, last_seq, batch_id FROM batches ORDER BY first_seq");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+      if (auto name = names.find(s.i64(0)); name != names.end())
+        reopen_[name->second].push_back(OpenBatch{s.text(3), s.i64(1), s.i64(2)});
+    if (rc != SQLITE_DONE) return fail();
+  }
   // Bytes of what some sink still waits for; chunks nobody waits for go.
   uint64_t bytes = 0;
   std::vector<int64_t> unused;
@@ -405,11 +414,31 @@ std::map<std::string, uint64_t> SpoolStore::expire(std::chrono::seconds max_age)
   return run_sync(std::move(op), kSyncWait);
 }
 
-void SpoolStore::count_dropped(const std::string& reason, uint64_t n) {
-  if (n == 0) return;
-  Op op{Op::Kind::dropped};
-  op.x->reason = reason;
-  op.x->n = n;
+void SpoolStore::open_batch(const std::string& sink, const OpenBatch& batch) {
+  Op op{Op::Kind::batch_open};
+  op.x->sink = sink;
+  op.x->seqs = {batch.first_seq, batch.last_seq};
+  op.x->reason = batch.batch_id;
+  queue(std::move(op));
+}
+
+void SpoolStore::close_batch(const std::string& sink, int64_t first_seq) {
+  Op op{Op::Kind::batch_close};
+  op.x->sink = sink;
+  op.x->seqs = {first_seq};
+  queue(std::move(op));
+}
+
+std::vector<Store::OpenBatch> SpoolStore::open_batches(const std::string& sink) {
+  std::lock_guard lk(mu_);
+  auto it = reopen_.find(sink);
+  if (it == reopen_.end()) return {};
+  std::vector<OpenBatch> out = std::move(it->second);
+  reopen_.erase(it);
+  return out;
+}
+
+void SpoolStore::queue(Op op) {
   std::lock_guard lk(mu_);
   if (closing_) return;
   ops_.push_back(std::move(op));
@@ -417,6 +446,14 @@ void SpoolStore::count_dropped(const std::string& reason, uint64_t n) {
     writer_idle_ = false;
     work_cv_.notify_one();
   }
+}
+
+void SpoolStore::count_dropped(const std::string& reason, uint64_t n) {
+  if (n == 0) return;
+  Op op{Op::Kind::dropped};
+  op.x->reason = reason;
+  op.x->n = n;
+  queue(std::move(op));
 }
 
 bool SpoolStore::wait_pending(const std::string& sink, int64_t after_seq, SteadyTime deadline) {

@@ -1,6 +1,6 @@
 // The SQLite spool (internal; the public face is open_spool() in journey/spool.hpp).
 // One writer thread owns the writer connection and commits everything queued
-// (submits, acks, dead letters, expiry, replays) in one transaction per round:
+// (submits, acks, dead letters, expiry, replays, open batches) in one transaction per round:
 // group commit. Events are stored as chunks (a row per run of consecutive seqs)
 // with a pending bitmap per (sink, chunk); see spool/chunk.hpp.
 // The index of committed chunks (sizes, bitmaps) is kept in memory, so fetch,
@@ -52,18 +52,21 @@ class SpoolStore final : public Store {
   std::vector<std::string> sinks() const override { return options_.sinks; }
   void close() override;
   std::vector<std::string> lost_at_close() override;
+  void open_batch(const std::string& sink, const OpenBatch& batch) override;
+  void close_batch(const std::string& sink, int64_t first_seq) override;
+  std::vector<OpenBatch> open_batches(const std::string& sink) override;
 
   using Counts = std::map<std::string, int64_t>;
 
  private:
   struct Op {
-    enum class Kind { submit, ack, dead_letter, expire, dropped };
+    enum class Kind { submit, ack, dead_letter, expire, dropped, batch_open, batch_close };
     // What only the rarer kinds carry, out of line: a submit op stays small.
     struct Extra {
-      std::string sink;             // ack, dead_letter
-      std::vector<int64_t> seqs;
+      std::string sink;             // ack, dead_letter, batch_*
+      std::vector<int64_t> seqs;    // batch_*: first and last seq
       int status = 0;
-      std::string reason;           // dead_letter, dropped
+      std::string reason;           // dead_letter, dropped; batch_open: the batch_id
       std::string answer;
       int64_t cutoff_ms = 0;        // expire
       uint64_t n = 0;               // dropped
@@ -145,6 +148,8 @@ class SpoolStore final : public Store {
   std::vector<Replay> load_replays();
   void reload_dead_counts();
   std::map<std::string, uint64_t> run_sync(Op op, std::chrono::milliseconds limit);
+  // Queues an op for the next round without waiting (dropped once closing).
+  void queue(Op op);
   std::unique_ptr<Reader> acquire_reader();
   void release_reader(std::unique_ptr<Reader> r);
   int64_t live_count(const std::string& sink) const;  // under mu_
@@ -169,6 +174,7 @@ class SpoolStore final : public Store {
   uint64_t pending_bytes_ = 0;
   Counts pending_, dead_, dropped_;
   std::vector<std::string> lost_at_close_;  // ids close() could not commit
+  std::map<std::string, std::vector<OpenBatch>> reopen_;  // open at load, until open_batches()
   Counts inflight_;                           // per sink: acking bits set
   std::map<std::string, int64_t> max_seq_;
   std::map<std::string, int64_t> sink_ids_;  // every sink the file knows

@@ -34,6 +34,8 @@ int SpoolStore::Writer::prepare() {
       {&del_replay, "DELETE FROM dead_letters WHERE id = ?"},
       {&sink_find, "SELECT id FROM sinks WHERE name = ?"},
       {&sink_add, "INSERT INTO sinks(name) VALUES(?)"},
+      {&ins_batch, "INSERT OR REPLACE INTO batches(sink, first_seq, last_seq, batch_id) VALUES(?,?,?,?)"},
+      {&del_batch, "DELETE FROM batches WHERE sink = ? AND first_seq = ?"},
   };
   for (auto& a : all)
     if (int rc = a.s->prepare(db, a.sql); rc != SQLITE_OK) return rc;
@@ -278,6 +280,15 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
       if (w_->add_counter.run() != SQLITE_DONE) return false;
       d.dropped[op.x->reason] += static_cast<int64_t>(op.x->n);
       return true;
+    }
+    case Op::Kind::batch_open:
+    case Op::Kind::batch_close: {
+      const int64_t id = sink_id(op.x->sink, false);
+      if (id < 0) return true;
+      Stmt& s = op.kind == Op::Kind::batch_open ? w_->ins_batch : w_->del_batch;
+      s.bind(1, id).bind(2, op.x->seqs.at(0));
+      if (op.kind == Op::Kind::batch_open) s.bind(3, op.x->seqs.at(1)).bind(4, op.x->reason);
+      return s.run() == SQLITE_DONE;
     }
   }
   return false;
