@@ -345,15 +345,20 @@ ParseResult parse_options(const std::vector<std::string>& args,
     if (auto err = read_config(config->values.back(), &src)) return fail(*err);
   }
 
+  // The flag's value wins over the environment's, which wins over the file's; a
+  // bad value is an error wherever it is, also where another source overrides it.
   Options o;
   for (const auto& s : specs()) {
     if (std::string(s.flag) == "config") continue;
-    const Given* g = src.flag.count(s.flag) ? &src.flag[s.flag]
-                     : src.env.count(s.flag) ? &src.env[s.flag]
-                     : src.file.count(s.flag) ? &src.file[s.flag] : nullptr;
-    if (!g) continue;
-    std::string why;
-    if (!apply(s, g->values, &o, &why)) return fail(g->who + ": " + why);
+    bool chosen = false;
+    for (auto* given : {&src.flag, &src.env, &src.file}) {
+      auto g = given->find(s.flag);
+      if (g == given->end()) continue;
+      Options overridden;
+      std::string why;
+      if (!apply(s, g->second.values, chosen ? &overridden : &o, &why)) return fail(g->second.who + ": " + why);
+      chosen = true;
+    }
   }
 
   auto has = [&](const char* sink) { return std::find(o.sinks.begin(), o.sinks.end(), sink) != o.sinks.end(); };

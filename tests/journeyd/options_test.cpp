@@ -84,6 +84,11 @@ TEST(Options, ErrorsNameTheFlagEnvOrKey) {
   expect_error({"--config", cfg}, {}, "no_such_key");
   std::ofstream(cfg) << R"({"data-dir": "/tmp/x"})";
   expect_error({"--config", cfg}, {}, "data_dir");
+  // A bad value is an error also where a source that wins gives a good one.
+  std::ofstream(cfg) << R"({"durability": "sometimes"})";
+  expect_error({"--config", cfg, "--durability", "strict"}, {}, "durability");
+  expect_error({"--config", cfg}, {{"JOURNEY_DURABILITY", "strict"}}, "durability");
+  expect_error({"--batch-max-events", "5"}, {{"JOURNEY_BATCH_MAX_EVENTS", "abc"}}, "JOURNEY_BATCH_MAX_EVENTS");
 }
 
 TEST(Options, BeyondLoopbackWithIngestKeyIsAllowed) {
