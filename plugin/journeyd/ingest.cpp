@@ -144,7 +144,7 @@ IngestOutcome ingest(const IngestRequest& req) {
   journey::NormalizeOptions opts{req.received_at, shape.sent_at};
   if (req.collect) {
     context.ip = req.client_ip;
-    context.user_agent = req.user_agent;
+    context.user_agent = journey::valid_utf8(req.user_agent);  // a browser's header, not the site's to fix
     opts.request = &context;
   }
   const int64_t received_ms = journey::to_unix_ms(req.received_at);

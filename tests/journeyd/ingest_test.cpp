@@ -227,6 +227,23 @@ TEST(Ingest, CollectReplacesIpAndUserAgent) {
   EXPECT_EQ(stored["context"]["user_agent"], "TestAgent/1.0");
 }
 
+// A browser's User-Agent with bytes that are not UTF-8 is the shopper's browser's,
+// not the site's to fix: the event is kept with those bytes replaced by U+FFFD.
+TEST(Ingest, CollectRepairsAUserAgentThatIsNotUtf8) {
+  IngestRequest r;
+  r.content_type = "text/plain";
+  r.body = kView;
+  r.collect = true;
+  r.client_ip = "203.0.113.9";
+  r.user_agent = "Bad\xff\xfe" "Agent/\xc3";
+  r.received_at = journey::now_us();
+  const auto out = journeyd::ingest(r);
+  ASSERT_EQ(out.status, 202) << out.error;
+  ASSERT_TRUE(out.rejected.empty());
+  EXPECT_EQ(Json::parse(out.records.at(0).json)["context"]["user_agent"],
+            "Bad\xEF\xBF\xBD\xEF\xBF\xBD" "Agent/\xEF\xBF\xBD");
+}
+
 TEST(Ingest, ConsentFalseCountsAsAcceptedButIsNotStored) {
   Json ev = Json::parse(kView);
   ev["consent"] = {{"analytics", false}};

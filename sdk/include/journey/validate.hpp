@@ -103,4 +103,8 @@ std::string journey_key(const Json& event);
 // as accepted, but neither stored nor forwarded (dropped, reason "consent").
 bool analytics_consent_denied(const Json& event);
 
+// s with each byte that starts no valid UTF-8 sequence replaced by U+FFFD: text a
+// front door copies into an event from outside it (a request's User-Agent).
+std::string valid_utf8(std::string_view s);
+
 }  // namespace journey

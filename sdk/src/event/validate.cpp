@@ -6,6 +6,7 @@
 
 #include "check.hpp"
 #include "json_text.hpp"
+#include "text.hpp"
 
 namespace journey {
 namespace {
@@ -188,5 +189,7 @@ bool analytics_consent_denied(const Json& event) {
   auto analytics = consent->find("analytics");
   return analytics != consent->end() && analytics->is_boolean() && !analytics->get<bool>();
 }
+
+std::string valid_utf8(std::string_view s) { return detail::valid_utf8(s); }
 
 }  // namespace journey
