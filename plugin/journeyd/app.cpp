@@ -254,14 +254,7 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
   in.body = req.body();
   in.collect = collect;
   if (collect) {
-    in.client_ip = peer_ip;
-    std::string_view fwd = req["X-Forwarded-For"];
-    if (!fwd.empty() && journeyd::is_loopback_host(peer_ip)) {  // behind a local reverse proxy
-      std::string first(fwd.substr(0, fwd.find(',')));
-      first.erase(0, first.find_first_not_of(' '));
-      first.erase(first.find_last_not_of(' ') + 1);
-      if (!first.empty()) in.client_ip = first;
-    }
+    in.client_ip = journeyd::client_ip(peer_ip, req["X-Forwarded-For"]);
     in.user_agent = std::string(req[http::field::user_agent]);
   }
   in.received_at = journey::now_us();

@@ -4,7 +4,10 @@
 #include <cctype>
 #include <optional>
 
+#include <arpa/inet.h>
+
 #include "gzip.hpp"
+#include "options.hpp"
 #include "journey/batch.hpp"
 #include "journey/validate.hpp"
 
@@ -212,6 +215,16 @@ std::string render_answer(const IngestOutcome& o) {
 
 std::string error_body(const std::string& message) {
   return Json{{"error", message}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string client_ip(const std::string& peer_ip, std::string_view forwarded_for) {
+  if (forwarded_for.empty() || !is_loopback_host(peer_ip)) return peer_ip;
+  std::string first(forwarded_for.substr(0, forwarded_for.find(',')));
+  first.erase(0, first.find_first_not_of(" \t"));
+  first.erase(first.find_last_not_of(" \t") + 1);
+  unsigned char addr[16];
+  const bool ip = inet_pton(AF_INET, first.c_str(), addr) == 1 || inet_pton(AF_INET6, first.c_str(), addr) == 1;
+  return ip ? first : peer_ip;
 }
 
 }  // namespace journeyd
