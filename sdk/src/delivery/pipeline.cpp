@@ -60,6 +60,9 @@ struct Pipeline::Impl {
   size_t running = 0;
   std::atomic<int64_t> flush_target{0};  // batches holding seqs <= this close at once
   std::vector<std::thread> threads;
+  // Per sink: when its retry wait ends (steady clock ns), 0 when it is not waiting.
+  // A flush whose deadline comes first returns at once: no attempt can end it.
+  std::unique_ptr<std::atomic<int64_t>[]> resume_at;
 
   bool is_stopping() {
     std::lock_guard lk(mu);
@@ -379,14 +382,14 @@ struct Pipeline::Impl {
           }
           b.events = std::move(again);
           keep(b);
-          retry_later(name, b, r, ++failures);
+          retry_later(index, b, r, ++failures);
           break;
         }
         case SendResult::Outcome::retry:
           attempt(name, "retry");
           keep(b);
           if (is_stopping()) break;
-          retry_later(name, b, r, ++failures);
+          retry_later(index, b, r, ++failures);
           break;
       }
       progress();
@@ -408,12 +411,25 @@ struct Pipeline::Impl {
     work.pop_front();
   }
 
-  void retry_later(const std::string& name, Batch& b, const SendResult& r, int failures) {
-    report(DeliveryReport::Kind::retried, name, b.events, r.status, r.detail);
+  void retry_later(size_t index, Batch& b, const SendResult& r, int failures) {
+    report(DeliveryReport::Kind::retried, sinks[index]->name(), b.events, r.status, r.detail);
     ++b.attempt;
     auto wait = r.retry_after ? std::min(*r.retry_after, delivery::max_retry_wait)
                               : delivery::backoff_delay(failures, opts.retry_base, opts.retry_max);
+    resume_at[index].store((Clock::now() + wait).time_since_epoch().count());
     pause(wait);
+    resume_at[index].store(0);
+  }
+
+  // True when every sink still holding an event at or below target waits for a
+  // retry that ends after the deadline.
+  bool waits_past(int64_t target, SteadyTime deadline) {
+    const int64_t limit = deadline.time_since_epoch().count();
+    for (size_t i = 0; i < sinks.size(); ++i) {
+      const auto oldest = store->oldest_pending(sinks[i]->name());
+      if (oldest && *oldest <= target && resume_at[i].load() <= limit) return false;
+    }
+    return true;
   }
 };
 
@@ -439,6 +455,7 @@ Pipeline::Pipeline(std::shared_ptr<Store> store, std::vector<std::shared_ptr<Sin
   if (std::string e = check_delivery_options(options); !e.empty()) throw std::invalid_argument(e);
   impl_->store = std::move(store);
   impl_->sinks = std::move(sinks);
+  impl_->resume_at = std::make_unique<std::atomic<int64_t>[]>(impl_->sinks.size());
   impl_->opts = options;
   impl_->metrics = metrics;
   impl_->on_report = std::move(on_report);
@@ -495,7 +512,7 @@ bool Pipeline::flush(SteadyTime deadline) {
   std::unique_lock lk(im.mu);
   while (!done()) {
     auto now = Clock::now();
-    if (now >= deadline) return false;
+    if (now >= deadline || im.waits_past(target, deadline)) return false;
     lk.unlock();
     im.store->wake();
     im.cv.notify_all();
