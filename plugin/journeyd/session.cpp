@@ -1,6 +1,8 @@
 #include "session.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <utility>
 
 #include "ingest.hpp"
 #include "journey/validate.hpp"
@@ -16,10 +18,47 @@ bool is_disconnect(beast::error_code ec) {
          ec == beast::error::timeout || ec == net::error::operation_aborted || ec == http::error::partial_message;
 }
 
+// "10 s", or "1500 ms" when limit is not whole seconds.
+std::string limit_text(std::chrono::milliseconds limit) {
+  if (limit.count() % 1000 == 0) return std::to_string(limit.count() / 1000) + " s";
+  return std::to_string(limit.count()) + " ms";
+}
+
+// The target of the request line raw starts with; empty when that line is not whole.
+std::string_view target_of(std::string_view raw) {
+  const size_t end = raw.find("\r\n");
+  if (end == std::string_view::npos) return {};
+  const std::string_view line = raw.substr(0, end);
+  const size_t space = line.find(' ');
+  if (space == std::string_view::npos) return {};
+  const size_t next = line.find(' ', space + 1);
+  if (next == std::string_view::npos) return {};
+  return line.substr(space + 1, next - space - 1);
+}
+
+// The value of an Origin field among the whole lines of raw before a blank line;
+// empty when there is none.
+std::string_view origin_of(std::string_view raw) {
+  constexpr std::string_view kName = "origin:";
+  for (size_t end; (end = raw.find("\r\n")) != std::string_view::npos && end > 0; raw.remove_prefix(end + 2)) {
+    std::string_view line = raw.substr(0, end);
+    if (line.size() < kName.size() || !beast::iequals(line.substr(0, kName.size()), kName)) continue;
+    line.remove_prefix(kName.size());
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return {};
+    return line.substr(first, line.find_last_not_of(" \t") - first + 1);
+  }
+  return {};
+}
+
 }  // namespace
 
 Session::Session(Socket&& socket, Handler& handler, ServerState& state, Timeouts timeouts)
-    : stream_(std::move(socket)), handler_(handler), state_(state), timeouts_(timeouts) {
+    : stream_(std::move(socket)),
+      deadline_(stream_.get_executor()),
+      handler_(handler),
+      state_(state),
+      timeouts_(timeouts) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_ip_ = ep.address().to_string();
@@ -35,9 +74,9 @@ void Session::next_request() {
   parser_.emplace();
   parser_->header_limit(16 * 1024);
   parser_->body_limit(journey::Limits::max_body_bytes);
+  head_ = false;
   if (first_ || buffer_.size() > 0) {
     first_ = false;
-    stream_.expires_after(timeouts_.headers);
     read_header();
     return;
   }
@@ -48,7 +87,6 @@ void Session::next_request() {
   stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, size_t n) {
     self->buffer_.commit(n);
     if (ec) return self->close();
-    self->stream_.expires_after(self->timeouts_.headers);
     // Usually the whole request came with its first bytes: parse it here instead
     // of starting another read.
     beast::error_code pec;
@@ -67,17 +105,52 @@ void Session::parse_buffered(beast::error_code& ec) {
   }
 }
 
+// Reads until the header is whole, within the header limit from now.
 void Session::read_header() {
+  arm_deadline(timeouts_.headers);
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
 }
 
+// When limit has passed, the pending read is cancelled (the socket stays open) and
+// comes back to end_read() as a timeout. Only one read phase is armed at a time.
+void Session::arm_deadline(std::chrono::milliseconds limit) {
+  stream_.expires_never();
+  timed_out_ = false;
+  deadline_.expires_after(limit);
+  deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    auto self = weak.lock();
+    // A wait that completed just before end_read() finds the expiry moved to the future.
+    if (ec || !self || self->deadline_.expiry() > std::chrono::steady_clock::now()) return;
+    self->timed_out_ = true;
+    self->stream_.cancel();
+  });
+}
+
+// Ends the read phase armed last: its deadline no longer applies. Returns ec, or
+// beast::error::timeout for a read the deadline cancelled.
+beast::error_code Session::end_read(beast::error_code ec) {
+  deadline_.expires_at(std::chrono::steady_clock::time_point::max());
+  if (std::exchange(timed_out_, false) && ec == net::error::operation_aborted) return beast::error::timeout;
+  return ec;
+}
+
+// The header is read, refused, or cut short: dispatch, read the body, or answer
+// the problem. A connection with nothing of a request closes without an answer.
 void Session::on_header(beast::error_code ec) {
+  ec = end_read(ec);
   if (ec == http::error::body_limit) return fail(413, "body: larger than 5 MiB");
   if (ec == http::error::header_limit) return fail(431, "headers: larger than 16 KiB");
+  const bool started = parser_->got_some() || buffer_.size() > 0;
+  if (ec == beast::error::timeout && started)
+    return fail(408, "headers: not complete within " + limit_text(timeouts_.headers));
+  if (ec == http::error::partial_message) return fail(400, "headers: connection closed before their end");
   if (is_disconnect(ec)) return close();
   if (ec) return fail(400, "request: " + ec.message());
   const auto& header = parser_->get();
+  // RFC 9112 section 6.3: without chunked last, the body's length is unknown.
+  if (header.count(http::field::transfer_encoding) > 0 && !parser_->chunked())
+    return fail(400, "Transfer-Encoding: the last coding must be chunked");
   keep_alive_ = header.keep_alive();
   head_ = header.method() == http::verb::head;
   if (auto early = handler_.on_headers(header)) return send(std::move(*early), !parser_->is_done());
@@ -86,7 +159,7 @@ void Session::on_header(beast::error_code ec) {
   if (pec) return on_body(pec);
   if (parser_->is_done()) return dispatch();
   auto read_body = [self = shared_from_this()] {
-    self->stream_.expires_after(self->timeouts_.body);
+    self->arm_deadline(self->timeouts_.body);
     http::async_read(self->stream_, self->buffer_, *self->parser_,
                      [self](beast::error_code ec, size_t) { self->on_body(ec); });
   };
@@ -102,15 +175,42 @@ void Session::on_header(beast::error_code ec) {
   read_body();
 }
 
+// The body is read, refused, or cut short: dispatch, or answer the problem.
 void Session::on_body(beast::error_code ec) {
+  ec = end_read(ec);
   if (ec == http::error::body_limit) return fail(413, "body: larger than 5 MiB");
   if (ec == beast::error::timeout) {
-    log(Level::debug, "body not received in time; closing", {{"peer", peer_ip_}});
-    return close();
+    log(Level::debug, "body not received in time", {{"peer", peer_ip_}});
+    return fail(408, "body: not complete within " + limit_text(timeouts_.body) + " (" + body_progress() + ")");
   }
+  if (ec == http::error::partial_message) return fail(400, "body: connection closed after " + body_progress());
   if (is_disconnect(ec)) return close();
   if (ec) return fail(400, "request: " + ec.message());
   dispatch();
+}
+
+// How much of the body came: "N of M bytes", or "N bytes of a chunked body".
+std::string Session::body_progress() const {
+  const auto length = parser_->content_length();
+  if (!length) return std::to_string(parser_->get().body().size()) + " bytes of a chunked body";
+  const uint64_t got = *length - parser_->content_length_remaining().value_or(0);
+  return std::to_string(got) + " of " + std::to_string(*length) + " bytes";
+}
+
+// The header of a request refused before the parser had all of it, as far as it is
+// known, for Handler::decorate: what the parser took, and from buffer_ (which holds
+// the rest from where the parser stopped) the request line's target when the parser
+// had not taken it, and an Origin that came after where it stopped.
+http::request_header<> Session::header_so_far() const {
+  http::request_header<> header = parser_->get().base();
+  // Beast refuses a Content-Length over the body limit once it has the whole header:
+  // buffer_ then holds the body.
+  if (parser_->content_length().value_or(0) > journey::Limits::max_body_bytes) return header;
+  const std::string_view rest(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  if (header.target().empty()) header.target(target_of(rest));
+  if (header.count(http::field::origin) == 0)
+    if (const std::string_view origin = origin_of(rest); !origin.empty()) header.set(http::field::origin, origin);
+  return header;
 }
 
 void Session::dispatch() {
@@ -192,11 +292,16 @@ void Session::on_write(beast::error_code ec, bool counted, bool close) {
   next_request();
 }
 
+// Answers status with {"error": message} and closes; the answer has the headers of
+// the request's route (CORS) as far as its header is known.
 void Session::fail(int status, const std::string& message) {
   Response res{static_cast<http::status>(status), 11};
   res.set(http::field::content_type, "application/json");
   res.body() = error_body(message);
-  if (parser_ && parser_->is_header_done()) handler_.decorate(parser_->get(), res);
+  if (parser_->is_header_done())
+    handler_.decorate(parser_->get(), res);
+  else
+    handler_.decorate(header_so_far(), res);
   send(std::move(res), true);
 }
 

@@ -1,6 +1,8 @@
 // One HTTP/1.1 connection (keep-alive), on its own strand, with SPEC section 3's
 // limits: first request's headers within 10 s, later headers within 10 s of their
 // first byte, body within 30 s of the headers, idle keep-alive closed after 60 s.
+// A request that misses its limit, or that the client half-closes, is answered (408,
+// 400) before the close; a connection with nothing of a request is closed silently.
 #pragma once
 #include <chrono>
 #include <memory>
@@ -23,6 +25,7 @@ struct Timeouts {
 using Strand = net::strand<net::io_context::executor_type>;
 using Socket = net::basic_stream_socket<net::ip::tcp, Strand>;
 using Stream = beast::basic_stream<net::ip::tcp, Strand>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>, Strand>;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -36,8 +39,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // Feeds the parser what buffer_ already holds, without I/O; stops when it needs
   // more bytes (ec clear) or at a parse error (ec set).
   void parse_buffered(beast::error_code& ec);
+  // Headers and body are read under a deadline of their own instead of the stream's
+  // timeout, which would close the socket before the 408 could be written.
+  void arm_deadline(std::chrono::milliseconds limit);
+  beast::error_code end_read(beast::error_code ec);
   void on_header(beast::error_code ec);
   void on_body(beast::error_code ec);
+  std::string body_progress() const;
+  http::request_header<> header_so_far() const;
   void dispatch();
   void send(Response&& res, bool close_after);
   void write_answer(Response&& res, bool counted, bool close_after);
@@ -49,6 +58,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void drain();
 
   Stream stream_;
+  Timer deadline_;
+  bool timed_out_ = false;  // deadline_ passed and cancelled the read
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string wire_;  // the answer being written, as bytes (its capacity is kept between requests)

@@ -238,6 +238,41 @@ TEST(JourneydProcess, CollectAnswersCorsAndFillsIpAndUserAgent) {
   EXPECT_EQ(delivered[0]["context"]["user_agent"], "Mozilla/5.0 (Test)");
 }
 
+// The answers journeyd gives before routing (a Content-Length over 5 MiB, headers
+// over 16 KiB, a bad Content-Length) carry /v1/collect's CORS headers too, also when
+// the Origin comes after the part of the header that was refused.
+TEST(JourneydProcess, CollectErrorsBeforeRoutingCarryCors) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard", "--allowed-origins", "https://shop.example"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::map<std::string, std::string> beacon = {{"Content-Type", "text/plain"}, {"Origin", "https://shop.example"}};
+  auto with = [&](std::map<std::string, std::string> extra) {
+    extra.insert(beacon.begin(), beacon.end());
+    return extra;
+  };
+  auto too_long = http(jd.port(), "POST", "/v1/collect", std::string(5 * 1024 * 1024 + 1, ' '), beacon);
+  EXPECT_EQ(too_long.status, 413) << too_long.body;
+  EXPECT_EQ(too_long.headers["access-control-allow-origin"], "https://shop.example");
+  // Sorted before Origin by the harness: Origin is past the refused part of the header.
+  auto big_header = http(jd.port(), "POST", "/v1/collect", "{}", with({{"A-Padding", std::string(17000, 'a')}}));
+  EXPECT_EQ(big_header.status, 431) << big_header.body;
+  EXPECT_EQ(big_header.headers["access-control-allow-origin"], "https://shop.example");
+  auto big_agent = http(jd.port(), "POST", "/v1/collect", "{}", with({{"User-Agent", std::string(17000, 'a')}}));
+  EXPECT_EQ(big_agent.status, 431) << big_agent.body;
+  EXPECT_EQ(big_agent.headers["access-control-allow-origin"], "https://shop.example");
+  auto bad_length = http(jd.port(), "POST", "/v1/collect", "{}", with({{"Content-Length", "x"}}));
+  EXPECT_EQ(bad_length.status, 400) << bad_length.body;
+  EXPECT_EQ(bad_length.headers["access-control-allow-origin"], "https://shop.example");
+  // Other origins and other targets get none.
+  auto other = http(jd.port(), "POST", "/v1/collect", "{}",
+                    {{"Content-Type", "text/plain"}, {"Origin", "https://evil.example"}, {"Content-Length", "x"}});
+  EXPECT_EQ(other.status, 400);
+  EXPECT_EQ(other.headers.count("access-control-allow-origin"), 0u);
+  auto events = http(jd.port(), "POST", "/v1/events", "{}", with({{"Content-Length", "x"}}));
+  EXPECT_EQ(events.status, 400);
+  EXPECT_EQ(events.headers.count("access-control-allow-origin"), 0u);
+}
+
 TEST(JourneydProcess, ConsentFalseIsAcceptedButDropped) {
   WithBackend w;
   ASSERT_TRUE(w.jd->ok()) << w.jd->stderr_text();

@@ -30,23 +30,26 @@ using jdtest::http;
 using jdtest::Journeyd;
 using namespace std::chrono_literals;
 
-// What the peer sent on fd until it closed it, or nullopt when timeout passed first.
-std::optional<std::string> read_until_closed(int fd, std::chrono::milliseconds timeout) {
-  std::string got;
+// Appends to *got what the peer sends on fd within timeout; true when it closed fd.
+bool read_for(int fd, std::chrono::milliseconds timeout, std::string* got) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLIN, 0};
-    if (left <= 0ms || poll(&p, 1, int(left.count())) <= 0) return std::nullopt;
+    if (left <= 0ms || poll(&p, 1, int(left.count())) <= 0) return false;
     char buf[4096];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return got;
-    got.append(buf, size_t(n));
+    if (n <= 0) return true;
+    got->append(buf, size_t(n));
   }
 }
 
-// True when the peer closed fd within timeout.
-bool closed_within(int fd, std::chrono::milliseconds timeout) { return read_until_closed(fd, timeout).has_value(); }
+// What the peer sent on fd until it closed it, or nullopt when timeout passed first.
+std::optional<std::string> read_until_closed(int fd, std::chrono::milliseconds timeout) {
+  std::string got;
+  if (!read_for(fd, timeout, &got)) return std::nullopt;
+  return got;
+}
 
 TEST(JourneydRobust, SlowlorisAndAThousandIdleConnectionsDoNotStopANormalRequest) {
   rlimit rl{};
@@ -69,13 +72,14 @@ TEST(JourneydRobust, SlowlorisAndAThousandIdleConnectionsDoNotStopANormalRequest
                                    "X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
   std::atomic<bool> slow_closed{false};
   std::chrono::steady_clock::duration slow_lived{};
+  std::string slow_answer;
   int slow = jdtest::connect_loopback(jd.port());
   ASSERT_GE(slow, 0);
   std::thread loris([&] {
     auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < slow_request.size() && !slow_closed; ++i) {
       if (send(slow, &slow_request[i], 1, MSG_NOSIGNAL) != 1) break;
-      if (closed_within(slow, 1s)) break;  // paces the bytes: one a second while open
+      if (read_for(slow, 1s, &slow_answer)) break;  // paces the bytes: one a second while open
     }
     slow_lived = std::chrono::steady_clock::now() - start;
     slow_closed = true;
@@ -91,20 +95,27 @@ TEST(JourneydRobust, SlowlorisAndAThousandIdleConnectionsDoNotStopANormalRequest
   loris.join();
   EXPECT_GE(slow_lived, 9s);
   EXPECT_LE(slow_lived, 13s) << "slowloris connection not closed by the 10 s header limit";
-  // The idle connections sent nothing: closed by the first-request header limit.
-  EXPECT_TRUE(closed_within(idle.front(), 5s));
-  EXPECT_TRUE(closed_within(idle.back(), 5s));
+  EXPECT_EQ(slow_answer.rfind("HTTP/1.1 408 ", 0), 0u) << slow_answer;
+  EXPECT_NE(slow_answer.find("headers: not complete within 10 s"), std::string::npos) << slow_answer;
+  // The idle connections sent nothing: closed by the first-request header limit, without an answer.
+  EXPECT_EQ(read_until_closed(idle.front(), 5s).value_or("(left open)"), "");
+  EXPECT_EQ(read_until_closed(idle.back(), 5s).value_or("(left open)"), "");
   for (int fd : idle) close(fd);
   close(slow);
   EXPECT_EQ(http(jd.port(), "GET", "/healthz").status, 200);
 }
 
-// A body that never comes is cut 30 s after the headers; an idle keep-alive connection after 60 s.
+// A body that never comes is cut 30 s after the headers with a 408; an idle keep-alive
+// connection is closed after 60 s without one.
 TEST(JourneydRobust, BodyAndIdleKeepAliveTimeouts) {
   jdtest::TempDir dir;
   Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
   ASSERT_TRUE(jd.ok()) << jd.stderr_text();
-  auto lifetime = [&](const std::string& request, bool expect_answer) {
+  struct Ending {
+    std::chrono::steady_clock::duration lived;
+    std::string got;  // after the answer expected, if any
+  };
+  auto lifetime = [&](const std::string& request, bool expect_answer) -> Ending {
     int fd = jdtest::connect_loopback(jd.port());
     EXPECT_GE(fd, 0);
     EXPECT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), ssize_t(request.size()));
@@ -122,22 +133,25 @@ TEST(JourneydRobust, BodyAndIdleKeepAliveTimeouts) {
       EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
       sent = std::chrono::steady_clock::now();
     }
-    bool closed = closed_within(fd, 75s);
+    const std::optional<std::string> got = read_until_closed(fd, 75s);
     auto lived = std::chrono::steady_clock::now() - sent;
     close(fd);
-    return closed ? lived : std::chrono::steady_clock::duration::max();
+    return {got ? lived : std::chrono::steady_clock::duration::max(), got.value_or("(left open)")};
   };
-  std::chrono::steady_clock::duration body_wait{}, idle_wait{};
+  Ending body_end{}, idle_end{};
   std::thread body([&] {
-    body_wait = lifetime("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         "Content-Length: 100\r\n\r\n{\"type\":", false);
+    body_end = lifetime("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 100\r\n\r\n{\"type\":", false);
   });
-  idle_wait = lifetime("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", true);
+  idle_end = lifetime("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", true);
   body.join();
-  EXPECT_GE(body_wait, 29s);
-  EXPECT_LE(body_wait, 36s);
-  EXPECT_GE(idle_wait, 59s);
-  EXPECT_LE(idle_wait, 66s);
+  EXPECT_GE(body_end.lived, 29s);
+  EXPECT_LE(body_end.lived, 36s);
+  EXPECT_EQ(body_end.got.rfind("HTTP/1.1 408 ", 0), 0u) << body_end.got;
+  EXPECT_NE(body_end.got.find("body: not complete within 30 s (8 of 100 bytes)"), std::string::npos) << body_end.got;
+  EXPECT_GE(idle_end.lived, 59s);
+  EXPECT_LE(idle_end.lived, 66s);
+  EXPECT_EQ(idle_end.got, "");
   EXPECT_EQ(jdtest::metric(http(jd.port(), "GET", "/metrics").body, "journey_events_accepted_total"), 0);
 }
 
@@ -247,6 +261,67 @@ TEST(JourneydRobust, MangledRequestsGetAnAnswerOrACloseAndJourneydKeepsServing) 
   EXPECT_FALSE(jd.wait_exit(0ms)) << jd.stderr_text();
   EXPECT_EQ(http(jd.port(), "GET", "/healthz").status, 200);
   EXPECT_EQ(http(jd.port(), "POST", "/v1/events", event, {{"Content-Type", "application/json"}}).status, 202);
+}
+
+// A request cut short by the client's half-close is answered 400 naming what is
+// missing (SPEC section 12); a connection that sent nothing is closed without an answer.
+TEST(JourneydRobust, AHalfClosedRequestGets400NamingWhatIsMissing) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::string head = "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {head.substr(0, head.size() - 10), "headers: connection closed before their end"},
+      {head + "Content-Length: 100\r\n\r\n{\"type\":", "body: connection closed after 8 of 100 bytes"},
+      {head + "Transfer-Encoding: chunked\r\n\r\n8\r\n{\"type\":\r\n", "body: connection closed after 8 bytes"},
+  };
+  for (const auto& [request, problem] : cases) {
+    const std::string got = exchange(jd.port(), request).value_or("(left open)");
+    EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << got;
+    EXPECT_NE(got.find(problem), std::string::npos) << got;
+    EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+  }
+  // A request line longer than journeyd's first read (the parser has not taken it yet):
+  // the 400 still carries /v1/collect's CORS header.
+  const std::string collect = "POST /v1/collect?pad=" + std::string(600, 'p') +
+                              " HTTP/1.1\r\nHost: x\r\nOrigin: https://shop.example\r\n";
+  const std::string got = exchange(jd.port(), collect).value_or("(left open)");
+  EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << got;
+  EXPECT_NE(got.find("Access-Control-Allow-Origin: *\r\n"), std::string::npos) << got;
+  EXPECT_EQ(exchange(jd.port(), "").value_or("(left open)"), "");
+  EXPECT_EQ(jdtest::metric(http(jd.port(), "GET", "/metrics").body, "journey_events_accepted_total"), 0);
+}
+
+// RFC 9112 section 6.3: a Transfer-Encoding whose last coding is not chunked leaves
+// the body's length unknown. journeyd answers 400 naming it and closes, instead of
+// reading the body by its Content-Length, or as the next request, as it was before.
+TEST(JourneydRobust, ATransferEncodingNotEndingInChunkedIs400AndCloses) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::string event = R"({"type":"view","anonymous_id":"a1","context":{"page":{"url":"https://shop.example/"}}})";
+  const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string head = "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  for (const std::string coding : {"gzip", "chunked, gzip", "identity"}) {
+    const std::string te = "Transfer-Encoding: " + coding + "\r\n";
+    for (const std::string& request :
+         {head + te + "\r\n" + smuggled,
+          head + te + "Content-Length: " + std::to_string(event.size()) + "\r\n\r\n" + event + smuggled}) {
+      const std::string got = exchange(jd.port(), request).value_or("(left open)");
+      EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << coding << ": " << got;
+      EXPECT_NE(got.find("Transfer-Encoding", got.find("\r\n\r\n")), std::string::npos) << coding << ": " << got;
+      EXPECT_EQ(got.find("HTTP/1.", 1), std::string::npos) << coding << ": answered more than once:\n" << got;
+    }
+  }
+  EXPECT_EQ(jdtest::metric(http(jd.port(), "GET", "/metrics").body, "journey_events_accepted_total"), 0);
+  // chunked as the last coding is read as before.
+  const std::string chunked = head + "Transfer-Encoding: chunked\r\n\r\n" + [&] {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", event.size());
+    return std::string(size) + "\r\n" + event + "\r\n0\r\n\r\n";
+  }();
+  const std::string got = exchange(jd.port(), chunked).value_or("(left open)");
+  EXPECT_EQ(got.rfind("HTTP/1.1 202 ", 0), 0u) << got;
 }
 
 // The event_ids of `accepted` that have not reached the backend within 30 s.
