@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN   = -G Ninja
 CTEST_ARGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all deps build test test-asan test-tsan fuzz bench demo clean
+.PHONY: all deps build test test-asan test-tsan fuzz release bench demo clean
 
 all: build
 
@@ -46,9 +46,17 @@ fuzz: deps
 	cmake --build $(BUILD_FUZZ) -j$(JOBS)
 	scripts/fuzz.sh $(BUILD_FUZZ) $${FUZZ_SECONDS:-60}
 
-bench: deps
-	cmake -S . -B $(BUILD_REL) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+# The Release build, profile-guided (GCC): an instrumented pass of the binaries the
+# training runs, the training (scripts/pgo-train.sh), then the whole build again
+# with the profiles.
+release: deps
+	cmake -S . -B $(BUILD_REL) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOURNEY_PGO=generate
+	cmake --build $(BUILD_REL) -j$(JOBS) --target journey-bench journeyd
+	scripts/pgo-train.sh $(BUILD_REL)
+	cmake -S . -B $(BUILD_REL) -DJOURNEY_PGO=use
 	cmake --build $(BUILD_REL) -j$(JOBS)
+
+bench: release
 	scripts/bench.sh $(BUILD_REL)
 
 demo: build
