@@ -421,15 +421,18 @@ struct Pipeline::Impl {
     resume_at[index].store(0);
   }
 
-  // True when every sink still holding an event at or below target waits for a
-  // retry that ends after the deadline.
+  // True when some sink still holds an event at or below target and every such
+  // sink waits for a retry that ends after the deadline.
   bool waits_past(int64_t target, SteadyTime deadline) {
     const int64_t limit = deadline.time_since_epoch().count();
+    bool waiting = false;
     for (size_t i = 0; i < sinks.size(); ++i) {
       const auto oldest = store->oldest_pending(sinks[i]->name());
-      if (oldest && *oldest <= target && resume_at[i].load() <= limit) return false;
+      if (!oldest || *oldest > target) continue;
+      if (resume_at[i].load() <= limit) return false;
+      waiting = true;
     }
-    return true;
+    return waiting;
   }
 };
 
