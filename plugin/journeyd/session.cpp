@@ -75,6 +75,7 @@ void Session::next_request() {
   parser_->header_limit(16 * 1024);
   parser_->body_limit(journey::Limits::max_body_bytes);
   head_ = false;
+  length_refused_ = false;
   if (first_ || buffer_.size() > 0) {
     first_ = false;
     read_header();
@@ -139,7 +140,10 @@ beast::error_code Session::end_read(beast::error_code ec) {
 // the problem. A connection with nothing of a request closes without an answer.
 void Session::on_header(beast::error_code ec) {
   ec = end_read(ec);
-  if (ec == http::error::body_limit) return fail(413, "body: larger than 5 MiB");
+  if (ec == http::error::body_limit) {
+    length_refused_ = true;
+    return fail(413, "body: larger than 5 MiB");
+  }
   if (ec == http::error::header_limit) return fail(431, "headers: larger than 16 KiB");
   const bool started = parser_->got_some() || buffer_.size() > 0;
   if (ec == beast::error::timeout && started)
@@ -204,8 +208,9 @@ std::string Session::body_progress() const {
 http::request_header<> Session::header_so_far() const {
   http::request_header<> header = parser_->get().base();
   // Beast refuses a Content-Length over the body limit once it has the whole header:
-  // buffer_ then holds the body.
-  if (parser_->content_length().value_or(0) > journey::Limits::max_body_bytes) return header;
+  // buffer_ then holds the body. (content_length() itself may only be asked once the
+  // header is done: Beast asserts it.)
+  if (length_refused_) return header;
   const std::string_view rest(static_cast<const char*>(buffer_.data().data()), buffer_.size());
   if (header.target().empty()) header.target(target_of(rest));
   if (header.count(http::field::origin) == 0)

@@ -73,6 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_ = true;
   bool keep_alive_ = true;
   bool head_ = false;
+  bool length_refused_ = false;  // the header's Content-Length is over the body limit
 };
 
 }  // namespace journeyd
