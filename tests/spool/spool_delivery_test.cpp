@@ -2,6 +2,7 @@
 // a backend that is down for a whole run, then a restart with it up.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 
 #include "journey/pipeline.hpp"
@@ -96,23 +97,29 @@ TEST(SpoolDelivery, ARetriedBatchKeepsItsIdAndEventsAcrossARestart) {
     for (const auto& e : r.events) ids.push_back(e.value("event_id", ""));
     return ids;
   };
-  std::vector<std::string> first_ids;
-  {
+  // One life of the process: open the spool, take n new events named <prefix><k>,
+  // run the pipeline until `until` holds, stop. Returns the new events' ids.
+  auto life = [&](const std::string& prefix, int n, const std::function<bool(Pipeline&)>& until) {
+    std::vector<std::string> ids;
     std::string err;
     auto store = open_spool(options(path), &err);
-    ASSERT_TRUE(store) << err;
+    EXPECT_TRUE(store) << err;
+    if (!store) return ids;
     std::vector<Record> recs;
-    for (int k = 0; k < 10; ++k) {
-      recs.push_back(make_record("ord-" + std::to_string(k), 0, 200));
-      first_ids.push_back(recs.back().event_id);
+    for (int k = 0; k < n; ++k) {
+      recs.push_back(make_record(prefix + std::to_string(k), 0, 200));
+      ids.push_back(recs.back().event_id);
     }
-    ASSERT_TRUE(store->submit_and_wait(recs, in(10s)).ok());
+    EXPECT_TRUE(store->submit_and_wait(recs, in(10s)).ok());
     Pipeline pipeline(store, {http_sink(backend)}, fast_delivery());
     pipeline.start();
-    ASSERT_TRUE(backend.wait_for_requests(2, 10s)) << "the batch was retried";
+    EXPECT_TRUE(until(pipeline));
     pipeline.stop(std::chrono::steady_clock::now() + 1s);
     store->close();
-  }
+    return ids;
+  };
+  const std::vector<std::string> first_ids =
+      life("ord-", 10, [&](Pipeline&) { return backend.wait_for_requests(2, 10s); });  // retried at least once
   const auto before = backend.requests();
   const std::string batch_id = before.at(0).batch_id();
   ASSERT_FALSE(batch_id.empty());
@@ -122,23 +129,8 @@ TEST(SpoolDelivery, ARetriedBatchKeepsItsIdAndEventsAcrossARestart) {
   }
 
   backend.set_default(test::Response::ok());
-  std::vector<std::string> later_ids;
-  {
-    std::string err;
-    auto store = open_spool(options(path), &err);
-    ASSERT_TRUE(store) << err;
-    std::vector<Record> recs;
-    for (int k = 0; k < 5; ++k) {
-      recs.push_back(make_record("later-" + std::to_string(k), 0, 200));
-      later_ids.push_back(recs.back().event_id);
-    }
-    ASSERT_TRUE(store->submit_and_wait(recs, in(10s)).ok());
-    Pipeline pipeline(store, {http_sink(backend)}, fast_delivery());
-    pipeline.start();
-    ASSERT_TRUE(pipeline.flush(std::chrono::steady_clock::now() + 30s));
-    pipeline.stop(std::chrono::steady_clock::now() + 1s);
-    store->close();
-  }
+  const std::vector<std::string> later_ids =
+      life("later-", 5, [](Pipeline& p) { return p.flush(std::chrono::steady_clock::now() + 30s); });
   const auto all = backend.requests();
   ASSERT_GE(all.size(), before.size() + 2);
   const test::ReceivedRequest& again = all[before.size()];
