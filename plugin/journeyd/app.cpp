@@ -254,7 +254,9 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
   in.body = req.body();
   in.collect = collect;
   if (collect) {
-    in.client_ip = journeyd::client_ip(peer_ip, req["X-Forwarded-For"]);
+    // Only a reverse proxy on this host says who its client is.
+    in.client_ip = journeyd::client_ip(
+        peer_ip, journeyd::is_loopback_host(peer_ip) ? req["X-Forwarded-For"] : std::string_view());
     in.user_agent = std::string(req[http::field::user_agent]);
   }
   in.received_at = journey::now_us();

@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 
 #include "gzip.hpp"
-#include "options.hpp"
 #include "journey/batch.hpp"
 #include "journey/validate.hpp"
 
@@ -218,7 +217,7 @@ std::string error_body(const std::string& message) {
 }
 
 std::string client_ip(const std::string& peer_ip, std::string_view forwarded_for) {
-  if (forwarded_for.empty() || !is_loopback_host(peer_ip)) return peer_ip;
+  if (forwarded_for.empty()) return peer_ip;
   std::string first(forwarded_for.substr(0, forwarded_for.find(',')));
   first.erase(0, first.find_first_not_of(" \t"));
   first.erase(first.find_last_not_of(" \t") + 1);

@@ -49,9 +49,9 @@ std::string render_answer(const IngestOutcome& outcome);
 // The answer for a failed request with nothing parsed: {"error": message}.
 std::string error_body(const std::string& message);
 
-// The shopper's address for context.ip: the first X-Forwarded-For entry when the
-// peer is a reverse proxy on this host (loopback) and that entry is an IPv4 or
-// IPv6 address, else the peer's own.
+// The shopper's address for context.ip: the first entry of forwarded_for (the
+// X-Forwarded-For of a reverse proxy on this host; the caller passes it only from a
+// loopback peer) when that is an IPv4 or IPv6 address, else the peer's own.
 std::string client_ip(const std::string& peer_ip, std::string_view forwarded_for);
 
 }  // namespace journeyd
