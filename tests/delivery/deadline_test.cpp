@@ -39,6 +39,9 @@ TEST(Deadline, UnresolvableHost) {
   EXPECT_EQ(h.store->stats().pending_events.at("http"), 1u);
 }
 
+// During a Retry-After: 3600 wait, flush and stop return by a short deadline, and
+// by a long one at once: no attempt can come before it (SIGTERM does not wait out
+// --shutdown-timeout-ms).
 TEST(Deadline, DuringALongRetryAfterWait) {
   Harness h;
   h.backend.set_default(Response::retry_after(503, "3600"));
@@ -46,22 +49,11 @@ TEST(Deadline, DuringALongRetryAfterWait) {
   ASSERT_TRUE(h.wait_reports([](const auto& r) { return !r.empty(); }));
   auto start = Clock::now();
   EXPECT_FALSE(h.pipeline->flush(Clock::now() + 200ms));
-  h.pipeline->stop(Clock::now() + 200ms);
   EXPECT_LT(Clock::now() - start, 10s);
-  EXPECT_EQ(h.backend.request_count(), 1u);
-}
-
-// A retry that starts after the deadline cannot end the flush: it returns at once
-// (SIGTERM during Retry-After: 3600 does not wait out --shutdown-timeout-ms).
-TEST(Deadline, ARetryWaitEndingAfterTheDeadlineIsNotWaitedOut) {
-  Harness h;
-  h.backend.set_default(Response::retry_after(503, "3600"));
-  h.submit(make_records(0, 1));
-  ASSERT_TRUE(h.wait_reports([](const auto& r) { return !r.empty(); }));
-  auto start = Clock::now();
+  start = Clock::now();
   EXPECT_FALSE(h.pipeline->flush(Clock::now() + 60s));
   h.pipeline->stop(Clock::now() + 60s);
-  EXPECT_LT(Clock::now() - start, 30s);  // was the full 60 s
+  EXPECT_LT(Clock::now() - start, 30s);  // not the full 60 s
   EXPECT_EQ(h.backend.request_count(), 1u);
   EXPECT_EQ(h.store->stats().pending_events.at("http"), 1u);
 }
