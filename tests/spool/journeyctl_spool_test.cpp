@@ -148,6 +148,37 @@ TEST(JourneyctlSpool, ReplayWhileOwnedIsPickedUpByTheRunningSpoolWithinFiveSecon
   EXPECT_EQ(all.back().record.event_id, "later");
 }
 
+// Events dead-lettered as expired are replayed after an outage longer than
+// max_event_age: the replay restarts their age, or they would expire again at
+// once and never be sent. Their JSON is the same.
+TEST(JourneyctlSpool, ReplayedExpiredEventsAreNotExpiredAgain) {
+  TempDir dir;
+  std::string err;
+  auto s = open_spool(options(dir.file("spool.db"), {"http"}), &err);
+  ASSERT_TRUE(s) << err;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t ten_days_ago = now - int64_t(10) * 24 * 3600 * 1000;
+  const Record old_a = make_record("old-a", ten_days_ago), old_b = make_record("old-b", ten_days_ago);
+  ASSERT_TRUE(s->submit_and_wait({old_a, old_b}, in(5s)).ok());
+  const auto week = std::chrono::hours(24 * 7);
+  ASSERT_EQ(s->expire(week)["http"], 2u);
+  ASSERT_EQ(s->stats().dead_letters["http/expired"], 2u);
+
+  int64_t cursor = s->last_seq();
+  auto r = run_cmd(kCtl + " dead-letters replay --data-dir " + dir.path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("replayed 2"), std::string::npos) << r.out;
+  ASSERT_TRUE(s->wait_pending("http", cursor, in(5s)));
+  EXPECT_EQ(s->expire(week)["http"], 0u) << "a replayed event's age starts at the replay";
+  auto again = fetch_all(*s, "http");
+  ASSERT_EQ(again.size(), 2u);
+  for (const auto& e : again) EXPECT_GE(e.record.received_at_ms, now) << e.record.event_id;
+  EXPECT_EQ(again[0].record.json, old_a.json);
+  EXPECT_EQ(again[1].record.json, old_b.json);
+  EXPECT_EQ(s->stats().dead_letters.count("http/expired"), 0u);
+}
+
 TEST(JourneyctlSpool, ReplayWithoutOwnerRequeuesItselfForTheNextStart) {
   TempDir dir;
   auto s = spool_with_dead_letters(dir);

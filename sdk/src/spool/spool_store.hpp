@@ -85,7 +85,6 @@ class SpoolStore final : public Store {
   struct Replay {
     int64_t id;
     std::string sink, event_id, key, reason, json;
-    int64_t received_at_ms;
     int64_t seq = 0;
   };
   using Records = std::vector<Record>;

@@ -30,7 +30,7 @@ int SpoolStore::Writer::prepare() {
        "INSERT INTO counters(kind, name, n) VALUES(?,?,?) ON CONFLICT(kind, name) DO UPDATE SET n = n + excluded.n"},
       {&data_version, "PRAGMA data_version"},
       {&replays,
-       "SELECT id, sink, event_id, key, reason, json, received_at_ms FROM dead_letters WHERE replay = 1 ORDER BY id"},
+       "SELECT id, sink, event_id, key, reason, json FROM dead_letters WHERE replay = 1 ORDER BY id"},
       {&del_replay, "DELETE FROM dead_letters WHERE id = ?"},
       {&sink_find, "SELECT id FROM sinks WHERE name = ?"},
       {&sink_add, "INSERT INTO sinks(name) VALUES(?)"},
@@ -80,7 +80,7 @@ std::vector<SpoolStore::Replay> SpoolStore::load_replays() {
   Stmt& s = w_->replays;
   ResetOnExit r{s};
   while (s.step() == SQLITE_ROW)
-    out.push_back({s.i64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.i64(6)});
+    out.push_back({s.i64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)});
   return out;
 }
 
@@ -385,7 +385,11 @@ void SpoolStore::unstage_submits(std::vector<Op>& ops, Delta& d) {
   }
 }
 
+// A replayed event is accepted again: its age for max_event_age starts at the
+// replay (received_at_ms; its JSON keeps the first received_at), or an event
+// dead-lettered as expired would expire again before any send.
 bool SpoolStore::stage_replays(std::vector<Replay>& replays, Delta& d) {
+  const int64_t replayed_at = now_ms();
   for (size_t i = 0; i < replays.size();) {
     NewChunk nc;
     nc.recs = std::make_shared<Records>();
@@ -408,7 +412,7 @@ bool SpoolStore::stage_replays(std::vector<Replay>& replays, Delta& d) {
       m = std::max(m, r.seq);
       --d.dead[r.sink + "/" + r.reason];
       d.bytes += static_cast<int64_t>(r.json.size());
-      nc.recs->push_back(Record{r.event_id, r.key, r.json, r.received_at_ms});
+      nc.recs->push_back(Record{r.event_id, r.key, r.json, replayed_at});
     }
     std::vector<std::pair<int64_t, Bits>> bits(per_sink.begin(), per_sink.end());
     if (!write_chunk(nc, bits)) return false;
