@@ -261,5 +261,43 @@ TEST(RetryTable, OldEventsExpireToDeadLetters) {
   EXPECT_EQ(h.store->stats().pending_events.at("http"), 0u);
 }
 
+// A batch being retried loses the events that expire meanwhile; the rest go on as
+// another batch, under a new id: a backend never sees one Idempotency-Key with
+// two different bodies (SPEC section 4: same batch_id, same events).
+TEST(RetryTable, ARetriedBatchWhoseOlderEventExpiresGoesOnUnderANewId) {
+  DeliveryOptions o = fast_options();
+  o.max_event_age = std::chrono::seconds(6);
+  Harness h(o);
+  h.backend.set_default(Response::status_only(503));
+  auto recs = make_records(0, 2);
+  recs[0].received_at_ms -= 5500;  // e-0 expires in about 0.5 s, e-1 in 6 s
+  h.submit(std::move(recs));
+  ASSERT_TRUE(h.wait_reports([](const std::vector<SeenReport>& rs) {
+    for (const auto& r : rs)
+      if (r.kind == DeliveryReport::Kind::dead_lettered && r.reason == "expired") return true;
+    return false;
+  }));
+  // The batch went on without e-0: wait for that attempt, then let it through.
+  auto alone = [](const ReceivedRequest& r) { return ids_of(r.events) == std::vector<std::string>{"e-1"}; };
+  bool sent_alone = false;
+  for (size_t n = 1; !sent_alone && h.backend.wait_for_requests(n, 10s); ++n)
+    sent_alone = alone(h.backend.requests().at(n - 1));
+  ASSERT_TRUE(sent_alone);
+  h.backend.set_default(Response::ok());
+  ASSERT_TRUE(h.flush());
+  std::set<std::string> both_ids, alone_ids;
+  for (const auto& r : h.backend.requests()) {
+    EXPECT_EQ(r.header("idempotency-key").value_or(""), r.batch_id());
+    if (alone(r)) alone_ids.insert(r.batch_id());
+    else if (ids_of(r.events) == expected_ids(0, 2)) both_ids.insert(r.batch_id());
+    else ADD_FAILURE() << "unexpected events in a request";
+  }
+  ASSERT_EQ(both_ids.size(), 1u) << "retried under one id while its events were the same";
+  ASSERT_EQ(alone_ids.size(), 1u);
+  EXPECT_NE(*alone_ids.begin(), *both_ids.begin());
+  EXPECT_EQ(h.metric("journey_events_delivered_total", {{"sink", "http"}}), 1u);
+  EXPECT_EQ(h.metric("journey_events_dead_lettered_total", {{"sink", "http"}, {"reason", "expired"}}), 1u);
+}
+
 }  // namespace
 }  // namespace journey::test

@@ -87,6 +87,36 @@ TEST(SpoolDelivery, BackendDownForAWholeRunThenUpDeliversEverythingInAcceptanceO
 // SPEC section 4: the Idempotency-Key (batch_id) stays the same on every retry of a
 // batch, also when the retry comes after a restart: a backend that took the batch
 // and answered too late (a timeout) can then recognise it.
+// A batch is kept in the spool, under its id, from its first attempt: a process
+// killed while that attempt waits for an answer (which the backend may have
+// acted on) sends the same events again under the same Idempotency-Key. What a
+// kill would leave is read here from the file, while the attempt hangs.
+TEST(SpoolDelivery, ABatchIsKeptUnderItsIdFromItsFirstAttempt) {
+  TempDir dir;
+  test::TestBackend backend;
+  backend.set_default(test::Response::hang());
+  const std::string path = dir.file("spool.db");
+  std::string err;
+  auto store = open_spool(options(path), &err);
+  ASSERT_TRUE(store) << err;
+  std::vector<Record> recs;
+  for (int k = 0; k < 5; ++k) recs.push_back(make_record("first-" + std::to_string(k)));
+  ASSERT_TRUE(store->submit_and_wait(recs, in(10s)).ok());
+  DeliveryOptions d = fast_delivery();
+  d.request_timeout = 60s;  // the first attempt outlasts the test
+  Pipeline pipeline(store, {http_sink(backend)}, d);
+  pipeline.start();
+  ASSERT_TRUE(backend.wait_for_requests(1, 10s));
+  const std::string batch_id = backend.requests().at(0).batch_id();
+  ASSERT_FALSE(batch_id.empty());
+  EXPECT_TRUE(eventually([&] {
+    return sql_int(path, "SELECT count(*) FROM batches WHERE batch_id = '" + batch_id + "'") == 1;
+  })) << "batch " << batch_id << " is not in the spool while its first attempt waits";
+  EXPECT_EQ(backend.request_count(), 1u);
+  pipeline.stop(std::chrono::steady_clock::now() + 1s);
+  store->close();
+}
+
 TEST(SpoolDelivery, ARetriedBatchKeepsItsIdAndEventsAcrossARestart) {
   TempDir dir;
   test::TestBackend backend;

@@ -95,14 +95,16 @@ class Store {
   // none (a store that loses nothing at close).
   virtual std::vector<std::string> lost_at_close() { return {}; }
 
-  // A batch a sink is retrying, kept so that after a restart the same events go
-  // again under the same batch_id (SPEC section 4: the Idempotency-Key of a batch
-  // stays the same on every retry).
+  // A batch a sink has sent and not finished with, kept from its first attempt so
+  // that after a restart (or a crash during an attempt) the same events go again
+  // under the same batch_id (SPEC section 4: the Idempotency-Key of a batch stays
+  // the same on every retry).
   struct OpenBatch {
     std::string batch_id;
     int64_t first_seq = 0, last_seq = 0;  // of its events (a batch holds them in seq order)
   };
-  // Remembers a batch (without waiting for I/O) / forgets it by its first_seq.
+  // Remembers a batch (without waiting for I/O: a crash before the store has
+  // written it loses it) / forgets it by its first_seq.
   // The defaults keep nothing: a store that does not outlive the process.
   virtual void open_batch(const std::string& /*sink*/, const OpenBatch& /*batch*/) {}
   virtual void close_batch(const std::string& /*sink*/, int64_t /*first_seq*/) {}

@@ -123,17 +123,18 @@ struct Pipeline::Impl {
     progress();
   }
 
-  // Dead-letters the batch's events that outlived max_event_age.
-  void drop_expired(const std::string& sink, Batch& b) {
+  // Dead-letters the batch's events that outlived max_event_age; true when it had any.
+  bool drop_expired(const std::string& sink, Batch& b) {
     int64_t cutoff = now_unix_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(opts.max_event_age).count();
     if (std::none_of(b.events.begin(), b.events.end(),
                      [cutoff](const StoredEvent& e) { return e.record.received_at_ms < cutoff; }))
-      return;
+      return false;
     std::vector<StoredEvent> old;
     std::vector<StoredEvent> keep;
     for (auto& e : b.events) (e.record.received_at_ms < cutoff ? old : keep).push_back(std::move(e));
     b.events = std::move(keep);
     dead_lettered(sink, old, 0, delivery::kReasonExpired, "");
+    return true;
   }
 
   // Blocks until a batch is closed (events, bytes, interval, flush) or stopping.
@@ -292,8 +293,9 @@ struct Pipeline::Impl {
     auto next_expire = Clock::now();
     std::deque<Batch> work;
     int failures = 0;
-    // Batches being retried, kept in the store (batch_id → first seq) so that a
-    // restart sends them again under the same id; those kept before this start.
+    // Batches sent and not done with, kept in the store (batch_id → first seq) from
+    // their first attempt, so that a restart sends them again under the same id;
+    // those kept before this start.
     std::map<std::string, int64_t> kept;
     std::deque<Store::OpenBatch> reopen;
     for (Store::OpenBatch& ob : store->open_batches(name)) reopen.push_back(std::move(ob));
@@ -319,13 +321,18 @@ struct Pipeline::Impl {
         failures = 0;
       }
       Batch& b = work.front();
-      drop_expired(name, b);
-      if (b.events.empty()) {
+      if (drop_expired(name, b)) {
+        // What is left goes as another batch, under a new id: a backend may refuse
+        // an Idempotency-Key it has seen with other events (as the halves of a 413).
         forget(b);
+        b.batch_id = new_uuid_v7();
+      }
+      if (b.events.empty()) {
         work.pop_front();
         progress();
         continue;
       }
+      keep(b);
       SendResult r = send(sink, b);
       switch (r.outcome) {
         case SendResult::Outcome::delivered:
@@ -381,13 +388,11 @@ struct Pipeline::Impl {
             break;
           }
           b.events = std::move(again);
-          keep(b);
           retry_later(index, b, r, ++failures);
           break;
         }
         case SendResult::Outcome::retry:
           attempt(name, "retry");
-          keep(b);
           if (is_stopping()) break;
           retry_later(index, b, r, ++failures);
           break;
