@@ -26,6 +26,7 @@ struct ServerState {
   size_t max_connections = 1024;
   std::atomic<size_t> connections{0};
   std::atomic<size_t> in_flight{0};   // requests dispatched and not yet answered
+  std::atomic<size_t> receiving{0};   // requests partly read (headers or body arriving)
   std::atomic<bool> stopping{false};  // new requests get 503
 };
 

@@ -177,14 +177,16 @@ int run(const Options& o) {
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
   std::function<void()> wait_in_flight = [&] {
-    if (state.in_flight == 0 || std::chrono::steady_clock::now() >= deadline) return ioc.stop();
+    if ((state.in_flight == 0 && state.receiving == 0) || std::chrono::steady_clock::now() >= deadline)
+      return ioc.stop();
     drain.expires_after(std::chrono::milliseconds(5));
     drain.async_wait([&](boost::system::error_code) { wait_in_flight(); });
   };
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     log(Level::info, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
-                                       {"in_flight", std::to_string(state.in_flight.load())}});
+                                       {"in_flight", std::to_string(state.in_flight.load())},
+                                       {"receiving", std::to_string(state.receiving.load())}});
     deadline = std::chrono::steady_clock::now() + shutdown_timeout;
     state.stopping = true;
     listener->stop();

@@ -64,7 +64,10 @@ Session::Session(Socket&& socket, Handler& handler, ServerState& state, Timeouts
   if (!ec) peer_ip_ = ep.address().to_string();
 }
 
-Session::~Session() { --state_.connections; }
+Session::~Session() {
+  end_receiving();
+  --state_.connections;
+}
 
 void Session::run() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->next_request(); });
@@ -76,9 +79,20 @@ void Session::next_request() {
   parser_->body_limit(journey::Limits::max_body_bytes);
   head_ = false;
   length_refused_ = false;
-  if (first_ || buffer_.size() > 0) {
-    first_ = false;
+  if (buffer_.size() > 0) {  // pipelined: the next request came with the last
+    begin_receiving();
     read_header();
+    return;
+  }
+  if (std::exchange(first_, false)) {
+    // A new connection: wait, within the header limit, until its first bytes can be
+    // read, and leave the reading to Beast's header read.
+    arm_deadline(timeouts_.headers);
+    stream_.socket().async_wait(net::socket_base::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (self->end_read(ec)) return self->close();
+      self->begin_receiving();
+      self->read_header();
+    });
     return;
   }
   // Idle keep-alive: wait for the first byte of the next request.
@@ -88,6 +102,7 @@ void Session::next_request() {
   stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, size_t n) {
     self->buffer_.commit(n);
     if (ec) return self->close();
+    self->begin_receiving();
     // Usually the whole request came with its first bytes: parse it here instead
     // of starting another read.
     beast::error_code pec;
@@ -220,6 +235,7 @@ http::request_header<> Session::header_so_far() const {
 
 void Session::dispatch() {
   ++state_.in_flight;
+  end_receiving();
   stream_.expires_never();
   access_.clear();  // debug access log: method and target
   if (log_enabled(Level::debug)) {
@@ -292,6 +308,7 @@ void Session::finalize(Response& res) const {
 
 void Session::on_write(beast::error_code ec, bool counted, bool close) {
   if (counted) --state_.in_flight;
+  end_receiving();  // an answer to a request refused while it arrived
   if (ec) return this->close();
   if (close) return linger();
   next_request();
@@ -310,7 +327,18 @@ void Session::fail(int status, const std::string& message) {
   send(std::move(res), true);
 }
 
-void Session::close() { stream_.close(); }
+void Session::close() {
+  end_receiving();
+  stream_.close();
+}
+
+void Session::begin_receiving() {
+  if (!std::exchange(receiving_, true)) ++state_.receiving;
+}
+
+void Session::end_receiving() {
+  if (std::exchange(receiving_, false)) --state_.receiving;
+}
 
 // After an answer with Connection: close, the client may still be sending (e.g. a
 // body over the limit): read and discard for a moment so it sees the answer, not a reset.

@@ -56,6 +56,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void close();
   void linger();
   void drain();
+  // A request has begun to arrive / is dispatched or answered: counted in
+  // ServerState::receiving meanwhile, so that shutdown waits for it.
+  void begin_receiving();
+  void end_receiving();
 
   Stream stream_;
   Timer deadline_;
@@ -71,6 +75,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Timeouts timeouts_;
   std::string peer_ip_;
   bool first_ = true;
+  bool receiving_ = false;
   bool keep_alive_ = true;
   bool head_ = false;
   bool length_refused_ = false;  // the header's Content-Length is over the body limit

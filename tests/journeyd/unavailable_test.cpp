@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -115,6 +118,90 @@ TEST(JourneydUnavailable, ShuttingDownAnswers503WhileInFlightRequestsFinish) {
   close(release);  // A's answer goes out; journeyd has nothing in flight and exits
   auto answered = a.get();
   EXPECT_EQ(answered.status, 202) << answered.body;
+  auto code = jd.wait_exit(10s);
+  ASSERT_TRUE(code) << "journeyd did not exit";
+  EXPECT_EQ(*code, 0) << jd.stderr_text();
+}
+
+// True once journeyd has read everything this client sent on fd: the server end
+// of the connection has nothing queued (its rx_queue in /proc/net/tcp is 0).
+bool server_read_all(int fd) {
+  sockaddr_in mine{}, theirs{};
+  socklen_t n = sizeof mine;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &n) != 0) return false;
+  n = sizeof theirs;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&theirs), &n) != 0) return false;
+  char local[16], remote[16];
+  std::snprintf(local, sizeof local, ":%04X", ntohs(theirs.sin_port));
+  std::snprintf(remote, sizeof remote, ":%04X", ntohs(mine.sin_port));
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  while (std::getline(tcp, line)) {
+    std::istringstream in(line);
+    std::string slot, local_address, remote_address, state, queues;
+    in >> slot >> local_address >> remote_address >> state >> queues;
+    if (local_address.size() < 5 || remote_address.size() < 5) continue;
+    if (local_address.substr(local_address.size() - 5) != local ||
+        remote_address.substr(remote_address.size() - 5) != remote)
+      continue;
+    return queues.substr(queues.find(':') + 1) == "00000000";
+  }
+  return false;
+}
+
+bool until_server_read_all(int fd) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!server_read_all(fd)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);  // polls the kernel's socket table
+  }
+  return true;
+}
+
+// Requests still arriving when SIGTERM comes are in flight too: one whose headers
+// were whole is finished (202), one whose headers were not gets 503 with
+// Retry-After (nothing stored), and journeyd waits for both before it exits,
+// instead of resetting them.
+TEST(JourneydUnavailable, RequestsStillArrivingAtShutdownAreAnswered) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard", "--shutdown-timeout-ms", "20000"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::string body = view("arriving");
+  const std::string request = "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const size_t in_body = request.size() - body.size() + 10, in_headers = 30;
+  int with_headers = jdtest::connect_loopback(jd.port()), without = jdtest::connect_loopback(jd.port());
+  ASSERT_GE(with_headers, 0);
+  ASSERT_GE(without, 0);
+  // Each sends two pieces: the second is read only by a read the first one's
+  // handler started, so then journeyd has seen its request begin.
+  for (auto [fd, upto] : {std::pair{with_headers, in_body}, std::pair{without, in_headers}}) {
+    ASSERT_TRUE(send_all(fd, request.substr(0, upto - 5)));
+    ASSERT_TRUE(until_server_read_all(fd));
+    ASSERT_TRUE(send_all(fd, request.substr(upto - 5, 5)));
+    ASSERT_TRUE(until_server_read_all(fd));
+  }
+
+  jd.signal(SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  int probe;
+  while ((probe = jdtest::connect_loopback(jd.port())) >= 0 && std::chrono::steady_clock::now() < deadline) {
+    close(probe);
+    std::this_thread::sleep_for(1ms);  // nothing to wait on but the port itself
+  }
+  ASSERT_LT(probe, 0) << "journeyd still accepts connections after SIGTERM";
+  EXPECT_FALSE(jd.wait_exit(0ms)) << "journeyd exited while requests were arriving";
+
+  ASSERT_TRUE(send_all(with_headers, request.substr(in_body)));
+  auto finished = read_answer(with_headers);
+  close(with_headers);
+  EXPECT_EQ(finished.status, 202) << finished.body;
+  ASSERT_TRUE(send_all(without, request.substr(in_headers)));
+  auto refused = read_answer(without);
+  close(without);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_FALSE(refused.headers["retry-after"].empty());
+  EXPECT_NE(refused.body.find("shutting down"), std::string::npos) << refused.body;
   auto code = jd.wait_exit(10s);
   ASSERT_TRUE(code) << "journeyd did not exit";
   EXPECT_EQ(*code, 0) << jd.stderr_text();
