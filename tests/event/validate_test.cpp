@@ -255,6 +255,12 @@ TEST(ParseLimited, DepthLimitIsExact) {
   EXPECT_FALSE(parse_json_limited(nested(33), &err));
   EXPECT_EQ(err, "event: nesting deeper than 32 levels");
   EXPECT_TRUE(parse_json_limited(nested(34), &err, 34));
+  // A budget over 32 only makes room for a body's wrappers: the message names the
+  // limit an event meets.
+  EXPECT_FALSE(parse_json_limited(nested(35), &err, 34));
+  EXPECT_EQ(err, "event: nesting deeper than 32 levels");
+  EXPECT_FALSE(parse_json_limited(nested(11), &err, 10));
+  EXPECT_EQ(err, "event: nesting deeper than 10 levels");
 }
 
 TEST(ParseLimited, HugeNestingDoesNotRecurse) {
@@ -266,25 +272,34 @@ TEST(ParseLimited, HugeNestingDoesNotRecurse) {
   EXPECT_FALSE(parse_json_limited(objs, &err));
 }
 
+// A limit broken by one value names that value's path (SPEC section 2); a text
+// that is not JSON is a problem of the whole event.
 TEST(ParseLimited, RejectsWithAMessageNamingTheProblem) {
   struct Case {
     std::string text;
+    std::string path;
     std::string expected_part;
   };
   for (const auto& c : std::vector<Case>{
-           {"", "malformed JSON"},
-           {"{\"a\":1} x", "malformed JSON"},
-           {"{\"a\":1,}", "malformed JSON"},
-           {"{\"a\":NaN}", "malformed JSON"},
-           {"{\"a\":-1e400}", "not finite"},
-           {"\"\xf5\x80\x80\x80\"", "invalid UTF-8"},
-           {"\"\xed\xbf\xbf\"", "invalid UTF-8"},
-           {"\"\\ud800\"", "malformed JSON"},
-           {"\"a\x01\"", "malformed JSON"},
+           {"", "event", "malformed JSON"},
+           {"{\"a\":1} x", "event", "malformed JSON"},
+           {"{\"a\":1,}", "event", "malformed JSON"},
+           {"{\"a\":NaN}", "event", "malformed JSON"},
+           {"{\"a\":-1e400}", "a", "not finite"},
+           {"{\"p\":{\"x\":1,\"v\":1e999}}", "p.v", "number 1e999 is not finite"},
+           {"{\"p\":{\"items\":[{\"q\":1},{\"q\":2e400}]}}", "p.items[1].q", "not finite"},
+           {"[1,[2,-3e999]]", "[1][1]", "not finite"},
+           {"\"\xf5\x80\x80\x80\"", "event", "invalid UTF-8"},
+           {"\"\xed\xbf\xbf\"", "event", "invalid UTF-8"},
+           {"{\"c\":{\"ua\":\"a\xff\"}}", "c.ua", "invalid UTF-8"},
+           {"{\"c\":{\"\xff\":1}}", "c", "invalid UTF-8"},  // in a key: the object holding it
+           {"{\"a\":[\"ok\",\"\xc3\"]}", "a[1]", "invalid UTF-8"},
+           {"\"\\ud800\"", "event", "malformed JSON"},
+           {"\"a\x01\"", "event", "malformed JSON"},
        }) {
     std::string err;
     EXPECT_FALSE(parse_json_limited(c.text, &err)) << c.text;
-    EXPECT_EQ(err.rfind("event: ", 0), 0u) << err;
+    EXPECT_EQ(err.rfind(c.path + ": ", 0), 0u) << c.text << " -> " << err;
     EXPECT_NE(err.find(c.expected_part), std::string::npos) << c.text << " -> " << err;
   }
 }

@@ -118,8 +118,8 @@ TEST(Ingest, ArrayElementThatIsNotAnObjectIsRejectedAlone) {
 TEST(Ingest, AnElementOverALimitIsRejectedAloneLikeItsNdjsonLine) {
   const std::string deep = std::string(40, '[') + std::string(40, ']');
   const std::pair<std::string, std::string> cases[] = {
-      {R"({"type":"view","anonymous_id":"x","properties":{"n":1e999}})", "event: number 1e999 is not finite"},
-      {"{\"type\":\"view\",\"anonymous_id\":\"\xff\"}", "event: invalid UTF-8 near byte "},
+      {R"({"type":"view","anonymous_id":"x","properties":{"n":1e999}})", "properties.n: number 1e999 is not finite"},
+      {"{\"type\":\"view\",\"anonymous_id\":\"\xff\"}", "anonymous_id: invalid UTF-8 near byte "},
       {R"({"type":"view","anonymous_id":"x","properties":{"d":)" + deep + "}}", "event: nesting deeper than 32"},
   };
   for (const auto& [bad, message] : cases) {
@@ -158,6 +158,7 @@ TEST(Ingest, BodyShapeAnswersNameTheProblem) {
       {R"({"events":{}})", "events: expected an array of events"},
       {R"({"sent_at":"yesterday","events":[]})", "sent_at: expected an RFC 3339 timestamp with offset"},
       {"[]", "body: no events"},
+      {std::string(100, '['), "body: nesting deeper than 32 levels"},  // the limit an event meets
   };
   for (const auto& [body, error] : answers) {
     auto out = run(body);
