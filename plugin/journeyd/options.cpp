@@ -323,6 +323,12 @@ ParseResult parse_options(const std::vector<std::string>& args,
     if (!s) return fail("unknown flag --" + flag + " (see journeyd --help)");
     if (!inline_value) {
       if (i + 1 >= args.size()) return fail("--" + flag + ": missing value");
+      // The next argument is one of journeyd's flags: this one's value was left out.
+      const std::string& next = args[i + 1];
+      const std::string next_name = next.rfind("--", 0) == 0 ? next.substr(2, next.find('=') - 2) : std::string();
+      if (next == "-h" || next_name == "help" || next_name == "version" || (!next_name.empty() && find_spec(next_name)))
+        return fail("--" + flag + ": missing value (" + next + " is a flag; --" + flag +
+                    "=VALUE takes a value that starts with --)");
       value = args[++i];
     }
     auto& g = src.flag[flag];

@@ -68,6 +68,10 @@ TEST(Options, ErrorsNameTheFlagEnvOrKey) {
   expect_error({}, {{"JOURNEY_SHUTDOWN_TIMEOUT_MS", "86400001"}}, "JOURNEY_SHUTDOWN_TIMEOUT_MS");
   expect_error({"--bogus", "1"}, {}, "--bogus");
   expect_error({"--listen"}, {}, "--listen");
+  // A flag whose value was left out, followed by another flag: the one missing its value is named.
+  expect_error({"--listen", "--data-dir", "/tmp/x"}, {}, "--listen: missing value (--data-dir is a flag");
+  expect_error({"--ingest-key", "--help"}, {}, "--ingest-key: missing value");
+  expect_error({"--endpoint", "--sink=discard"}, {}, "--endpoint: missing value");
   expect_error({"--listen", "nohostport"}, {}, "--listen");
   expect_error({"--durability", "sometimes"}, {}, "--durability");
   expect_error({"--sink", "s3"}, {}, "--sink");
@@ -89,6 +93,16 @@ TEST(Options, ErrorsNameTheFlagEnvOrKey) {
   expect_error({"--config", cfg, "--durability", "strict"}, {}, "durability");
   expect_error({"--config", cfg}, {{"JOURNEY_DURABILITY", "strict"}}, "durability");
   expect_error({"--batch-max-events", "5"}, {{"JOURNEY_BATCH_MAX_EVENTS", "abc"}}, "JOURNEY_BATCH_MAX_EVENTS");
+}
+
+// A value that starts with -- but is no flag of journeyd's is a value; with =, any is.
+TEST(Options, AValueMayStartWithDashes) {
+  auto r = parse_options({"--ingest-key", "--not-a-flag-secret"}, {});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->ingest_key, "--not-a-flag-secret");
+  r = parse_options({"--ingest-key=--data-dir"}, {});
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->ingest_key, "--data-dir");
 }
 
 TEST(Options, BeyondLoopbackWithIngestKeyIsAllowed) {
