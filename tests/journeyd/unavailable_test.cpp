@@ -75,6 +75,19 @@ bool send_all(int fd, const std::string& data) {
   return send(fd, data.data(), data.size(), MSG_NOSIGNAL) == ssize_t(data.size());
 }
 
+// Waits for SIGTERM's first visible effect: journeyd closes its listener after it has
+// marked itself stopping, so once a connection is refused, stopping is set.
+bool until_refused(uint16_t port) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  int probe;
+  while ((probe = jdtest::connect_loopback(port)) >= 0) {
+    close(probe);
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);  // nothing to wait on but the port itself
+  }
+  return true;
+}
+
 TEST(JourneydUnavailable, ShuttingDownAnswers503WhileInFlightRequestsFinish) {
   jdtest::TempDir dir;
   const std::string fifo = dir.path() + "/hold";
@@ -95,14 +108,7 @@ TEST(JourneydUnavailable, ShuttingDownAnswers503WhileInFlightRequestsFinish) {
   ASSERT_GE(release, 0);
 
   jd.signal(SIGTERM);
-  // The listener closes after journeyd marked itself stopping: then new connections are refused.
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  int probe;
-  while ((probe = jdtest::connect_loopback(jd.port())) >= 0 && std::chrono::steady_clock::now() < deadline) {
-    close(probe);
-    std::this_thread::sleep_for(1ms);  // nothing to wait on but the port itself
-  }
-  ASSERT_LT(probe, 0) << "journeyd still accepts connections after SIGTERM";
+  ASSERT_TRUE(until_refused(jd.port())) << "journeyd still accepts connections after SIGTERM";
 
   const std::string body = view("too-late");
   ASSERT_TRUE(send_all(b, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -183,13 +189,7 @@ TEST(JourneydUnavailable, RequestsStillArrivingAtShutdownAreAnswered) {
   }
 
   jd.signal(SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  int probe;
-  while ((probe = jdtest::connect_loopback(jd.port())) >= 0 && std::chrono::steady_clock::now() < deadline) {
-    close(probe);
-    std::this_thread::sleep_for(1ms);  // nothing to wait on but the port itself
-  }
-  ASSERT_LT(probe, 0) << "journeyd still accepts connections after SIGTERM";
+  ASSERT_TRUE(until_refused(jd.port())) << "journeyd still accepts connections after SIGTERM";
   EXPECT_FALSE(jd.wait_exit(0ms)) << "journeyd exited while requests were arriving";
 
   ASSERT_TRUE(send_all(with_headers, request.substr(in_body)));
