@@ -12,6 +12,7 @@
 #include "builders_oracle.hpp"
 #include "journey/builders.hpp"
 #include "journey/validate.hpp"
+#include "sdk/src/event/json_text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -528,3 +529,26 @@ TEST(EventText, LongestFixedParts) {
 }
 
 }  // namespace agreement
+
+// Numbers in an event's text are written as dump() writes them; prices and amounts
+// (up to three decimals) take a shortcut that must give the same bytes.
+TEST(NumberText, WrittenAsDumpWritesThem) {
+  auto check = [](double v) {
+    char buf[journey::detail::kMaxNumberChars];
+    const std::string got(buf, journey::detail::write_json_double(v, buf));
+    const std::string want = journey::Json(v).dump();
+    if (got != want) ADD_FAILURE() << "v = " << std::hexfloat << v << ": wrote " << got << ", dump() " << want;
+    return got == want;
+  };
+  for (int64_t k = 0; k <= 300000; ++k)
+    if (!check(double(k) / 100) || !check(double(k) / 1000) || !check(double(k) / 10)) return;
+  for (double v : {0.0, -0.0, 1e-4, 0.0005, 0.1 + 0.2, 1.0 / 3, 999999999.999, 999999999.9995, 1e9, 1e9 + 0.5,
+                   123456.789, 4.95, 6.37, 44.85, 39.9, 120.0, -39.9, 1e21, 5e-324, 1.7976931348623157e308})
+    check(v);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> amounts(0, 1e9);
+  for (int i = 0; i < 200000; ++i) {
+    const double v = amounts(rng);
+    if (!check(v) || !check(std::round(v * 100) / 100) || !check(std::round(v) / 1000)) return;
+  }
+}

@@ -199,29 +199,27 @@ namespace {
 // 15 digits): it is the shortest round-trip form, written as dump() writes it,
 // "39.9", "120.0". nullptr for anything else.
 char* write_short_decimal(double v, char* buf) {
-  static constexpr double kScale[] = {1, 10, 100, 1000};
   if (!(v >= 0 && v < 1e9) || std::signbit(v)) return nullptr;
-  for (int d = 0; d <= 3; ++d) {
-    const auto k = static_cast<uint64_t>(v * kScale[d] + 0.5);
-    if (static_cast<double>(k) / kScale[d] != v) continue;
-    char tmp[24];
-    char* end = tmp + sizeof tmp;
-    char* p = end;
-    uint64_t u = k;
-    for (int i = 0; i < std::max(d, 1); ++i) {  // the fraction, at least one digit
-      *--p = static_cast<char>('0' + (d ? u % 10 : 0));
-      if (d) u /= 10;
-    }
-    *--p = '.';
-    do {
-      *--p = static_cast<char>('0' + u % 10);
-      u /= 10;
-    } while (u);
-    const auto n = static_cast<size_t>(end - p);
-    std::memcpy(buf, p, n);
-    return buf + n;
-  }
-  return nullptr;
+  // One test at three decimals: when v is k / 10^d for a smaller d, v * 1000 rounds
+  // to k * 10^(3-d) exactly (its error is far below 0.5 under 1e12) and the same
+  // decimal reads back as v; the zeros it ends with are then dropped.
+  const auto k = static_cast<uint64_t>(v * 1000 + 0.5);
+  if (static_cast<double>(k) / 1000 != v) return nullptr;
+  uint64_t whole = k / 1000, frac = k % 1000;
+  int digits = 3;  // of the fraction, at least one
+  for (; digits > 1 && frac % 10 == 0; --digits) frac /= 10;
+  char tmp[24];
+  char* end = tmp + sizeof tmp;
+  char* p = end;
+  for (int i = 0; i < digits; ++i, frac /= 10) *--p = static_cast<char>('0' + frac % 10);
+  *--p = '.';
+  do {
+    *--p = static_cast<char>('0' + whole % 10);
+    whole /= 10;
+  } while (whole);
+  const auto n = static_cast<size_t>(end - p);
+  std::memcpy(buf, p, n);
+  return buf + n;
 }
 }  // namespace
 
