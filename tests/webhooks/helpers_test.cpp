@@ -89,6 +89,25 @@ TEST(Email, HashesTheTrimmedLowerCasedAddress) {
   EXPECT_EQ(email_sha256("   "), "");
 }
 
+// Letters beyond ASCII are lower-cased too, so one person's address hashes the
+// same however a platform cased it.
+TEST(Email, LowerCasesLettersBeyondAscii) {
+  // sha256("josé.garcía@example.com"), computed with sha256sum.
+  const std::string expected = "b1680f0bc5b95fd13cb44ad427877252d8c7c25c5531451e0550ed7bb8b9a035";
+  EXPECT_EQ(email_sha256("jos\xc3\xa9" ".garc\xc3\xad" "a@example.com"), expected);
+  EXPECT_EQ(email_sha256("JOS\xc3\x89" ".Garc\xc3\x8d" "A@Example.COM"), expected);
+  // Greek, Cyrillic, Latin Extended-A and Vietnamese, each against its lower-case spelling.
+  const std::pair<const char*, const char*> same[] = {
+      {"\xce\x9d\xce\x99\xce\x9a\xce\x9f\xce\xa3@x.gr", "\xce\xbd\xce\xb9\xce\xba\xce\xbf\xcf\x83@x.gr"},  // ΝΙΚΟΣ
+      {"\xd0\x98\xd0\x92\xd0\x90\xd0\x9d@x.ru", "\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd@x.ru"},                  // ИВАН
+      {"\xc5\x81\xc3\x93" "D\xc5\xb9@x.pl", "\xc5\x82\xc3\xb3" "d\xc5\xba@x.pl"},                                 // ŁÓDŹ
+      {"\xe1\xba\xa0N@x.vn", "\xe1\xba\xa1n@x.vn"},                                                           // ẠN
+  };
+  for (const auto& [upper, lower] : same) EXPECT_EQ(email_sha256(upper), email_sha256(lower)) << lower;
+  // Bytes that are not UTF-8 are hashed as they are, not dropped.
+  EXPECT_NE(email_sha256("a\xff@x.com"), email_sha256("a@x.com"));
+}
+
 TEST(Payload, MalformedJsonNamesTheOffsetNotTheContent) {
   try {
     parse_payload(R"({"email": "secret@example.com", oops})");
