@@ -299,5 +299,28 @@ TEST(RetryTable, ARetriedBatchWhoseOlderEventExpiresGoesOnUnderANewId) {
   EXPECT_EQ(h.metric("journey_events_dead_lettered_total", {{"sink", "http"}, {"reason", "expired"}}), 1u);
 }
 
+// A long Retry-After does not keep events past max_event_age: they leave the
+// waiting batch for dead letters (expired) during the wait, which ends when none
+// is left; nothing more is sent meanwhile.
+TEST(RetryTable, EventsExpireDuringALongRetryAfterWait) {
+  DeliveryOptions o = fast_options();
+  o.max_event_age = std::chrono::seconds(3);
+  Harness h(o);
+  h.backend.set_default(Response::retry_after(503, "600"));
+  auto recs = make_records(0, 2);
+  for (auto& r : recs) r.received_at_ms -= 2500;  // past the age 0.5 s from now
+  h.submit(std::move(recs));
+  ASSERT_TRUE(h.wait_reports([](const std::vector<SeenReport>& rs) {
+    size_t expired = 0;
+    for (const auto& r : rs)
+      if (r.kind == DeliveryReport::Kind::dead_lettered && r.reason == "expired") expired += r.event_ids.size();
+    return expired == 2;
+  }, 15s)) << "the events waited out the Retry-After instead of expiring";
+  EXPECT_EQ(h.backend.request_count(), 1u);
+  EXPECT_EQ(h.metric("journey_events_dead_lettered_total", {{"sink", "http"}, {"reason", "expired"}}), 2u);
+  EXPECT_TRUE(h.flush(5s));
+  EXPECT_EQ(h.store->stats().pending_events.at("http"), 0u);
+}
+
 }  // namespace
 }  // namespace journey::test

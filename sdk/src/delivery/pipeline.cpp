@@ -310,6 +310,14 @@ struct Pipeline::Impl {
       store->close_batch(name, it->second);
       kept.erase(it);
     };
+    // Drops b's events past max_event_age. What is left goes as another batch,
+    // under a new id: a backend may refuse an Idempotency-Key it has seen with
+    // other events (as the halves of a 413).
+    const std::function<void(Batch&)> shed = [&](Batch& b) {
+      if (!drop_expired(name, b)) return;
+      forget(b);
+      b.batch_id = new_uuid_v7();
+    };
     while (!is_stopping()) {
       if (work.empty()) {
         const bool reopened = !reopen.empty();
@@ -321,12 +329,7 @@ struct Pipeline::Impl {
         failures = 0;
       }
       Batch& b = work.front();
-      if (drop_expired(name, b)) {
-        // What is left goes as another batch, under a new id: a backend may refuse
-        // an Idempotency-Key it has seen with other events (as the halves of a 413).
-        forget(b);
-        b.batch_id = new_uuid_v7();
-      }
+      shed(b);
       if (b.events.empty()) {
         work.pop_front();
         progress();
@@ -388,13 +391,13 @@ struct Pipeline::Impl {
             break;
           }
           b.events = std::move(again);
-          retry_later(index, b, r, ++failures);
+          retry_later(index, b, r, ++failures, shed);
           break;
         }
         case SendResult::Outcome::retry:
           attempt(name, "retry");
           if (is_stopping()) break;
-          retry_later(index, b, r, ++failures);
+          retry_later(index, b, r, ++failures, shed);
           break;
       }
       progress();
@@ -416,13 +419,22 @@ struct Pipeline::Impl {
     work.pop_front();
   }
 
-  void retry_later(size_t index, Batch& b, const SendResult& r, int failures) {
+  // Waits before b's next attempt. Its events keep ageing meanwhile (a Retry-After
+  // may last an hour): every kExpirePeriod, shed(b) drops those past
+  // max_event_age, and the wait ends when none is left.
+  void retry_later(size_t index, Batch& b, const SendResult& r, int failures,
+                   const std::function<void(Batch&)>& shed) {
     report(DeliveryReport::Kind::retried, sinks[index]->name(), b.events, r.status, r.detail);
     ++b.attempt;
     auto wait = r.retry_after ? std::min(*r.retry_after, delivery::max_retry_wait)
                               : delivery::backoff_delay(failures, opts.retry_base, opts.retry_max);
-    resume_at[index].store((Clock::now() + wait).time_since_epoch().count());
-    pause(wait);
+    const auto until = Clock::now() + wait;
+    resume_at[index].store(until.time_since_epoch().count());
+    for (auto left = until - Clock::now(); left > Clock::duration::zero(); left = until - Clock::now()) {
+      if (pause(std::chrono::ceil<std::chrono::milliseconds>(std::min<Clock::duration>(left, kExpirePeriod)))) break;
+      shed(b);
+      if (b.events.empty()) break;
+    }
     resume_at[index].store(0);
   }
 
