@@ -153,6 +153,12 @@ Response App::answer(const ReplyTo& to, http::status status, std::string body, c
   return res;
 }
 
+bool App::origin_allowed(std::string_view origin) const {
+  const auto& allowed = options_.allowed_origins;
+  return origin.empty() || std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
+         std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+}
+
 void App::add_cors(const std::string& origin, Response& res) const {
   const auto& allowed = options_.allowed_origins;
   if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
@@ -200,6 +206,16 @@ std::optional<Response> App::on_headers(const http::request_header<>& h) {
     Response res = answer(h, http::status::method_not_allowed, error_body("method not allowed"));
     res.set(http::field::allow, post ? (route == Route::collect ? "POST, OPTIONS" : "POST") : "GET, HEAD");
     return res;
+  }
+  // A browser page of another origin could not read the answer (it has no CORS
+  // header for that origin), so the tag would send the same events again and
+  // again: they are refused, and nothing is stored. Clients without an Origin
+  // (servers, curl) are not browsers and pass.
+  if (route == Route::collect && !origin_allowed(h[http::field::origin])) {
+    count_rejected("origin", 1);
+    return answer(h, http::status::forbidden,
+                  error_body("Origin: " + std::string(h[http::field::origin]).substr(0, 256) +
+                             " is not in --allowed-origins"));
   }
   if (route == Route::events && !options_.ingest_key.empty()) {
     std::string_view auth = h[http::field::authorization];

@@ -226,11 +226,19 @@ TEST(JourneydProcess, CollectAnswersCorsAndFillsIpAndUserAgent) {
                  {"User-Agent", "Mozilla/5.0 (Test)"}});
   EXPECT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(r.headers["access-control-allow-origin"], "https://shop.example");
-  auto bad = http(w.jd->port(), "POST", "/v1/collect", "{", {{"Content-Type", "text/plain"}, {"Origin", "https://evil.example"}});
-  EXPECT_EQ(bad.status, 400);
-  EXPECT_EQ(bad.headers.count("access-control-allow-origin"), 0u);
+  // A page of another origin could not read a 202 and would send again: refused, not stored.
+  auto refused = http(w.jd->port(), "POST", "/v1/collect", view_with_id("from-evil"),
+                      {{"Content-Type", "text/plain"}, {"Origin", "https://evil.example"}});
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("Origin: https://evil.example is not in --allowed-origins"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(refused.headers.count("access-control-allow-origin"), 0u);
   auto other = http(w.jd->port(), "POST", "/v1/collect", "{", {{"Content-Type", "text/plain"}, {"Origin", "https://other.example"}});
+  EXPECT_EQ(other.status, 400);
   EXPECT_EQ(other.headers["access-control-allow-origin"], "https://other.example");
+  const std::string m = w.metrics();
+  EXPECT_EQ(jdtest::metric(m, "journey_events_rejected_total{reason=\"origin\"}"), 1);
+  EXPECT_EQ(jdtest::metric(m, "journey_events_accepted_total"), 1);
 
   ASSERT_TRUE(w.backend.wait_for_events(1, 10s));
   auto delivered = w.backend.delivered_events();
