@@ -77,5 +77,23 @@ TEST(Deadline, TrackerShutdownAgainstAHangingBackend) {
   EXPECT_FALSE(t.shutdown(1s));  // a second shutdown returns the first one's result
 }
 
+// milliseconds::max() means "as long as it takes", not a deadline wrapped into the
+// past: flush, track_durable and shutdown wait for a backend that answers.
+TEST(Deadline, TheLongestTimeoutWaitsInsteadOfWrapping) {
+  TestBackend backend;
+  Config c;
+  c.endpoint = backend.url();
+  c.delivery.flush_interval = 10ms;
+  Tracker t(c);
+  Json ev = {{"type", "view"}, {"anonymous_id", "a1"}, {"properties", {{"product", {{"id", "p1"}}}}}};
+  ASSERT_TRUE(t.track(ev).ok());
+  EXPECT_TRUE(t.flush(std::chrono::milliseconds::max()));
+  EXPECT_EQ(backend.delivered_event_count(), 1u);
+  ASSERT_TRUE(t.track(ev).ok());
+  EXPECT_TRUE(t.shutdown(std::chrono::milliseconds::max()));
+  EXPECT_EQ(backend.delivered_event_count(), 2u);
+  EXPECT_EQ(t.counters().dropped, 0u);
+}
+
 }  // namespace
 }  // namespace journey::test

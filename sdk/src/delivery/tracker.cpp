@@ -46,6 +46,15 @@ class StripedCounter {
 };
 
 Status invalid(std::vector<std::string> messages) { return Status{Code::invalid, std::move(messages)}; }
+
+// now + timeout, saturated: a timeout past the clock's range (milliseconds::max()
+// for "as long as it takes") waits without end instead of wrapping into the past.
+Clock::time_point deadline_after(std::chrono::milliseconds timeout) {
+  const auto now = Clock::now();
+  if (timeout <= std::chrono::milliseconds::zero()) return now;
+  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
+  return timeout >= room ? Clock::time_point::max() : now + timeout;
+}
 }  // namespace
 
 struct Tracker::Impl {
@@ -229,17 +238,17 @@ Status Tracker::track_json(std::string_view event_json) noexcept {
 }
 
 Status Tracker::track_durable(const Event& event, std::chrono::milliseconds timeout) noexcept {
-  return impl_->guarded([&] { return impl_->accept(event, true, Clock::now() + timeout); });
+  return impl_->guarded([&] { return impl_->accept(event, true, deadline_after(timeout)); });
 }
 
 Status Tracker::track_durable_json(std::string_view event_json, std::chrono::milliseconds timeout) noexcept {
-  return impl_->guarded([&] { return impl_->accept(event_json, true, Clock::now() + timeout); });
+  return impl_->guarded([&] { return impl_->accept(event_json, true, deadline_after(timeout)); });
 }
 
 bool Tracker::flush(std::chrono::milliseconds timeout) noexcept {
   try {
     if (impl_->shut.load() || impl_->forked()) return false;
-    auto deadline = Clock::now() + timeout;
+    const auto deadline = deadline_after(timeout);
     // With a spool, what was tracked may not be committed yet: an empty submit
     // completes after everything queued before it (a no-op for the memory store).
     if (!impl_->config.spool_path.empty() && !impl_->store->submit_and_wait({}, deadline).ok())
@@ -256,7 +265,7 @@ bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
   std::lock_guard lk(im.shutdown_mu);
   if (im.shut.exchange(true)) return im.shutdown_result;
   try {
-    auto deadline = Clock::now() + timeout;
+    const auto deadline = deadline_after(timeout);
     const bool committed = im.config.spool_path.empty() || im.store->submit_and_wait({}, deadline).ok();
     bool all = im.pipeline->flush(deadline) && committed;
     im.pipeline->stop(deadline);
