@@ -12,7 +12,7 @@
   var IDLE_MS = 30 * 60 * 1000;
   var BATCH_MS = 1000;
   var MAX_QUEUE = 200;
-  var MAX_BODY = 48000;
+  var MAX_BODY = 48000; // bytes of UTF-8: browsers carry at most 64 KiB in keepalive requests
   var TYPES = ['view', 'add_to_cart', 'remove_from_cart', 'checkout', 'payment', 'shipping', 'purchase', 'refund', 'custom'];
   var UTM = ['source', 'medium', 'campaign', 'term', 'content'];
   var stub = w.journey;
@@ -224,6 +224,9 @@
 
   function enqueue(ev) {
     if (denied) return;
+    // One no request body can carry could never leave, and would hold back all
+    // after it; journeyd refuses any event over 32 KiB in any case.
+    if (utf8Length(JSON.stringify(ev)) + 64 > MAX_BODY) return;
     var q = load();
     q.push(ev);
     save(q);
@@ -238,11 +241,24 @@
     }, ms);
   }
 
+  // Bytes of s as UTF-8: one per UTF-16 unit, one more below U+0800, two more
+  // above (a surrogate pair, two units, is four bytes).
+  function utf8Length(s) {
+    var n = s.length;
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      if (c < 0x80) continue;
+      n += c < 0x800 ? 1 : 2;
+      if (c >= 0xd800 && c < 0xdc00) i++;
+    }
+    return n;
+  }
+
   // The oldest events that fit one request body.
   function nextBatch(q) {
     var out = [], size = 64;
     for (var i = 0; i < q.length; i++) {
-      size += JSON.stringify(q[i]).length + 1;
+      size += utf8Length(JSON.stringify(q[i])) + 1;
       if (out.length && size > MAX_BODY) break;
       out.push(q[i]);
     }

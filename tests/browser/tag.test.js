@@ -193,6 +193,34 @@ describe('browser tag', () => {
     }
   });
 
+  it('large events with text beyond ASCII go in bodies a browser carries; one too large for any body holds nothing back', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${shop.url}/index.html`);
+      await waitFor('the tag to load', () => page.evaluate(() => window.journey && window.journey.loaded));
+      const tag = `large-${Date.now()}`;
+      // Three events of about 28 KB of UTF-8 each (14,000 characters of é): under
+      // 48,000 characters together, but over the 64 KiB a keepalive request may
+      // carry. Then one of 60,000 bytes that no body can carry, and a small one.
+      await page.evaluate((t) => {
+        for (let i = 0; i < 3; i++) window.journey.track('custom_big', { tag: t, i, note: '\u00e9'.repeat(14000) });
+        window.journey.track('custom_huge', { tag: t, note: 'x'.repeat(60000) });
+        window.journey.track('custom_after', { tag: t });
+      }, tag);
+      const arrived = await waitFor('the large events and the one after them', () => {
+        const mine = backend.events().filter((e) => e.properties && e.properties.tag === tag);
+        return mine.length >= 4 && mine.some((e) => e.name === 'custom_after') ? mine : undefined;
+      });
+      assert.deepEqual(arrived.filter((e) => e.name === 'custom_big').map((e) => e.properties.i).sort(), [0, 1, 2]);
+      assert.equal(arrived.find((e) => e.name === 'custom_big').properties.note.length, 14000);
+      assert.equal(arrived.filter((e) => e.name === 'custom_huge').length, 0);
+      await waitFor('the stored queue to empty', async () => (await stored(page, 'journey_queue')) === null);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('journey.consent({analytics: false}) stops all sending', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
