@@ -340,10 +340,9 @@
     page: function (properties) {
       var ev = make('view', properties);
       var ch = channel();
-      if (ch) {
-        ev.channel = ch;
-        ev.stage = 'awareness';
-      }
+      // The stage is journeyd's default: awareness when the channel has a source
+      // or medium (a landing), consideration otherwise (SPEC section 2).
+      if (ch) ev.channel = ch;
       enqueue(ev);
     },
     identify: function (id) {

@@ -149,6 +149,19 @@ describe('browser tag', () => {
     }
   });
 
+  it('a campaign without source or medium is kept in channel but is no landing', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${shop.url}/index.html?utm_campaign=campaign-only`);
+      const view = await viewOf('/index.html', (e) => e.channel && e.channel.campaign === 'campaign-only');
+      assert.deepEqual(view.channel, { campaign: 'campaign-only' });
+      assert.equal(view.stage, 'consideration');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('loaded from journeyd with data-endpoint, it sends cross-origin and confirms the 202', async () => {
     // A storefront on another origin that installs the tag straight from journeyd.
     const html = `<!doctype html><title>Direct install</title>
