@@ -265,7 +265,13 @@ bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
   std::lock_guard lk(im.shutdown_mu);
   if (im.shut.exchange(true)) return im.shutdown_result;
   try {
-    const auto deadline = deadline_after(timeout);
+    // A spool takes some milliseconds to close after delivery stops (its writer's
+    // last round, a WAL checkpoint): delivery gives way that much before the
+    // deadline, a fifth of the timeout up to 50 ms, so that shutdown returns by it.
+    const auto deadline = im.config.spool_path.empty()
+                              ? deadline_after(timeout)
+                              : deadline_after(timeout - std::min<std::chrono::milliseconds>(
+                                                             timeout / 5, std::chrono::milliseconds(50)));
     const bool committed = im.config.spool_path.empty() || im.store->submit_and_wait({}, deadline).ok();
     bool all = im.pipeline->flush(deadline) && committed;
     im.pipeline->stop(deadline);
