@@ -121,6 +121,7 @@ TEST(Tracker, QueueFullAnswersAtOnceAndCounts) {
   // Without a spool, what is still queued at shutdown is dropped, reason "shutdown",
   // each named by its id (the 5 a sink had fetched and not finished are given back).
   EXPECT_EQ(t.counters().dropped, 6u);
+  EXPECT_EQ(t.pending(), 0u) << "dropped events wait for no sink (each ends delivered, dead-lettered or dropped)";
   std::lock_guard lk(mu);
   EXPECT_EQ(shutdown_ids.size(), 5u);
 }

@@ -68,6 +68,7 @@ struct Tracker::Impl {
   std::atomic<uint64_t> invalid_count{0}, delivered{0}, retried{0}, dead{0}, dropped{0};
   std::unique_ptr<delivery::DropNotifier> notifier;  // set when on_drop is
   std::atomic<bool> shut{false};
+  std::atomic<bool> undelivered_dropped{false};  // memory mode, after shutdown: nothing waits
   // The fork generation it was made in: in a child of fork() its threads are
   // missing and its locks may be held for good, so it takes nothing there.
   uint32_t generation = 0;
@@ -284,7 +285,10 @@ bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
       if (im.notifier)
         for (const std::string& id : lost) im.notifier->post(id, "io_error");
     }
-    if (im.config.spool_path.empty()) im.drop_undelivered();
+    if (im.config.spool_path.empty()) {
+      im.drop_undelivered();
+      im.undelivered_dropped.store(true);
+    }
     if (im.notifier) im.notifier->drain();
     im.shutdown_result = all;
   } catch (...) {
@@ -312,7 +316,7 @@ Counters Tracker::counters() const noexcept {
 }
 
 uint64_t Tracker::pending() const noexcept {
-  if (impl_->forked()) return 0;
+  if (impl_->forked() || impl_->undelivered_dropped.load()) return 0;
   try {
     uint64_t most = 0;
     for (const auto& [sink, n] : impl_->store->stats().pending_events) most = std::max(most, n);
