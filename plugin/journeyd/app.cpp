@@ -153,21 +153,23 @@ Response App::answer(const ReplyTo& to, http::status status, std::string body, c
   return res;
 }
 
+bool App::any_origin() const {
+  const auto& allowed = options_.allowed_origins;
+  return std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+}
+
 bool App::origin_allowed(std::string_view origin) const {
   const auto& allowed = options_.allowed_origins;
-  return origin.empty() || std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
-         std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+  return origin.empty() || any_origin() || std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
 }
 
 void App::add_cors(const std::string& origin, Response& res) const {
-  const auto& allowed = options_.allowed_origins;
-  if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
+  if (any_origin()) {
     res.set(http::field::access_control_allow_origin, "*");
     return;
   }
   res.set(http::field::vary, "Origin");
-  if (!origin.empty() && std::find(allowed.begin(), allowed.end(), origin) != allowed.end())
-    res.set(http::field::access_control_allow_origin, origin);
+  if (!origin.empty() && origin_allowed(origin)) res.set(http::field::access_control_allow_origin, origin);
 }
 
 void App::decorate(const http::request_header<>& header, Response& res) {

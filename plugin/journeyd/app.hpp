@@ -57,7 +57,9 @@ class App : public Handler {
     return answer(reply_to(req), status, std::move(body), content_type);
   }
   void add_cors(const std::string& origin, Response& res) const;
-  // Whether /v1/collect takes a request with this Origin (none, or one of --allowed-origins).
+  // --allowed-origins has "*" / /v1/collect takes a request with this Origin (none,
+  // or one of --allowed-origins).
+  bool any_origin() const;
   bool origin_allowed(std::string_view origin) const;
   void count_rejected(const std::string& reason, uint64_t n);
 

@@ -2,6 +2,7 @@
 // a Pipeline delivers from there.
 #include "journey/tracker.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -269,10 +270,10 @@ bool Tracker::shutdown(std::chrono::milliseconds timeout) noexcept {
     // A spool takes some milliseconds to close after delivery stops (its writer's
     // last round, a WAL checkpoint): delivery gives way that much before the
     // deadline, a fifth of the timeout up to 50 ms, so that shutdown returns by it.
-    const auto deadline = im.config.spool_path.empty()
-                              ? deadline_after(timeout)
-                              : deadline_after(timeout - std::min<std::chrono::milliseconds>(
-                                                             timeout / 5, std::chrono::milliseconds(50)));
+    using std::chrono::milliseconds;
+    const milliseconds close_reserve =
+        im.config.spool_path.empty() ? milliseconds(0) : std::clamp(timeout / 5, milliseconds(0), milliseconds(50));
+    const auto deadline = deadline_after(timeout - close_reserve);
     const bool committed = im.config.spool_path.empty() || im.store->submit_and_wait({}, deadline).ok();
     bool all = im.pipeline->flush(deadline) && committed;
     im.pipeline->stop(deadline);
