@@ -372,6 +372,7 @@ struct EventBuilder::Impl {
 
   template <class Out>
   static void emit(const EventBuilder& b, Out& out);
+  static size_t text_bound(const EventBuilder& b);
 };
 
 Json Product::to_json() const {
@@ -592,13 +593,6 @@ struct Writer {
   }
 };
 
-// Counts the bytes a Writer would write.
-struct Counter {
-  size_t n = 0;
-  void mark(size_t) {}
-  void put(char) { ++n; }
-  void put(std::string_view s) { n += s.size(); }
-};
 
 }  // namespace
 
@@ -705,21 +699,32 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
   out.put('}');
 }
 
+// At least the bytes emit() writes, found without running it: every value,
+// entry and page string is in parts_[0, used_) (overwritten ones too), and the
+// rest is keys and punctuation.
+size_t EventBuilder::Impl::text_bound(const EventBuilder& b) {
+  size_t n = b.used_ + b.entries_.size() + 2 + 2;  // an entry's comma; the braces; items' brackets
+  for (uint32_t m = b.set_; m; m &= m - 1) n += key_of_field(std::countr_zero(m)).size() + 1;
+  n += 3 * (sizeof ",\"properties\":{}" - 1);  // each section, as long as the longest name
+  if (b.analytics_ >= 0 || b.marketing_ >= 0) n += sizeof ",\"consent\":{\"analytics\":false,\"marketing\":false}" - 1;
+  if (b.page_url_.len || b.page_title_.len) n += sizeof ",\"page\":{\"title\":,\"url\":}" - 1;
+  return n;
+}
+
 std::string EventBuilder::assemble(uint32_t* value_at) const {
   if (moved_from()) return "{}";
-  // Two passes over the same emit(): the first counts the bytes, the second writes
-  // them into a string of that size, with room for track()'s defaults after it
-  // (tracking the event as an rvalue writes them in place). Capacity is rounded up
-  // to 64 bytes, so that recycled buffers fit most events without growing, and
-  // is otherwise what the event needs: buffers waiting for delivery take that
-  // much memory each.
-  Counter c;
-  Impl::emit(*this, c);
-  const size_t capacity = (c.n + detail::kDefaultsRoom + 63) & ~size_t(63);
-  std::string text = detail::take_scratch(c.n, capacity);
+  // One pass of emit() into a string sized by a bound and cut to what was written,
+  // with room for track()'s defaults after it (tracking the event as an rvalue
+  // writes them in place). Capacity is rounded up to 64 bytes, so that recycled
+  // buffers fit most events without growing: buffers waiting for delivery take
+  // that much memory each.
+  const size_t bound = Impl::text_bound(*this);
+  const size_t capacity = (bound + detail::kDefaultsRoom + 63) & ~size_t(63);
+  std::string text = detail::take_scratch(bound, capacity);
   Writer w{text.data(), text.data(), value_at};
   Impl::emit(*this, w);
-  assert(static_cast<size_t>(w.p - text.data()) == c.n);
+  assert(static_cast<size_t>(w.p - text.data()) <= bound);
+  text.resize(static_cast<size_t>(w.p - text.data()));
   return text;
 }
 
