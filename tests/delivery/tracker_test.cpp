@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -158,6 +159,42 @@ TEST(Tracker, ReportsDeliveredAndDeadLettered) {
                                                       DeliveryReport::Kind::delivered}));
 }
 
+
+// flush() returns true only once the counters and callbacks count what it
+// delivered (the counters are bumped on the way to the callback). The callback
+// waits (up to 0.5 s) for flush() to return: a flush that returned as soon as the
+// store had settled would find it unfinished.
+TEST(Tracker, FlushReturnsAfterTheCountersAndCallbacksSeeItsEvents) {
+  for (int status : {200, 400}) {
+    SCOPED_TRACE(status);
+    TestBackend backend;
+    backend.set_default(Response::status_only(status, "{}"));
+    Config c = config_for(backend);
+    std::mutex mu;
+    std::condition_variable cv;
+    bool flushed = false;
+    std::atomic<size_t> reported{0};
+    c.on_report = [&](const DeliveryReport& r) {
+      std::unique_lock lk(mu);
+      cv.wait_for(lk, 500ms, [&] { return flushed; });
+      reported += r.events.size();
+    };
+    Tracker t(c);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(t.track(view_event("a5")).ok());
+    const bool ok = t.flush(20s);
+    const Counters counters = t.counters();
+    const size_t reported_at_flush = reported.load();
+    {
+      std::lock_guard lk(mu);
+      flushed = true;
+    }
+    cv.notify_all();
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(reported_at_flush, 5u);
+    EXPECT_EQ(counters.delivered + counters.dead_lettered, 5u);
+    EXPECT_EQ(status == 200 ? counters.delivered : counters.dead_lettered, 5u);
+  }
+}
 TEST(Tracker, BadConfigThrowsNamingTheField) {
   Config none;
   try {

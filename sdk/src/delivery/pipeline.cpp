@@ -59,6 +59,17 @@ struct Pipeline::Impl {
   bool stopped = false;
   size_t running = 0;
   std::atomic<int64_t> flush_target{0};  // batches holding seqs <= this close at once
+  // Settlements under way: from the store's ack, dead letter or expiry to the end
+  // of the report on it. flush() waits for none, so that when it returns true the
+  // counters and callbacks (bumped by the report) count what it delivered.
+  std::atomic<int> settling{0};
+  struct Settling {
+    std::atomic<int>& n;
+    explicit Settling(std::atomic<int>& count) : n(count) { n.fetch_add(1); }
+    ~Settling() { n.fetch_sub(1); }
+    Settling(const Settling&) = delete;
+    Settling& operator=(const Settling&) = delete;
+  };
   std::vector<std::thread> threads;
   // Per sink: when its retry wait ends (steady clock ns), 0 when it is not waiting.
   // A flush whose deadline comes first returns at once: no attempt can end it.
@@ -89,6 +100,7 @@ struct Pipeline::Impl {
   }
 
   void delivered(const std::string& sink, const std::vector<StoredEvent>& events, int status) {
+    Settling settling_now(settling);
     store->ack(sink, seqs_of(events));
     count("journey_events_delivered_total", {{"sink", sink}}, events.size());
     if (latency) {  // once per run of events received in the same millisecond
@@ -107,6 +119,7 @@ struct Pipeline::Impl {
   void dead_lettered(const std::string& sink, const std::vector<StoredEvent>& events, int status,
                      const std::string& reason, const std::string& answer) {
     if (events.empty()) return;
+    Settling settling_now(settling);
     std::string kept = answer.substr(0, 1024);
     store->dead_letter(sink, seqs_of(events), status, reason, kept);
     count("journey_events_dead_lettered_total", {{"sink", sink}, {"reason", reason}}, events.size());
@@ -115,10 +128,13 @@ struct Pipeline::Impl {
   }
 
   void expire_store() {
-    for (const auto& [sink, n] : store->expire(opts.max_event_age)) {
-      count("journey_events_dead_lettered_total", {{"sink", sink}, {"reason", delivery::kReasonExpired}}, n);
-      static const std::vector<StoredEvent> none;
-      if (n) report(DeliveryReport::Kind::dead_lettered, sink, none, 0, delivery::kReasonExpired);
+    {
+      Settling settling_now(settling);
+      for (const auto& [sink, n] : store->expire(opts.max_event_age)) {
+        count("journey_events_dead_lettered_total", {{"sink", sink}, {"reason", delivery::kReasonExpired}}, n);
+        static const std::vector<StoredEvent> none;
+        if (n) report(DeliveryReport::Kind::dead_lettered, sink, none, 0, delivery::kReasonExpired);
+      }
     }
     progress();
   }
@@ -518,12 +534,14 @@ bool Pipeline::flush(SteadyTime deadline) {
   int64_t prev = im.flush_target.load();
   while (prev < target && !im.flush_target.compare_exchange_weak(prev, target)) {
   }
+  // The store first: a settlement is counted in `settling` before the store
+  // shows it, until its report is done.
   auto done = [&] {
     for (const auto& s : im.sinks) {
       auto oldest = im.store->oldest_pending(s->name());
       if (oldest && *oldest <= target) return false;
     }
-    return true;
+    return im.settling.load() == 0;
   };
   // The wake that makes a collecting thread close its batch now is repeated: it
   // can land just before that thread starts waiting. The last batch can also be
