@@ -141,7 +141,8 @@ struct Tracker::Impl {
     return queue(std::move(p), ev, opts, wait, deadline);
   }
 
-  Status guarded(const std::function<Status()>& f) noexcept {
+  template <class F>
+  Status guarded(F&& f) noexcept {
     try {
       return f();
     } catch (const std::bad_alloc&) {
