@@ -306,7 +306,7 @@ struct Pipeline::Impl {
     const bool expires = index == 0;
     int64_t cursor = 0;
     std::vector<StoredEvent> carry;  // fetched, not yet in a batch
-    auto next_expire = Clock::now();
+    auto next_expire = expires ? Clock::now() : Clock::time_point::max();  // the others never wait for it
     std::deque<Batch> work;
     int failures = 0;
     // Batches sent and not done with, kept in the store (batch_id → first seq) from
