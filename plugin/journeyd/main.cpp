@@ -193,8 +193,20 @@ int run(const Options& o) {
     wait_in_flight();
   });
 
-  std::thread second([&] { ioc.run(); });
-  ioc.run();
+  // An exception out of a handler ends only the connection it came from (its
+  // session is released as the handler unwinds); run() then carries on.
+  auto serve = [&] {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        log(Level::error, "connection dropped after an internal error", {{"error", e.what()}});
+      }
+    }
+  };
+  std::thread second(serve);
+  serve();
   second.join();
   blocking.stop();
   blocking.join();

@@ -59,6 +59,12 @@ Session::Session(Socket&& socket, Handler& handler, ServerState& state, Timeouts
       handler_(handler),
       state_(state),
       timeouts_(timeouts) {
+  // Chunk extensions count towards the body limit, as bytes sent (SPEC section 12).
+  on_chunk_header_ = [this](std::uint64_t size, std::string_view extensions, beast::error_code& ec) {
+    extension_bytes_ += extensions.size();
+    if (parser_->get().body().size() + size + extension_bytes_ > journey::Limits::max_body_bytes)
+      ec = http::error::body_limit;
+  };
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_ip_ = ep.address().to_string();
@@ -77,6 +83,8 @@ void Session::next_request() {
   parser_.emplace();
   parser_->header_limit(16 * 1024);
   parser_->body_limit(journey::Limits::max_body_bytes);
+  parser_->on_chunk_header(on_chunk_header_);
+  extension_bytes_ = 0;
   head_ = false;
   length_refused_ = false;
   if (buffer_.size() > 0) {  // pipelined: the next request came with the last
@@ -98,7 +106,7 @@ void Session::next_request() {
   // Idle keep-alive: wait for the first byte of the next request.
   stream_.expires_after(timeouts_.idle);
   // As much as the buffer already holds (it keeps what earlier bodies grew it to), at least 4 KiB.
-  const size_t room = std::max<size_t>(4096, buffer_.capacity() - buffer_.size());
+  const size_t room = std::min(std::max<size_t>(4096, buffer_.capacity()), buffer_.max_size());
   stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, size_t n) {
     self->buffer_.commit(n);
     if (ec) return self->close();
@@ -106,14 +114,14 @@ void Session::next_request() {
     // Usually the whole request came with its first bytes: parse it here instead
     // of starting another read.
     beast::error_code pec;
-    self->parse_buffered(pec);
+    self->parse_buffered(pec, true);
     if (pec || self->parser_->is_header_done()) return self->on_header(pec);
     self->read_header();
   });
 }
 
-void Session::parse_buffered(beast::error_code& ec) {
-  while (buffer_.size() > 0 && !parser_->is_done()) {
+void Session::parse_buffered(beast::error_code& ec, bool header_only) {
+  while (buffer_.size() > 0 && !parser_->is_done() && !(header_only && parser_->is_header_done())) {
     const size_t n = parser_->put(buffer_.data(), ec);
     buffer_.consume(n);
     if (ec == http::error::need_more) ec = {};
@@ -172,6 +180,7 @@ void Session::on_header(beast::error_code ec) {
     return fail(400, "Transfer-Encoding: the last coding must be chunked");
   keep_alive_ = header.keep_alive();
   head_ = header.method() == http::verb::head;
+  header_fields_ = static_cast<size_t>(std::distance(header.begin(), header.end()));
   if (auto early = handler_.on_headers(header)) return send(std::move(*early), !parser_->is_done());
   beast::error_code pec;
   parse_buffered(pec);  // the body bytes that came with the headers
@@ -203,6 +212,9 @@ void Session::on_body(beast::error_code ec) {
     return fail(408, "body: not complete within " + limit_text(timeouts_.body) + " (" + body_progress() + ")");
   }
   if (ec == http::error::partial_message) return fail(400, "body: connection closed after " + body_progress());
+  if (ec == http::error::buffer_overflow)
+    return fail(400, "body: a chunk header or the trailer fields larger than " +
+                         std::to_string(kMaxBuffered / 1024) + " KiB");
   if (is_disconnect(ec)) return close();
   if (ec) return fail(400, "request: " + ec.message());
   dispatch();
@@ -234,6 +246,14 @@ http::request_header<> Session::header_so_far() const {
 }
 
 void Session::dispatch() {
+  // Trailer fields are dropped (RFC 9110 section 6.5.1): a signature or an encoding
+  // counts only when it came in the header.
+  auto& fields = parser_->get();
+  if (auto it = fields.begin(); parser_->chunked()) {
+    std::advance(it, std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(header_fields_),
+                                              std::distance(fields.begin(), fields.end())));
+    while (it != fields.end()) it = fields.erase(it);
+  }
   ++state_.in_flight;
   end_receiving();
   stream_.expires_never();

@@ -5,6 +5,7 @@
 // 400) before the close; a connection with nothing of a request is closed silently.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ using Timer = net::basic_waitable_timer<std::chrono::steady_clock, net::wait_tra
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  static constexpr size_t kMaxBuffered = 64 * 1024;
+
   Session(Socket&& socket, Handler& handler, ServerState& state, Timeouts timeouts);
   ~Session();
   void run();
@@ -37,8 +40,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void next_request();
   void read_header();
   // Feeds the parser what buffer_ already holds, without I/O; stops when it needs
-  // more bytes (ec clear) or at a parse error (ec set).
-  void parse_buffered(beast::error_code& ec);
+  // more bytes (ec clear), at a parse error (ec set), or with header_only once the
+  // header is whole.
+  void parse_buffered(beast::error_code& ec, bool header_only = false);
   // Headers and body are read under a deadline of their own instead of the stream's
   // timeout, which would close the socket before the 408 could be written.
   void arm_deadline(std::chrono::milliseconds limit);
@@ -64,7 +68,12 @@ class Session : public std::enable_shared_from_this<Session> {
   Stream stream_;
   Timer deadline_;
   bool timed_out_ = false;  // deadline_ passed and cancelled the read
-  beast::flat_buffer buffer_;
+  // Bounded: a chunk's header line and the trailer fields must fit in it whole
+  // (Beast waits for them whole, and throws on a field of 64 KiB).
+  beast::flat_buffer buffer_{kMaxBuffered};
+  size_t header_fields_ = 0;    // fields in the request's header: the rest are trailer fields
+  uint64_t extension_bytes_ = 0;  // chunk extensions: sent bytes that the body limit counts too
+  std::function<void(std::uint64_t, std::string_view, beast::error_code&)> on_chunk_header_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string wire_;  // the answer being written, as bytes (its capacity is kept between requests)
   // The request being handled (one at a time): for the debug access log.

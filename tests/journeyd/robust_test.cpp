@@ -324,6 +324,47 @@ TEST(JourneydRobust, ATransferEncodingNotEndingInChunkedIs400AndCloses) {
   EXPECT_EQ(got.rfind("HTTP/1.1 202 ", 0), 0u) << got;
 }
 
+// "<size in hex><extension>\r\n<data>\r\n": one chunk of a chunked body.
+std::string chunk(const std::string& data, const std::string& extension = "") {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx", data.size());
+  return size + extension + "\r\n" + data + "\r\n";
+}
+
+// Trailer fields and chunk extensions are outside Beast's header limit: journeyd
+// bounds them itself. A trailer field of 64 KiB made Beast throw past every handler
+// and journeyd abort; trailer fields were read as header fields (an encoding or a
+// signature sent after the body counted); and extensions were not counted in the
+// 5 MiB a body may take as sent.
+TEST(JourneydRobust, TrailersAndChunkExtensionsAreBoundedAndNotReadAsHeaders) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::string event = R"({"type":"view","anonymous_id":"a1","context":{"page":{"url":"https://shop.example/"}}})";
+  const std::string head = "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  const std::string huge_trailer =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\nX-T: " +
+      std::string(65536, 'a') + "\r\n\r\n";
+  std::string got = exchange(jd.port(), huge_trailer).value_or("(left open)");
+  EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << got.substr(0, 300);
+  EXPECT_NE(got.find("trailer"), std::string::npos) << got.substr(0, 300);
+  EXPECT_EQ(http(jd.port(), "GET", "/healthz").status, 200);
+
+  const std::string gzipped = jdtest::gzip(event);
+  got = exchange(jd.port(), head + chunk(gzipped) + "0\r\nContent-Encoding: gzip\r\n\r\n").value_or("(left open)");
+  EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << "a Content-Encoding in the trailer decoded the body: " << got;
+
+  std::string spread;  // 5.5 MB of extensions around a body of 86 bytes
+  for (char c : event) spread += chunk(std::string(1, c), ";x=" + std::string(64000, 'a'));
+  got = exchange(jd.port(), head + spread + "0\r\n\r\n").value_or("(left open)");
+  EXPECT_EQ(got.rfind("HTTP/1.1 413 ", 0), 0u) << got.substr(0, 300);
+
+  got = exchange(jd.port(), head + chunk(event, ";name=value") + "0\r\nX-Checked: yes\r\n\r\n").value_or("(left open)");
+  EXPECT_EQ(got.rfind("HTTP/1.1 202 ", 0), 0u) << got;
+  EXPECT_FALSE(jd.wait_exit(0ms).has_value()) << jd.stderr_text();
+}
+
 // The event_ids of `accepted` that have not reached the backend within 30 s.
 std::set<std::string> undelivered(const journey::test::TestBackend& backend, const std::set<std::string>& accepted) {
   std::set<std::string> missing;
