@@ -403,10 +403,10 @@ void App::readyz(Respond respond) {
   net::post(blocking_, [this, respond] {
     journey::StoreStats st = store_->stats();
     uint64_t limit = options_.spool_max_bytes;
-    bool writable = !commit_failed_ && ::access(options_.data_dir.c_str(), W_OK) == 0;
+    bool writable = !commit_failed_ && !st.disk_low && ::access(options_.data_dir.c_str(), W_OK) == 0;
     bool below = double(st.pending_bytes) < 0.9 * double(limit);
-    Json j = {{"ready", writable && below}, {"spool_writable", writable}, {"spool_bytes", st.pending_bytes},
-              {"spool_max_bytes", limit}};
+    Json j = {{"ready", writable && below}, {"spool_writable", writable}, {"disk_low", st.disk_low},
+              {"spool_bytes", st.pending_bytes}, {"spool_max_bytes", limit}};
     http::request_header<> h;
     respond(answer(h, writable && below ? http::status::ok : http::status::service_unavailable, j.dump()));
   });

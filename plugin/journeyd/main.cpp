@@ -127,6 +127,7 @@ int run(const Options& o) {
   for (const auto& s : sinks) so.sinks.push_back(s->name());
   so.durability = o.durability;
   so.max_bytes = o.spool_max_bytes;
+  so.min_free_bytes = o.spool_min_free_bytes;
   std::shared_ptr<journey::Store> store = journey::open_spool(so, &err);
   if (!store) {
     std::fprintf(stderr, "journeyd: --data-dir: %s\n", err.c_str());

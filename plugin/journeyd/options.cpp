@@ -48,6 +48,7 @@ const std::vector<Spec>& specs() {
       {"request-timeout-ms", Kind::number, 1, {}, "default 10000", kMaxMs},
       {"max-event-age", Kind::number, 1, {}, "seconds (default 604800)", static_cast<uint64_t>(journey::kMaxEventAge.count())},
       {"spool-max-bytes", Kind::number, 1, {}, "default 1073741824"},
+      {"spool-min-free-bytes", Kind::number, 0, {}, "disk kept free for draining the spool (default 67108864)"},
       {"durability", Kind::choice, 0, {"normal", "strict"}, "normal | strict"},
       {"kafka-brokers", Kind::text, 0, {}, "H:P[,...]"},
       {"kafka-topic", Kind::text, 0, {}, "topic"},
@@ -161,6 +162,7 @@ bool apply(const Spec& s, const std::vector<std::string>& vals, Options* o, std:
           {"flush-interval-ms", &o->flush_interval_ms}, {"retry-base-ms", &o->retry_base_ms},
           {"retry-max-ms", &o->retry_max_ms}, {"request-timeout-ms", &o->request_timeout_ms},
           {"max-event-age", &o->max_event_age_s}, {"spool-max-bytes", &o->spool_max_bytes},
+          {"spool-min-free-bytes", &o->spool_min_free_bytes},
           {"max-connections", &o->max_connections}, {"shutdown-timeout-ms", &o->shutdown_timeout_ms}};
       *slots.at(name) = n;
       return true;

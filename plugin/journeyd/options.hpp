@@ -27,6 +27,7 @@ struct Options {
   uint64_t request_timeout_ms = 10000;
   uint64_t max_event_age_s = 604800;
   uint64_t spool_max_bytes = 1073741824;
+  uint64_t spool_min_free_bytes = 67108864;
   std::string durability = "normal";
   std::string kafka_brokers, kafka_topic;
   std::vector<std::pair<std::string, std::string>> kafka_options;

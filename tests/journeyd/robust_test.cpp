@@ -481,4 +481,60 @@ TEST(JourneydRobust, AFullDiskIs503AndLosesNoAcceptedEvent) {
   EXPECT_TRUE(missing.empty()) << missing.size() << " of " << accepted.size() << " accepted events never arrived";
 }
 
+// On a disk with less left than --spool-min-free-bytes, journeyd refuses new
+// events (503, /readyz 503 from the start) and keeps delivering what it holds,
+// recording each delivery: the spool drains. Without the reserve, a spool that
+// filled its own disk could no longer record its deliveries, answered 503 for
+// good, and sent everything again at each restart.
+TEST(JourneydRobust, ASpoolOnANearlyFullDiskRefusesNewEventsAndStillDrains) {
+  journey::test::TestBackend backend;
+  backend.set_default(journey::test::Response::status_only(503));  // events stay in the spool
+  jdtest::TempDir dir;
+  const std::vector<std::string> args = {"--data-dir", dir.path(), "--sink", "http", "--endpoint", backend.url(),
+                                         "--flush-interval-ms", "20", "--retry-base-ms", "20", "--retry-max-ms", "100",
+                                         "--shutdown-timeout-ms", "500"};
+  std::string body = "[";
+  for (int i = 0; i < 20; ++i)
+    body += (i ? "," : "") + Json{{"event_id", "d" + std::to_string(i)}, {"type", "view"}, {"anonymous_id", "a1"},
+                                 {"context", {{"page", {{"url", "https://x/"}}}}}}.dump();
+  body += "]";
+  const std::map<std::string, std::string> json = {{"Content-Type", "application/json"}};
+  {
+    Journeyd jd(args);
+    ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+    ASSERT_EQ(http(jd.port(), "POST", "/v1/events", body, json).status, 202);
+    jd.signal(SIGTERM);
+    ASSERT_EQ(jd.wait_exit(20s), 0) << jd.stderr_text();
+  }
+  backend.set_default(journey::test::Response::ok());
+  std::vector<std::string> low = args;
+  low.insert(low.end(), {"--spool-min-free-bytes", std::to_string(uint64_t(1) << 62)});  // more than any disk has
+  Journeyd jd(low);
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const auto ready = http(jd.port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_NE(ready.body.find("\"disk_low\":true"), std::string::npos) << ready.body;
+  const auto refused = http(jd.port(), "POST", "/v1/events",
+                            R"({"type":"view","anonymous_id":"a2","context":{"page":{"url":"https://x/"}}})", json);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("disk nearly full"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.headers.count("retry-after"), 1u);
+  std::set<std::string> accepted;
+  for (int i = 0; i < 20; ++i) accepted.insert("d" + std::to_string(i));
+  const std::set<std::string> missing = undelivered(backend, accepted);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " of 20 events never arrived";
+  std::optional<double> pending;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  do {  // each delivery is recorded: the spool empties
+    pending = jdtest::metric(http(jd.port(), "GET", "/metrics").body, "journey_spool_pending_events{sink=\"http\"}");
+  } while (pending != 0.0 && std::chrono::steady_clock::now() < deadline &&
+           (backend.wait_for_events(backend.delivered_event_count() + 1, 50ms), true));
+  EXPECT_EQ(pending, 0.0);
+  EXPECT_NE(jd.stderr_text().find("disk nearly full"), std::string::npos) << jd.stderr_text();
+  jd.signal(SIGTERM);
+  ASSERT_EQ(jd.wait_exit(20s), 0) << jd.stderr_text();
+  const auto stats = jdtest::run_bin("journeyctl", {"spool", "stats", "--data-dir", dir.path()});
+  EXPECT_NE(stats.out.find("pending events: 0 "), std::string::npos) << stats.out << stats.err;
+}
+
 }  // namespace

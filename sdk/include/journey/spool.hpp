@@ -18,6 +18,12 @@ struct SpoolOptions {
   // whatever arrived while the previous one ran (group commit).
   std::chrono::milliseconds commit_interval{5};
   uint64_t max_bytes = 1073741824;            // pending JSON bytes; over it submit() → queue_full
+  // Disk space kept for what the spool already holds: when less than this is left
+  // (free on its filesystem, plus the spool's own free pages), submit() answers
+  // queue_full, so that deliveries can still be recorded and the WAL checkpointed
+  // (a checkpoint grows the file by up to 32 MiB) and the spool drains. Checked
+  // every 200 ms: keep it above what 200 ms of ingest writes. 0: no reserve.
+  uint64_t min_free_bytes = 67108864;
 };
 
 // Opens (creating when absent) or refuses with a one-line error naming the path:

@@ -34,6 +34,7 @@ struct StoreStats {
   std::map<std::string, uint64_t> dead_letters;            // per "sink/reason"
   std::map<std::string, uint64_t> dropped;                 // per reason
   uint64_t max_bytes = 0;                                  // 0 = unlimited
+  bool disk_low = false;  // less disk left than the spool keeps free: new events are refused
 };
 
 class Store {

@@ -1,9 +1,11 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -78,6 +80,7 @@ std::shared_ptr<SpoolStore> SpoolStore::open(const SpoolOptions& options, std::s
     return nullptr;
   }
   if (!s->load(error)) return nullptr;
+  s->check_space();  // a restart on a full disk refuses events from the first one
   std::string ckpt_err;
   if (s->ckpt_db_.open(path, SQLITE_OPEN_READWRITE, &ckpt_err) == SQLITE_OK &&
       configure_checkpointer(s->ckpt_db_, options.durability) == SQLITE_OK) {
@@ -156,15 +159,20 @@ bool SpoolStore::load(std::string* error) {
     *error = "spool " + path + " cannot be read: " + db.errmsg();
     return false;
   };
+  auto unwritable = [&] {  // the reason, before ROLLBACK replaces it
+    *error = "spool " + path + " cannot be written: " + db.errmsg();
+    if (int e = sqlite3_system_errno(db.get()); e != 0) *error += std::string(" (") + std::strerror(e) + ")";
+    db.exec("ROLLBACK");
+    return false;
+  };
   db.exec("BEGIN IMMEDIATE");
-  if (db.exec("INSERT OR REPLACE INTO meta(key, value) VALUES('clean', 0)") != SQLITE_OK)
-    return db.exec("ROLLBACK"), fail();
+  if (db.exec("INSERT OR REPLACE INTO meta(key, value) VALUES('clean', 0)") != SQLITE_OK) return unwritable();
   for (const auto& name : options_.sinks) {
     int64_t id = sink_id(name, true);
-    if (id < 0) return db.exec("ROLLBACK"), fail();
+    if (id < 0) return unwritable();
     configured_.emplace_back(name, id);
   }
-  if (db.exec("COMMIT") != SQLITE_OK) return db.exec("ROLLBACK"), fail();
+  if (db.exec("COMMIT") != SQLITE_OK) return unwritable();
 
   std::map<int64_t, std::string> names;
   {
@@ -296,6 +304,11 @@ Status SpoolStore::push(Record* records, size_t n, CommitCallback done) {
   {
     std::lock_guard lk(mu_);
     if (closing_) return Status::error(Code::shutting_down, "spool " + options_.path + " is closing");
+    if (disk_low_.load(std::memory_order_relaxed))
+      return Status::error(Code::queue_full, "spool " + options_.path + ": disk nearly full: " +
+                                                 std::to_string(space_left_.load()) + " bytes left, " +
+                                                 std::to_string(options_.min_free_bytes) +
+                                                 " kept for delivering what the spool holds (spool min free bytes)");
     if (queued_bytes_ + bytes > kMaxQueuedBytes && queued_bytes_ > 0)
       return Status::error(Code::queue_full, "spool writer behind: " + std::to_string(queued_bytes_) +
                                                  " bytes waiting for their commit");
@@ -480,6 +493,26 @@ int64_t SpoolStore::last_seq() const {
   return next_seq_ - 1;
 }
 
+void SpoolStore::check_space() {
+  if (options_.min_free_bytes == 0) return;
+  const std::filesystem::path dir = std::filesystem::path(options_.path).parent_path();
+  struct statvfs fs{};
+  if (::statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) return;
+  const auto pages = static_cast<uint64_t>(std::max<int64_t>(0, w_->db.query_int("PRAGMA freelist_count", 0)));
+  const auto page = static_cast<uint64_t>(std::max<int64_t>(0, w_->db.query_int("PRAGMA page_size", 0)));
+  const uint64_t left = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize + pages * page;
+  space_left_ = left;
+  const bool low = left < options_.min_free_bytes;
+  if (low == disk_low_.exchange(low)) return;
+  if (low)
+    std::fprintf(stderr, "journey: spool %s: disk nearly full: %llu bytes left; new events refused until %llu are\n",
+                 options_.path.c_str(), static_cast<unsigned long long>(left),
+                 static_cast<unsigned long long>(options_.min_free_bytes));
+  else
+    std::fprintf(stderr, "journey: spool %s: disk space back above %llu bytes; taking new events again\n",
+                 options_.path.c_str(), static_cast<unsigned long long>(options_.min_free_bytes));
+}
+
 StoreStats SpoolStore::stats() {
   StoreStats s;
   std::lock_guard lk(mu_);
@@ -489,6 +522,7 @@ StoreStats SpoolStore::stats() {
   for (const auto& [k, v] : dead_) if (v > 0) s.dead_letters[k] = static_cast<uint64_t>(v);
   for (const auto& [k, v] : dropped_) s.dropped[k] = static_cast<uint64_t>(v);
   s.max_bytes = options_.max_bytes;
+  s.disk_low = disk_low_.load();
   return s;
 }
 

@@ -16,6 +16,7 @@
 // (journeyctl) only mark dead letters for replay, which the owner picks up by
 // polling PRAGMA data_version.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <map>
@@ -184,6 +185,12 @@ class SpoolStore final : public Store {
   std::vector<std::string> new_sinks_;
   std::string last_error_;
   std::chrono::steady_clock::time_point last_error_at_{};
+
+  // Disk left for the spool below options_.min_free_bytes: push() refuses new
+  // records. Set by check_space() (at open, then on the writer thread).
+  void check_space();
+  std::atomic<bool> disk_low_{false};
+  std::atomic<uint64_t> space_left_{0};  // bytes, at the last check
 
   // Checkpoints run on their own thread and connection (woken by the writer's
   // WAL hook), so the copy into the database file and its fsync never hold up

@@ -109,6 +109,7 @@ void SpoolStore::run() {
       int64_t v = w_->db.query_int("PRAGMA data_version", version);
       external = v != version;
       version = v;
+      check_space();
       check_replays = check_replays || external;
     }
     if (check_replays) {
