@@ -58,6 +58,19 @@ bool etag_matches(std::string_view if_none_match, const std::string& etag) {
   return false;
 }
 
+// Every line of field f joined as one comma-separated list (RFC 9110 section 5.3):
+// "gzip" and "br" on two lines read as "gzip, br", not as the first alone.
+template <class Fields>
+std::string field_list(const Fields& h, http::field f) {
+  std::string out;
+  for (const auto& x : h) {
+    if (x.name() != f) continue;
+    if (!out.empty()) out += ", ";
+    out += x.value();
+  }
+  return out;
+}
+
 // The test hook's wait: open blocks until a writer opens; read returns 0 once it closed.
 void wait_for_fifo_writer(const std::string& fifo) {
   int fd = ::open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
@@ -238,7 +251,8 @@ std::optional<Response> App::on_headers(const http::request_header<>& h) {
                              (route == Route::shopify ? "shopify" : "woocommerce") + "-secret"));
   if (route == Route::events || route == Route::collect) {
     std::string err;
-    if (check_media(h[http::field::content_type], h[http::field::content_encoding], route == Route::collect, &err)) {
+    if (check_media(field_list(h, http::field::content_type), field_list(h, http::field::content_encoding),
+                    route == Route::collect, &err)) {
       count_rejected("unsupported_media_type", 1);
       return answer(h, http::status::unsupported_media_type, error_body(err));
     }
@@ -267,8 +281,10 @@ void App::handle(Request&& req, const std::string& peer_ip, Respond respond) {
 void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond respond) {
   const bool collect = route == Route::collect;
   IngestRequest in;
-  in.content_type = req[http::field::content_type];
-  in.content_encoding = req[http::field::content_encoding];
+  const std::string content_type = field_list(req, http::field::content_type);
+  const std::string content_encoding = field_list(req, http::field::content_encoding);
+  in.content_type = content_type;
+  in.content_encoding = content_encoding;
   in.body = req.body();
   in.collect = collect;
   if (collect) {

@@ -1,6 +1,8 @@
 #include "session.hpp"
 
 #include <algorithm>
+#include <vector>
+#include <cctype>
 #include <string_view>
 #include <utility>
 
@@ -49,6 +51,28 @@ std::string_view origin_of(std::string_view raw) {
     return line.substr(first, line.find_last_not_of(" \t") - first + 1);
   }
   return {};
+}
+
+// The codings of every Transfer-Encoding line, in order, lower-cased, without parameters.
+std::vector<std::string> transfer_codings(const http::request_header<>& header) {
+  std::vector<std::string> codings;
+  for (const auto& field : header) {
+    if (field.name() != http::field::transfer_encoding) continue;
+    std::string_view list = field.value();
+    while (!list.empty()) {
+      const size_t comma = std::min(list.find(','), list.size());
+      std::string_view coding = list.substr(0, comma);
+      list.remove_prefix(std::min(comma + 1, list.size()));
+      coding = coding.substr(0, coding.find(';'));
+      const size_t first = coding.find_first_not_of(" \t");
+      if (first == std::string_view::npos) continue;
+      coding = coding.substr(first, coding.find_last_not_of(" \t") - first + 1);
+      std::string lower(coding);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      codings.push_back(std::move(lower));
+    }
+  }
+  return codings;
 }
 
 }  // namespace
@@ -176,8 +200,15 @@ void Session::on_header(beast::error_code ec) {
   if (ec) return fail(400, "request: " + ec.message());
   const auto& header = parser_->get();
   // RFC 9112 section 6.3: without chunked last, the body's length is unknown.
-  if (header.count(http::field::transfer_encoding) > 0 && !parser_->chunked())
-    return fail(400, "Transfer-Encoding: the last coding must be chunked");
+  if (header.count(http::field::transfer_encoding) > 0) {
+    const std::vector<std::string> codings = transfer_codings(header);
+    if (std::count(codings.begin(), codings.end(), "chunked") > 1)
+      return fail(400, "Transfer-Encoding: chunked applied more than once");
+    if (!parser_->chunked()) return fail(400, "Transfer-Encoding: the last coding must be chunked");
+    // Any other coding would be read as if absent (a smuggling risk behind a proxy that applies it).
+    if (codings.size() > 1)
+      return fail(501, "Transfer-Encoding: only chunked is supported (got \"" + codings.front() + "\")");
+  }
   keep_alive_ = header.keep_alive();
   head_ = header.method() == http::verb::head;
   header_fields_ = static_cast<size_t>(std::distance(header.begin(), header.end()));

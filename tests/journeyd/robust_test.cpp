@@ -295,20 +295,28 @@ TEST(JourneydRobust, AHalfClosedRequestGets400NamingWhatIsMissing) {
 // RFC 9112 section 6.3: a Transfer-Encoding whose last coding is not chunked leaves
 // the body's length unknown. journeyd answers 400 naming it and closes, instead of
 // reading the body by its Content-Length, or as the next request, as it was before.
-TEST(JourneydRobust, ATransferEncodingNotEndingInChunkedIs400AndCloses) {
+// A coding before chunked was ignored, the body read as if it were absent: now 501
+// (section 6.1); chunked twice is 400.
+TEST(JourneydRobust, ATransferEncodingOtherThanChunkedIsRefusedAndCloses) {
   jdtest::TempDir dir;
   Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
   ASSERT_TRUE(jd.ok()) << jd.stderr_text();
   const std::string event = R"({"type":"view","anonymous_id":"a1","context":{"page":{"url":"https://shop.example/"}}})";
   const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   const std::string head = "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
-  for (const std::string coding : {"gzip", "chunked, gzip", "identity"}) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"gzip", "400"}, {"chunked, gzip", "400"}, {"identity", "400"}, {"chunked, chunked", "400"},
+      {"chunked\r\nTransfer-Encoding: chunked", "400"}, {"gzip, chunked", "501"}, {"x-unknown, chunked", "501"},
+      {"gzip\r\nTransfer-Encoding: chunked", "501"}};
+  for (const auto& [coding, status] : refused) {
     const std::string te = "Transfer-Encoding: " + coding + "\r\n";
-    for (const std::string& request :
-         {head + te + "\r\n" + smuggled,
-          head + te + "Content-Length: " + std::to_string(event.size()) + "\r\n\r\n" + event + smuggled}) {
+    std::vector<std::string> requests = {head + te + "\r\n" + smuggled};
+    // (Beast itself refuses chunked beside a Content-Length.)
+    if (!coding.ends_with("chunked"))
+      requests.push_back(head + te + "Content-Length: " + std::to_string(event.size()) + "\r\n\r\n" + event + smuggled);
+    for (const std::string& request : requests) {
       const std::string got = exchange(jd.port(), request).value_or("(left open)");
-      EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << coding << ": " << got;
+      EXPECT_EQ(got.rfind("HTTP/1.1 " + status + " ", 0), 0u) << coding << ": " << got;
       EXPECT_NE(got.find("Transfer-Encoding", got.find("\r\n\r\n")), std::string::npos) << coding << ": " << got;
       EXPECT_EQ(got.find("HTTP/1.", 1), std::string::npos) << coding << ": answered more than once:\n" << got;
     }
@@ -321,6 +329,30 @@ TEST(JourneydRobust, ATransferEncodingNotEndingInChunkedIs400AndCloses) {
     return std::string(size) + "\r\n" + event + "\r\n0\r\n\r\n";
   }();
   const std::string got = exchange(jd.port(), chunked).value_or("(left open)");
+  EXPECT_EQ(got.rfind("HTTP/1.1 202 ", 0), 0u) << got;
+}
+
+// Repeated Content-Type or Content-Encoding lines read as one list (RFC 9110
+// section 5.3), so a coding on a second line is not ignored: the first line alone
+// decided before (gzip then br: 202).
+TEST(JourneydRobust, RepeatedContentLinesReadAsOneList) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::string body = jdtest::gzip(R"({"type":"view","anonymous_id":"a1","context":{"page":{"url":"https://x/"}}})");
+  for (const std::string lines : {"Content-Encoding: gzip\r\nContent-Encoding: br\r\n",
+                                  "Content-Encoding: gzip\r\nContent-Encoding: gzip\r\n",
+                                  "Content-Encoding: gzip\r\nContent-Type: application/json\r\nContent-Type: text/xml\r\n"}) {
+    const std::string got = exchange(jd.port(), "POST /v1/events HTTP/1.1\r\nHost: x\r\n" + lines +
+                                                    "Content-Length: " + std::to_string(body.size()) +
+                                                    "\r\nConnection: close\r\n\r\n" + body)
+                                .value_or("(left open)");
+    EXPECT_EQ(got.rfind("HTTP/1.1 415 ", 0), 0u) << lines << got;
+  }
+  const std::string got = exchange(jd.port(), "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+                                              "Content-Length: " + std::to_string(body.size()) +
+                                              "\r\nConnection: close\r\n\r\n" + body)
+                              .value_or("(left open)");
   EXPECT_EQ(got.rfind("HTTP/1.1 202 ", 0), 0u) << got;
 }
 
