@@ -127,6 +127,20 @@ TEST(RetryTable, RetryAfterHttpDateIsHonoured) {
   EXPECT_GE(reqs[1].at - reqs[0].at, 950ms);
 }
 
+// Retry-After: 0 (or a date already past) waits the base delay, not nothing: it
+// made a failing backend take about 23 attempts a second.
+TEST(RetryTable, ARetryAfterShorterThanTheBaseWaitsTheBase) {
+  DeliveryOptions opts = fast_options();
+  opts.retry_base = 300ms;
+  Harness h(opts);
+  h.backend.push(Response::retry_after(503, "0"), 3);
+  h.submit(make_records(0, 1));
+  ASSERT_TRUE(h.flush());
+  auto reqs = h.backend.requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  for (size_t i = 1; i < reqs.size(); ++i) EXPECT_GE(reqs[i].at - reqs[i - 1].at, 290ms) << "attempt " << i + 1;
+}
+
 TEST(RetryTable, TooLargeSplitsInHalvesWithNewBatchIds) {
   Harness h;
   h.backend.push(Response::status_only(413, "too big"));

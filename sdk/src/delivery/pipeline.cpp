@@ -442,7 +442,8 @@ struct Pipeline::Impl {
                    const std::function<void(Batch&)>& shed) {
     report(DeliveryReport::Kind::retried, sinks[index]->name(), b.events, r.status, r.detail);
     ++b.attempt;
-    auto wait = r.retry_after ? std::min(*r.retry_after, delivery::max_retry_wait)
+    // A Retry-After shorter than retry_base (0, a date past) waits retry_base.
+    auto wait = r.retry_after ? std::clamp<Clock::duration>(*r.retry_after, opts.retry_base, delivery::max_retry_wait)
                               : delivery::backoff_delay(failures, opts.retry_base, opts.retry_max);
     const auto until = Clock::now() + wait;
     resume_at[index].store(until.time_since_epoch().count());
