@@ -186,6 +186,7 @@ void App::add_cors(const std::string& origin, Response& res) const {
 }
 
 void App::decorate(const http::request_header<>& header, Response& res) {
+  res.set(http::field::server, "journeyd/" JOURNEY_VERSION);
   ReplyTo to = reply_to(header);
   if (to.cors) add_cors(to.origin, res);
 }

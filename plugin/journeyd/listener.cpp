@@ -6,7 +6,8 @@ namespace journeyd {
 namespace {
 
 constexpr std::string_view kBusy =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    "HTTP/1.1 503 Service Unavailable\r\nServer: journeyd/" JOURNEY_VERSION "\r\nContent-Type: application/json\r\n"
+    "Retry-After: 1\r\n"
     "Connection: close\r\nContent-Length: 52\r\n\r\n{\"error\":\"too many connections (--max-connections)\"}";
 
 }  // namespace

@@ -451,6 +451,7 @@ TEST(JourneydProcess, BeyondMaxConnectionsAnswers503AndCloses) {
   for (int i = 0; i < 200 && r.status != 503; ++i) r = jdtest::http(jd.port(), "GET", "/healthz");  // accepts race the count
   EXPECT_EQ(r.status, 503);
   EXPECT_FALSE(r.headers["retry-after"].empty());
+  EXPECT_EQ(r.headers["server"].rfind("journeyd/", 0), 0u);
   for (int fd : held) close(fd);
   jdtest::HttpResult ok;
   for (int i = 0; i < 200 && ok.status != 200; ++i) ok = jdtest::http(jd.port(), "GET", "/healthz");
