@@ -1,5 +1,8 @@
 #include "query.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace journeyd {
 namespace {
 
@@ -31,6 +34,18 @@ bool decode(std::string_view in, std::string* out) {
 }  // namespace
 
 Target split_target(std::string_view target) {
+  // The absolute form (RFC 9112 section 3.2.2), "http://host:port/path?query": its path and query.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() < scheme.size() ||
+        !std::equal(scheme.begin(), scheme.end(), target.begin(),
+                    [](char s, char t) { return s == std::tolower(static_cast<unsigned char>(t)); }))
+      continue;
+    target.remove_prefix(scheme.size());
+    const size_t path = target.find_first_of("/?");
+    target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+    if (target.front() == '?') return {"/", target.substr(1)};
+    break;
+  }
   auto q = target.find('?');
   if (q == std::string_view::npos) return {target, {}};
   return {target.substr(0, q), target.substr(q + 1)};

@@ -209,6 +209,9 @@ void Session::on_header(beast::error_code ec) {
     if (codings.size() > 1)
       return fail(501, "Transfer-Encoding: only chunked is supported (got \"" + codings.front() + "\")");
   }
+  // RFC 9112 section 3.2: an HTTP/1.1 request has exactly one Host.
+  if (const size_t hosts = header.count(http::field::host); header.version() >= 11 && hosts != 1)
+    return fail(400, hosts == 0 ? "Host: missing (required from version 1.1)" : "Host: given more than once");
   keep_alive_ = header.keep_alive();
   head_ = header.method() == http::verb::head;
   header_fields_ = static_cast<size_t>(std::distance(header.begin(), header.end()));
@@ -222,7 +225,8 @@ void Session::on_header(beast::error_code ec) {
     http::async_read(self->stream_, self->buffer_, *self->parser_,
                      [self](beast::error_code ec, size_t) { self->on_body(ec); });
   };
-  if (beast::iequals(header[http::field::expect], "100-continue")) {
+  // An HTTP/1.0 client cannot take a 100 (RFC 9110 section 10.1.1).
+  if (header.version() >= 11 && beast::iequals(header[http::field::expect], "100-continue")) {
     stream_.expires_after(timeouts_.write);
     net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                      [self = shared_from_this(), read_body](beast::error_code ec, size_t) {

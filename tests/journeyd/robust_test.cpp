@@ -356,6 +356,38 @@ TEST(JourneydRobust, RepeatedContentLinesReadAsOneList) {
   EXPECT_EQ(got.rfind("HTTP/1.1 202 ", 0), 0u) << got;
 }
 
+// RFC 9112: the absolute form of a target is taken (section 3.2.2; it was 404); an
+// HTTP/1.1 request without a Host or with two is 400 (section 3.2; it was served);
+// an HTTP/1.0 client gets no 100 Continue (RFC 9110 section 10.1.1).
+TEST(JourneydRobust, RequestTargetAndHostFollowHttp11) {
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::string event = R"({"type":"view","anonymous_id":"a1","context":{"page":{"url":"https://x/"}}})";
+  const std::string length = "Content-Length: " + std::to_string(event.size()) + "\r\n";
+  const std::string json = "Content-Type: application/json\r\nConnection: close\r\n";
+  auto status_of = [&](const std::string& request) {
+    return exchange(jd.port(), request).value_or("(left open)").substr(0, 12);
+  };
+  const std::string port = std::to_string(jd.port());
+  EXPECT_EQ(status_of("POST http://127.0.0.1:" + port + "/v1/events HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n" +
+                      json + length + "\r\n" + event),
+            "HTTP/1.1 202");
+  EXPECT_EQ(status_of("GET HTTP://127.0.0.1:" + port + "/healthz?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            "HTTP/1.1 200");
+  const std::string no_host = exchange(jd.port(), "POST /v1/events HTTP/1.1\r\n" + json + length + "\r\n" + event)
+                                  .value_or("(left open)");
+  EXPECT_EQ(no_host.substr(0, 12), "HTTP/1.1 400") << no_host;
+  EXPECT_NE(no_host.find("Host"), std::string::npos) << no_host;
+  EXPECT_EQ(status_of("POST /v1/events HTTP/1.1\r\nHost: a\r\nHost: b\r\n" + json + length + "\r\n" + event),
+            "HTTP/1.1 400");
+  const std::string old_client = exchange(jd.port(), "POST /v1/events HTTP/1.0\r\nExpect: 100-continue\r\n" + json +
+                                                         length + "\r\n" + event)
+                                     .value_or("(left open)");
+  EXPECT_EQ(old_client.find("100 Continue"), std::string::npos) << old_client;
+  EXPECT_NE(old_client.find(" 202 "), std::string::npos) << old_client;
+}
+
 // "<size in hex><extension>\r\n<data>\r\n": one chunk of a chunked body.
 std::string chunk(const std::string& data, const std::string& extension = "") {
   char size[32];
