@@ -239,4 +239,5 @@ int bench_sdk(int argc, char** argv) {
 
 }  // namespace
 
-JOURNEY_BENCH_COMMAND(sdk, bench_sdk, "--threads T --iterations N [--spool DIR] [--build-only] [--prebuilt] [--warmup]");
+JOURNEY_BENCH_COMMAND(sdk, bench_sdk,
+                      "--threads T --iterations N [--spool DIR] [--build-only] [--prebuilt] [--warmup] [--producer-nice 0-19]");

@@ -49,16 +49,16 @@ const std::vector<Spec>& specs() {
       {"max-event-age", Kind::number, 1, {}, "seconds (default 604800)", static_cast<uint64_t>(journey::kMaxEventAge.count())},
       {"spool-max-bytes", Kind::number, 1, {}, "default 1073741824"},
       {"spool-min-free-bytes", Kind::number, 0, {}, "disk kept free for draining the spool (default 67108864)"},
-      {"durability", Kind::choice, 0, {"normal", "strict"}, "normal | strict"},
+      {"durability", Kind::choice, 0, {"normal", "strict"}, "normal (survives kill -9) | strict (power loss) (default normal)"},
       {"kafka-brokers", Kind::text, 0, {}, "H:P[,...]"},
       {"kafka-topic", Kind::text, 0, {}, "topic"},
       {"kafka-option", Kind::pairs, 0, {}, "KEY=VALUE for librdkafka (repeatable)"},
-      {"gzip", Kind::choice, 0, {"auto", "always", "never"}, "http sink compression"},
+      {"gzip", Kind::choice, 0, {"auto", "always", "never"}, "http sink compression: auto | always | never (default auto)"},
       {"max-connections", Kind::number, 1, {}, "default 1024"},
       {"config", Kind::text, 0, {}, "JSON file of these keys (dashes as underscores)"},
       {"shutdown-timeout-ms", Kind::number, 0, {}, "default 10000", kMaxMs},
-      {"log-format", Kind::choice, 0, {"text", "json"}, "text | json"},
-      {"log-level", Kind::choice, 0, {"debug", "info", "warn", "error"}, "debug | info | warn | error"},
+      {"log-format", Kind::choice, 0, {"text", "json"}, "text | json (default text)"},
+      {"log-level", Kind::choice, 0, {"debug", "info", "warn", "error"}, "debug | info | warn | error (default info)"},
   };
   return s;
 }
@@ -383,7 +383,7 @@ std::string usage_text() {
   std::string out =
       "usage: journeyd [flags]\n"
       "The Journey sidecar: accepts touchpoints over HTTP, spools them, delivers them to sinks.\n"
-      "Every flag is also JOURNEY_<FLAG> in the environment and a key of the --config file\n"
+      "Every flag is also JOURNEY_<FLAG> in the environment and (but --config) a key of the --config file\n"
       "(dashes as underscores); flag beats env beats file.\n\nflags:\n";
   for (const auto& s : specs()) {
     std::string f = std::string("  --") + s.flag;
