@@ -128,6 +128,9 @@ int run(const Options& o) {
   so.durability = o.durability;
   so.max_bytes = o.spool_max_bytes;
   so.min_free_bytes = o.spool_min_free_bytes;
+  so.log = [](int level, const std::string& message) {
+    log(level <= 3 ? Level::error : Level::warn, "spool", {{"detail", message}});
+  };
   std::shared_ptr<journey::Store> store = journey::open_spool(so, &err);
   if (!store) {
     std::fprintf(stderr, "journeyd: --data-dir: %s\n", err.c_str());

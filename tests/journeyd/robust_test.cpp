@@ -573,7 +573,8 @@ TEST(JourneydRobust, ASpoolOnANearlyFullDiskRefusesNewEventsAndStillDrains) {
   }
   backend.set_default(journey::test::Response::ok());
   std::vector<std::string> low = args;
-  low.insert(low.end(), {"--spool-min-free-bytes", std::to_string(uint64_t(1) << 62)});  // more than any disk has
+  low.insert(low.end(), {"--spool-min-free-bytes", std::to_string(uint64_t(1) << 62),  // more than any disk has
+                         "--log-format", "json"});
   Journeyd jd(low);
   ASSERT_TRUE(jd.ok()) << jd.stderr_text();
   const auto ready = http(jd.port(), "GET", "/readyz");
@@ -595,7 +596,12 @@ TEST(JourneydRobust, ASpoolOnANearlyFullDiskRefusesNewEventsAndStillDrains) {
   } while (pending != 0.0 && std::chrono::steady_clock::now() < deadline &&
            (backend.wait_for_events(backend.delivered_event_count() + 1, 50ms), true));
   EXPECT_EQ(pending, 0.0);
-  EXPECT_NE(jd.stderr_text().find("disk nearly full"), std::string::npos) << jd.stderr_text();
+  // The spool's own lines go through journeyd's log: JSON like every other line.
+  const std::string err = jd.stderr_text();
+  const size_t at = err.find("disk nearly full");
+  ASSERT_NE(at, std::string::npos) << err;
+  const size_t line = err.rfind('\n', at);
+  EXPECT_EQ(err[line == std::string::npos ? 0 : line + 1], '{') << err;
   jd.signal(SIGTERM);
   ASSERT_EQ(jd.wait_exit(20s), 0) << jd.stderr_text();
   const auto stats = jdtest::run_bin("journeyctl", {"spool", "stats", "--data-dir", dir.path()});

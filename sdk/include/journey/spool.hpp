@@ -1,6 +1,7 @@
 // The durable spool (SPEC section 5): a Store in SQLite (WAL) with group commit.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ struct SpoolOptions {
   // (a checkpoint grows the file by up to 32 MiB) and the spool drains. Checked
   // every 200 ms: keep it above what 200 ms of ingest writes. 0: no reserve.
   uint64_t min_free_bytes = 67108864;
+  // The spool's warnings and errors (syslog level: 3 error, 4 warning; the text
+  // names the spool's path), from its own threads. Empty: "journey: <text>" on stderr.
+  std::function<void(int level, const std::string& message)> log{};
 };
 
 // Opens (creating when absent) or refuses with a one-line error naming the path:

@@ -25,8 +25,7 @@ std::unique_ptr<SpoolStore::Reader> SpoolStore::acquire_reader() {
   std::string err;
   if (r->db.open(options_.path, SQLITE_OPEN_READONLY, &err) != SQLITE_OK || configure_reader(r->db) != SQLITE_OK ||
       r->chunk_data.prepare(r->db, "SELECT data FROM chunks WHERE first_seq = ?") != SQLITE_OK) {
-    std::fprintf(stderr, "journey: spool %s: cannot open a read connection: %s\n", options_.path.c_str(),
-                 r->db ? r->db.errmsg().c_str() : err.c_str());
+    log(3, "cannot open a read connection: " + (r->db ? r->db.errmsg() : err));
     return nullptr;
   }
   return r;
@@ -117,15 +116,13 @@ std::vector<StoredEvent> SpoolStore::fetch(const std::string& sink, int64_t afte
           std::string_view blob = r->chunk_data.blob(0);
           good = decode_chunk(blob.data(), blob.size(), piece.n, recs.get());
         } else if (rc != SQLITE_DONE) {
-          std::fprintf(stderr, "journey: spool %s: fetch for sink %s failed: %s\n", options_.path.c_str(),
-                       sink.c_str(), r->db.errmsg().c_str());
+          log(3, "fetch for sink " + sink + " failed: " + r->db.errmsg());
         }
       }
       release_reader(std::move(r));
       if (!found) continue;  // delivered or dead-lettered since: nothing of it is pending
       if (!good) {
-        std::fprintf(stderr, "journey: spool %s: chunk %lld is damaged; its events cannot be read\n",
-                     options_.path.c_str(), static_cast<long long>(piece.first));
+        log(3, "chunk " + std::to_string(piece.first) + " is damaged; its events cannot be read");
         return out;
       }
       size_t bytes = 0;

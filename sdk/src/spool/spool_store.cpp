@@ -493,6 +493,14 @@ int64_t SpoolStore::last_seq() const {
   return next_seq_ - 1;
 }
 
+void SpoolStore::log(int level, const std::string& message) const {
+  const std::string line = "spool " + options_.path + ": " + message;
+  if (options_.log)
+    options_.log(level, line);
+  else
+    std::fprintf(stderr, "journey: %s\n", line.c_str());
+}
+
 void SpoolStore::check_space() {
   if (options_.min_free_bytes == 0) return;
   const std::filesystem::path dir = std::filesystem::path(options_.path).parent_path();
@@ -505,12 +513,10 @@ void SpoolStore::check_space() {
   const bool low = left < options_.min_free_bytes;
   if (low == disk_low_.exchange(low)) return;
   if (low)
-    std::fprintf(stderr, "journey: spool %s: disk nearly full: %llu bytes left; new events refused until %llu are\n",
-                 options_.path.c_str(), static_cast<unsigned long long>(left),
-                 static_cast<unsigned long long>(options_.min_free_bytes));
+    log(4, "disk nearly full: " + std::to_string(left) + " bytes left; new events refused until " +
+               std::to_string(options_.min_free_bytes) + " are");
   else
-    std::fprintf(stderr, "journey: spool %s: disk space back above %llu bytes; taking new events again\n",
-                 options_.path.c_str(), static_cast<unsigned long long>(options_.min_free_bytes));
+    log(4, "disk space back above " + std::to_string(options_.min_free_bytes) + " bytes; taking new events again");
 }
 
 StoreStats SpoolStore::stats() {

@@ -189,6 +189,8 @@ class SpoolStore final : public Store {
   // Disk left for the spool below options_.min_free_bytes: push() refuses new
   // records. Set by check_space() (at open, then on the writer thread).
   void check_space();
+  // A line for options_.log (or stderr), "spool <path>: " + message.
+  void log(int level, const std::string& message) const;
   std::atomic<bool> disk_low_{false};
   std::atomic<uint64_t> space_left_{0};  // bytes, at the last check
 

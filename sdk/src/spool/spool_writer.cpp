@@ -147,8 +147,7 @@ void SpoolStore::run() {
         }
         if (lost) {
           dropped_["io_error"] += lost;
-          std::fprintf(stderr, "journey: spool %s: %llu events lost: closed before they could be committed\n",
-                       options_.path.c_str(), static_cast<unsigned long long>(lost));
+          log(3, std::to_string(lost) + " events lost: closed before they could be committed");
         }
         ops_.clear();
         break;
@@ -567,7 +566,7 @@ void SpoolStore::commit_round(std::vector<Op>& ops, std::vector<Replay>& replays
     if (!sqlite3_get_autocommit(db.get())) db.exec("ROLLBACK");
     auto now = std::chrono::steady_clock::now();
     if (why != last_error_ || now - last_error_at_ > std::chrono::seconds(10)) {  // no log flood while a disk stays full
-      std::fprintf(stderr, "journey: spool %s: cannot commit: %s\n", options_.path.c_str(), why.c_str());
+      log(3, "cannot commit: " + why);
       last_error_ = why;
       last_error_at_ = now;
     }
