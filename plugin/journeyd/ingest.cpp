@@ -173,7 +173,9 @@ IngestOutcome ingest(const IngestRequest& req) {
           continue;
         }
         out.status = 400;
-        out.error = "body: element " + std::to_string(i) + ": " +
+        // A body that is one event has no elements to number.
+        out.error = (shape.shape == journey::BodySpans::Shape::event ? std::string("body: ")
+                                                                      : "body: element " + std::to_string(i) + ": ") +
                     strip_event_prefix(problems.errors.empty() ? std::string() : std::move(problems.errors[0]));
         out.rejected.clear();
         out.records.clear();

@@ -147,6 +147,11 @@ TEST(Ingest, BodyShapeAnswersNameTheProblem) {
   EXPECT_EQ(element.status, 400);
   EXPECT_EQ(element.error.rfind("body: element 1: malformed JSON at byte ", 0), 0u) << element.error;
   EXPECT_TRUE(element.rejected.empty());
+  // A body of one event has no element to number.
+  auto one = run(R"({"type":"view","anonymous_id":"a1","name":"\ud800"})");
+  EXPECT_EQ(one.status, 400);
+  EXPECT_EQ(one.error.rfind("body: ", 0), 0u) << one.error;
+  EXPECT_EQ(one.error.find("element"), std::string::npos) << one.error;
   EXPECT_EQ(run("[" + kView + ", 42]").rejected.at(0).errors, std::vector<std::string>{"event: expected a JSON object"});
   const std::map<std::string, std::string> answers = {
       {"", "body: empty"},
