@@ -257,6 +257,15 @@ std::optional<Response> App::on_headers(const http::request_header<>& h) {
       count_rejected("unsupported_media_type", 1);
       return answer(h, http::status::unsupported_media_type, error_body(err));
     }
+  } else if (route == Route::shopify || route == Route::woocommerce) {
+    // The platforms sign and send the JSON as it is: an encoded body would be read as JSON.
+    const std::string encoding = field_list(h, http::field::content_encoding);
+    if (!encoding.empty() && !beast::iequals(encoding, "identity")) {
+      count_rejected("unsupported_media_type", 1);
+      return answer(h, http::status::unsupported_media_type,
+                    error_body("Content-Encoding: webhooks are taken as the platform sends them, without an "
+                               "encoding (got \"" + encoding + "\")"));
+    }
   }
   return std::nullopt;
 }

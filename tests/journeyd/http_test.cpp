@@ -329,6 +329,14 @@ TEST(JourneydProcess, WebhooksNeedTheirSecretAndAValidSignature) {
   EXPECT_EQ(ok.status, 200) << ok.body;
   ASSERT_TRUE(w.backend.wait_for_events(1, 10s));
   EXPECT_EQ(*w.delivered_ids().begin(), "shopify:wh-1:purchase");
+  // A body with an encoding is refused by name (it was read as JSON: 400 "malformed").
+  const std::string gzipped = jdtest::gzip(body);
+  auto encoded_headers = h;
+  encoded_headers["Content-Encoding"] = "gzip";
+  encoded_headers["X-Shopify-Hmac-Sha256"] = base64_hmac(secret, gzipped);
+  auto encoded = http(w.jd->port(), "POST", "/v1/webhooks/shopify", gzipped, encoded_headers);
+  EXPECT_EQ(encoded.status, 415) << encoded.body;
+  EXPECT_NE(encoded.body.find("Content-Encoding"), std::string::npos) << encoded.body;
 
   std::string product = jdtest::read_file(std::string(JOURNEY_TEST_DATA) + "/webhooks/shopify/products_update.json");
   h["X-Shopify-Topic"] = "products/update";
