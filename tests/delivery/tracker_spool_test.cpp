@@ -57,6 +57,28 @@ TEST(TrackerSpool, DeliversFromTheSpool) {
   EXPECT_EQ(t.pending(), 0u);
 }
 
+// With less disk left than spool_min_free_bytes, track() answers queue full at
+// once, naming the disk, and the event is counted dropped; with the reserve off
+// (0) the same disk takes it.
+TEST(TrackerSpool, LessDiskThanTheReserveRefusesEventsAtOnce) {
+  TempDir dir;
+  TestBackend backend;
+  Config c = spool_config(backend, dir);
+  c.spool_min_free_bytes = uint64_t(1) << 62;  // more than any disk has
+  {
+    Tracker t(c);
+    const Status s = t.track(purchase_event(1));
+    EXPECT_EQ(s.code, Code::queue_full) << s.message();
+    EXPECT_NE(s.message().find("disk nearly full"), std::string::npos) << s.message();
+    EXPECT_EQ(t.counters().dropped, 1u);
+  }
+  c.spool_min_free_bytes = 0;
+  Tracker t(c);
+  ASSERT_TRUE(t.track(purchase_event(2)).ok());
+  ASSERT_TRUE(t.flush(30s));
+  EXPECT_EQ(backend.delivered_event_count(), 1u);
+}
+
 TEST(TrackerSpool, UndeliveredEventsWaitForTheNextTracker) {
   TempDir dir;
   {

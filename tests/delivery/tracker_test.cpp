@@ -257,6 +257,7 @@ TEST(Config, FromJsonReadsEverySdkKey) {
             {"retry_max_ms", 5000},
             {"request_timeout_ms", 3000},
             {"queue_max_events", 1000},
+            {"spool_min_free_bytes", 0},
             {"gzip", "never"}};
   Config c;
   std::string err;
@@ -272,6 +273,7 @@ TEST(Config, FromJsonReadsEverySdkKey) {
   EXPECT_EQ(c.delivery.retry_max, 5000ms);
   EXPECT_EQ(c.delivery.request_timeout, 3000ms);
   EXPECT_EQ(c.queue_max_events, 1000u);
+  EXPECT_EQ(c.spool_min_free_bytes, 0u);
   EXPECT_EQ(c.gzip, "never");
 }
 

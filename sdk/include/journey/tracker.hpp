@@ -27,6 +27,9 @@ struct Config {
   std::string durability = "normal";    // normal | strict
   std::chrono::milliseconds spool_commit_interval{5};
   uint64_t spool_max_bytes = 1073741824;
+  // Disk kept free for draining the spool: with less left, track() answers
+  // queue_full (SpoolOptions::min_free_bytes). 0: no reserve.
+  uint64_t spool_min_free_bytes = 67108864;
   size_t queue_max_events = 100000;     // in-memory mode
   DeliveryOptions delivery;
   // Sinks to use instead of the http sink made from `endpoint` (tests, benchmarks, local/kafka).

@@ -63,6 +63,15 @@ const std::map<std::string, Setter>& setters() {
        }, kMaxEventAge.count())},
       {"queue_max_events", positive([](Config* c, uint64_t n) { c->queue_max_events = n; })},
       {"spool_max_bytes", positive([](Config* c, uint64_t n) { c->spool_max_bytes = n; })},
+      {"spool_min_free_bytes",
+       [](const Json& v, Config* c, std::string* err) {
+         if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+           *err = "must be a non-negative integer";
+           return false;
+         }
+         c->spool_min_free_bytes = v.get<uint64_t>();
+         return true;
+       }},
       {"spool_commit_interval_ms", positive([](Config* c, uint64_t n) { c->spool_commit_interval = ms(n); }, kMaxMs)},
   };
   return table;

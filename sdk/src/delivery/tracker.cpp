@@ -187,7 +187,7 @@ Tracker::Tracker(Config config) : impl_(std::make_unique<Impl>()) {
   } else {
     std::string err;
     im.store = open_spool(SpoolOptions{c.spool_path, im.sink_names, c.durability,
-                                       c.spool_commit_interval, c.spool_max_bytes},
+                                       c.spool_commit_interval, c.spool_max_bytes, c.spool_min_free_bytes, {}},
                           &err);
     if (!im.store) throw std::invalid_argument("spool_path: " + err);
   }
