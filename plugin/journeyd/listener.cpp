@@ -63,7 +63,12 @@ void Listener::on_accept(beast::error_code ec, Socket socket) {
     socket.close(ignored);
   } else {
     ++state_.connections;
-    std::make_shared<Session>(std::move(socket), handler_, state_, timeouts_)->run();
+    try {
+      std::make_shared<Session>(std::move(socket), handler_, state_, timeouts_)->run();
+    } catch (const std::exception& e) {  // out of memory: this connection is dropped, accepting goes on
+      --state_.connections;
+      log(Level::error, "connection dropped", {{"error", e.what()}});
+    }
   }
   accept();
 }

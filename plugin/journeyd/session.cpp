@@ -214,9 +214,16 @@ void Session::on_header(beast::error_code ec) {
     return fail(400, hosts == 0 ? "Host: missing (required from version 1.1)" : "Host: given more than once");
   keep_alive_ = header.keep_alive();
   head_ = header.method() == http::verb::head;
-  header_fields_ = static_cast<size_t>(std::distance(header.begin(), header.end()));
-  if (auto early = handler_.on_headers(header)) return send(std::move(*early), !parser_->is_done());
+  // The header's own fields, known by address: Beast files a trailer field beside a
+  // header field of the same name, so position does not tell them apart.
+  header_fields_.clear();
+  if (parser_->chunked())
+    for (const auto& field : header) header_fields_.push_back(&field);
   beast::error_code pec;
+  if (auto early = handler_.on_headers(header)) {
+    parse_buffered(pec);  // a request that came whole is read to its end: the connection stays open
+    return send(std::move(*early), pec || !parser_->is_done());
+  }
   parse_buffered(pec);  // the body bytes that came with the headers
   if (pec) return on_body(pec);
   if (parser_->is_done()) return dispatch();
@@ -283,11 +290,12 @@ http::request_header<> Session::header_so_far() const {
 void Session::dispatch() {
   // Trailer fields are dropped (RFC 9110 section 6.5.1): a signature or an encoding
   // counts only when it came in the header.
-  auto& fields = parser_->get();
-  if (auto it = fields.begin(); parser_->chunked()) {
-    std::advance(it, std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(header_fields_),
-                                              std::distance(fields.begin(), fields.end())));
-    while (it != fields.end()) it = fields.erase(it);
+  if (parser_->chunked()) {
+    auto& fields = parser_->get();
+    for (auto it = fields.begin(); it != fields.end();) {
+      if (std::find(header_fields_.begin(), header_fields_.end(), &*it) == header_fields_.end()) it = fields.erase(it);
+      else ++it;
+    }
   }
   ++state_.in_flight;
   end_receiving();

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http.hpp"
 
@@ -71,7 +72,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Bounded: a chunk's header line and the trailer fields must fit in it whole
   // (Beast waits for them whole, and throws on a field of 64 KiB).
   beast::flat_buffer buffer_{kMaxBuffered};
-  size_t header_fields_ = 0;    // fields in the request's header: the rest are trailer fields
+  // A chunked request's header fields (Beast's elements, stable until erased): the
+  // rest, trailer fields, are dropped before the request is handled.
+  std::vector<const http::fields::value_type*> header_fields_;
   uint64_t extension_bytes_ = 0;  // chunk extensions: sent bytes that the body limit counts too
   std::function<void(std::uint64_t, std::string_view, beast::error_code&)> on_chunk_header_;
   std::optional<http::request_parser<http::string_body>> parser_;

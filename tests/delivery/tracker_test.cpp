@@ -275,6 +275,10 @@ TEST(Config, FromJsonReadsEverySdkKey) {
   EXPECT_EQ(c.queue_max_events, 1000u);
   EXPECT_EQ(c.spool_min_free_bytes, 0u);
   EXPECT_EQ(c.gzip, "never");
+  ASSERT_TRUE(Config::from_json(Json::parse(R"({"spool_min_free_bytes": 18446744073709551615})"), &c, &err)) << err;
+  EXPECT_EQ(c.spool_min_free_bytes, UINT64_MAX);
+  EXPECT_FALSE(Config::from_json(Json{{"spool_min_free_bytes", -1}}, &c, &err));
+  EXPECT_EQ(err, "spool_min_free_bytes: must be a non-negative integer");
 }
 
 TEST(Config, UnknownKeyAndWrongTypeNameTheKey) {

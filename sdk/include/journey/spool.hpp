@@ -26,7 +26,9 @@ struct SpoolOptions {
   // every 200 ms: keep it above what 200 ms of ingest writes. 0: no reserve.
   uint64_t min_free_bytes = 67108864;
   // The spool's warnings and errors (syslog level: 3 error, 4 warning; the text
-  // names the spool's path), from its own threads. Empty: "journey: <text>" on stderr.
+  // names the spool's path), from its own threads, possibly under the spool's lock:
+  // it must not call into the spool. What it throws is dropped. Empty: "journey:
+  // <text>" on stderr.
   std::function<void(int level, const std::string& message)> log{};
 };
 

@@ -65,7 +65,7 @@ const std::map<std::string, Setter>& setters() {
       {"spool_max_bytes", positive([](Config* c, uint64_t n) { c->spool_max_bytes = n; })},
       {"spool_min_free_bytes",
        [](const Json& v, Config* c, std::string* err) {
-         if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+         if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0)) {  // up to 2^64 - 1
            *err = "must be a non-negative integer";
            return false;
          }

@@ -59,17 +59,30 @@ struct Pipeline::Impl {
   bool stopped = false;
   size_t running = 0;
   std::atomic<int64_t> flush_target{0};  // batches holding seqs <= this close at once
-  // Settlements under way: from the store's ack, dead letter or expiry to the end
-  // of the report on it. flush() waits for none, so that when it returns true the
-  // counters and callbacks (bumped by the report) count what it delivered.
-  std::atomic<int> settling{0};
+  // Settlements under way, one slot per sink's thread and one for the store's
+  // expiry: the lowest seq being settled, from the store's ack or dead letter to
+  // the end of the report on it (kNotSettling when none). A flush waits for the
+  // slots at or below its target, so that when it returns true the counters and
+  // callbacks (bumped by the report) count what it delivered.
+  static constexpr int64_t kNotSettling = INT64_MAX;
+  std::unique_ptr<std::atomic<int64_t>[]> settling_from;  // sinks.size() + 1
   struct Settling {
-    std::atomic<int>& n;
-    explicit Settling(std::atomic<int>& count) : n(count) { n.fetch_add(1); }
-    ~Settling() { n.fetch_sub(1); }
+    std::atomic<int64_t>& slot;
+    Settling(std::atomic<int64_t>& s, int64_t from) : slot(s) { slot.store(from); }
+    ~Settling() { slot.store(kNotSettling); }
     Settling(const Settling&) = delete;
     Settling& operator=(const Settling&) = delete;
   };
+  std::atomic<int64_t>& settling_slot(const std::string& sink) {
+    size_t i = 0;
+    while (i < sinks.size() && sinks[i]->name() != sink) ++i;
+    return settling_from[i];  // an unknown name takes the expiry's slot
+  }
+  static int64_t lowest_seq(const std::vector<StoredEvent>& events) {
+    int64_t low = kNotSettling;
+    for (const auto& e : events) low = std::min(low, e.seq);
+    return low;
+  }
   std::vector<std::thread> threads;
   // Per sink: when its retry wait ends (steady clock ns), 0 when it is not waiting.
   // A flush whose deadline comes first returns at once: no attempt can end it.
@@ -100,7 +113,7 @@ struct Pipeline::Impl {
   }
 
   void delivered(const std::string& sink, const std::vector<StoredEvent>& events, int status) {
-    Settling settling_now(settling);
+    Settling settling_now(settling_slot(sink), lowest_seq(events));
     store->ack(sink, seqs_of(events));
     count("journey_events_delivered_total", {{"sink", sink}}, events.size());
     if (latency) {  // once per run of events received in the same millisecond
@@ -119,7 +132,7 @@ struct Pipeline::Impl {
   void dead_lettered(const std::string& sink, const std::vector<StoredEvent>& events, int status,
                      const std::string& reason, const std::string& answer) {
     if (events.empty()) return;
-    Settling settling_now(settling);
+    Settling settling_now(settling_slot(sink), lowest_seq(events));
     std::string kept = answer.substr(0, 1024);
     store->dead_letter(sink, seqs_of(events), status, reason, kept);
     count("journey_events_dead_lettered_total", {{"sink", sink}, {"reason", reason}}, events.size());
@@ -129,7 +142,7 @@ struct Pipeline::Impl {
 
   void expire_store() {
     {
-      Settling settling_now(settling);
+      Settling settling_now(settling_from[sinks.size()], 0);  // any seq may expire
       for (const auto& [sink, n] : store->expire(opts.max_event_age)) {
         count("journey_events_dead_lettered_total", {{"sink", sink}, {"reason", delivery::kReasonExpired}}, n);
         static const std::vector<StoredEvent> none;
@@ -442,8 +455,9 @@ struct Pipeline::Impl {
                    const std::function<void(Batch&)>& shed) {
     report(DeliveryReport::Kind::retried, sinks[index]->name(), b.events, r.status, r.detail);
     ++b.attempt;
-    // A Retry-After shorter than retry_base (0, a date past) waits retry_base.
-    auto wait = r.retry_after ? std::clamp<Clock::duration>(*r.retry_after, opts.retry_base, delivery::max_retry_wait)
+    // A Retry-After shorter than retry_base (0, a date past) waits retry_base; none waits past the cap.
+    auto wait = r.retry_after ? std::min<Clock::duration>(std::max<Clock::duration>(*r.retry_after, opts.retry_base),
+                                                          delivery::max_retry_wait)
                               : delivery::backoff_delay(failures, opts.retry_base, opts.retry_max);
     const auto until = Clock::now() + wait;
     resume_at[index].store(until.time_since_epoch().count());
@@ -493,6 +507,8 @@ Pipeline::Pipeline(std::shared_ptr<Store> store, std::vector<std::shared_ptr<Sin
   impl_->store = std::move(store);
   impl_->sinks = std::move(sinks);
   impl_->resume_at = std::make_unique<std::atomic<int64_t>[]>(impl_->sinks.size());
+  impl_->settling_from = std::make_unique<std::atomic<int64_t>[]>(impl_->sinks.size() + 1);
+  for (size_t i = 0; i <= impl_->sinks.size(); ++i) impl_->settling_from[i] = Impl::kNotSettling;
   impl_->opts = options;
   impl_->metrics = metrics;
   impl_->on_report = std::move(on_report);
@@ -535,14 +551,16 @@ bool Pipeline::flush(SteadyTime deadline) {
   int64_t prev = im.flush_target.load();
   while (prev < target && !im.flush_target.compare_exchange_weak(prev, target)) {
   }
-  // The store first: a settlement is counted in `settling` before the store
-  // shows it, until its report is done.
+  // The store first: a settlement holds its slot from before the store shows it
+  // until its report is done.
   auto done = [&] {
     for (const auto& s : im.sinks) {
       auto oldest = im.store->oldest_pending(s->name());
       if (oldest && *oldest <= target) return false;
     }
-    return im.settling.load() == 0;
+    for (size_t i = 0; i <= im.sinks.size(); ++i)
+      if (im.settling_from[i].load() <= target) return false;
+    return true;
   };
   // The wake that makes a collecting thread close its batch now is repeated: it
   // can land just before that thread starts waiting. The last batch can also be

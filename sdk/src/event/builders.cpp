@@ -699,12 +699,15 @@ void EventBuilder::Impl::emit(const EventBuilder& b, Out& out) {
   out.put('}');
 }
 
-// At least the bytes emit() writes, found without running it: every value,
-// entry and page string is in parts_[0, used_) (overwritten ones too), and the
-// rest is keys and punctuation.
+// At least the bytes emit() writes, found without running it: the values, entries
+// and page strings it copies, and keys and punctuation around them.
 size_t EventBuilder::Impl::text_bound(const EventBuilder& b) {
-  size_t n = b.used_ + b.entries_.size() + 2 + 2;  // an entry's comma; the braces; items' brackets
-  for (uint32_t m = b.set_; m; m &= m - 1) n += key_of_field(std::countr_zero(m)).size() + 1;
+  size_t n = 2 + 2 + b.page_url_.len + b.page_title_.len;  // the braces; items' brackets; the page
+  for (uint32_t m = b.set_; m; m &= m - 1) {
+    const auto f = std::countr_zero(m);
+    n += key_of_field(f).size() + 1 + b.slot_[f].len;  // comma, key, value
+  }
+  for (const Entry& e : b.entries_) n += 1 + e.len;
   n += 3 * (sizeof ",\"properties\":{}" - 1);  // each section, as long as the longest name
   if (b.analytics_ >= 0 || b.marketing_ >= 0) n += sizeof ",\"consent\":{\"analytics\":false,\"marketing\":false}" - 1;
   if (b.page_url_.len || b.page_title_.len) n += sizeof ",\"page\":{\"title\":,\"url\":}" - 1;

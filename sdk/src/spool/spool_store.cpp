@@ -495,10 +495,14 @@ int64_t SpoolStore::last_seq() const {
 
 void SpoolStore::log(int level, const std::string& message) const {
   const std::string line = "spool " + options_.path + ": " + message;
-  if (options_.log)
-    options_.log(level, line);
-  else
+  if (!options_.log) {
     std::fprintf(stderr, "journey: %s\n", line.c_str());
+    return;
+  }
+  try {
+    options_.log(level, line);
+  } catch (...) {  // a logger's failure must not take the spool's thread down
+  }
 }
 
 void SpoolStore::check_space() {
