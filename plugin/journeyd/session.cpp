@@ -1,10 +1,10 @@
 #include "session.hpp"
 
 #include <algorithm>
-#include <vector>
 #include <cctype>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "ingest.hpp"
 #include "journey/validate.hpp"
