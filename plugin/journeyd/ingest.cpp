@@ -20,14 +20,6 @@ using journey::Limits;
 // it is rejected without building its DOM, which bounds memory per request.
 constexpr size_t kMaxEventText = 8 * Limits::max_event_bytes;
 
-// A header's media type or coding: before any ';' parameters, without surrounding blanks.
-std::string_view token(std::string_view v) {
-  v = v.substr(0, v.find(';'));
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
@@ -36,7 +28,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 bool is_gzip(std::string_view content_encoding) {
-  std::string_view enc = token(content_encoding);
+  std::string_view enc = header_token(content_encoding);
   return iequals(enc, "gzip") || iequals(enc, "x-gzip");
 }
 
@@ -83,9 +75,16 @@ std::optional<IngestOutcome> refuse_body(std::string_view body, const journey::B
 
 }  // namespace
 
+std::string_view header_token(std::string_view v) {
+  v = v.substr(0, v.find(';'));
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
 int check_media(std::string_view content_type, std::string_view content_encoding, bool collect,
                 std::string* error) {
-  std::string_view type = token(content_type);
+  std::string_view type = header_token(content_type);
   bool ok = type.empty() || iequals(type, "application/json") || iequals(type, "application/x-ndjson") ||
             (collect && iequals(type, "text/plain"));
   if (!ok) {
@@ -93,7 +92,7 @@ int check_media(std::string_view content_type, std::string_view content_encoding
              "\" (expected application/json or application/x-ndjson" + (collect ? " or text/plain" : "") + ")";
     return 415;
   }
-  std::string_view enc = token(content_encoding);
+  std::string_view enc = header_token(content_encoding);
   if (!(enc.empty() || iequals(enc, "identity") || is_gzip(enc))) {
     *error = "Content-Encoding: unsupported encoding \"" + std::string(content_encoding) +
              "\" (expected identity or gzip)";
@@ -136,7 +135,7 @@ IngestOutcome ingest(const IngestRequest& req) {
 
   journey::BodySpans shape;
   const auto format =
-      iequals(token(req.content_type), "application/x-ndjson") ? journey::BodyFormat::ndjson : journey::BodyFormat::json;
+      iequals(header_token(req.content_type), "application/x-ndjson") ? journey::BodyFormat::ndjson : journey::BodyFormat::json;
   const journey::BodyProblem problem = journey::split_body(body, format, Limits::max_events_per_request, &shape);
   if (std::optional<IngestOutcome> bad = refuse_body(body, problem, shape)) return *bad;
   out.received = shape.events.size();

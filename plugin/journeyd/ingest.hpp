@@ -37,6 +37,9 @@ struct IngestOutcome {
   std::vector<Rejection> rejected;
 };
 
+// A header's media type or coding: before any ';' parameters, without surrounding blanks.
+std::string_view header_token(std::string_view v);
+
 // 0 when the media type and encoding are acceptable, else 415 and *error.
 int check_media(std::string_view content_type, std::string_view content_encoding, bool collect,
                 std::string* error);

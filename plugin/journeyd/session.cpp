@@ -61,12 +61,9 @@ std::vector<std::string> transfer_codings(const http::request_header<>& header) 
     std::string_view list = field.value();
     while (!list.empty()) {
       const size_t comma = std::min(list.find(','), list.size());
-      std::string_view coding = list.substr(0, comma);
+      const std::string_view coding = header_token(list.substr(0, comma));
       list.remove_prefix(std::min(comma + 1, list.size()));
-      coding = coding.substr(0, coding.find(';'));
-      const size_t first = coding.find_first_not_of(" \t");
-      if (first == std::string_view::npos) continue;
-      coding = coding.substr(first, coding.find_last_not_of(" \t") - first + 1);
+      if (coding.empty()) continue;
       std::string lower(coding);
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       codings.push_back(std::move(lower));
