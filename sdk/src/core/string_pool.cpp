@@ -152,6 +152,9 @@ std::string recycled(size_t capacity) {
   const size_t k = class_of(capacity);
   std::vector<std::string>& mine = cache->free[k];
   if (mine.empty()) {
+    // Its storage is freed here, not under the stock's lock: the run taken
+    // leaves the stock holding it.
+    std::vector<std::string>().swap(mine);
     Stock& st = stock();
     std::lock_guard lk(st.mu);
     st.take(k, mine);

@@ -103,6 +103,11 @@ class MemoryStore final : public Store {
     std::unique_lock lk(mu_);
     int s = index_of(sink);
     if (s < 0) return false;
+    // Events already here: return without registering as a waiter. While one is
+    // registered, every push() takes mu_ to wake it, and waits for this thread's
+    // drains under mu_.
+    drain(Busy::skip);
+    if (has_pending_after(s, after_seq)) return true;
     uint64_t gen = wake_gen_;
     ++waiters_;
     bool found = cv_.wait_until(lk, deadline, [&] {
@@ -343,9 +348,9 @@ class MemoryStore final : public Store {
     per_sink_[s] -= n;
     if (done) room_.fetch_add(done);
     while (!q_.empty() && q_.front().mask == 0) {
-      detail::give_string(q_.front().rec.event_id);
-      detail::give_string(q_.front().rec.key);
-      detail::give_string(q_.front().rec.json);
+      Record& r = q_.front().rec;  // holds no buffer once the last sink has fetched it
+      for (std::string* s : {&r.event_id, &r.key, &r.json})
+        if (s->capacity() > std::string().capacity()) detail::give_string(*s);
       q_.pop_front();
       ++front_seq_;
     }
