@@ -238,7 +238,7 @@ class MemoryStore final : public Store {
           sh.credit -= n;
           for (size_t i = 0; i < n; ++i) {
             const size_t bytes = records[i].json.size();
-            sh.items.push_back(Entry{std::move(records[i]), all_mask_, all_mask_, bytes});
+            sh.items.emplace_back(std::move(records[i]), all_mask_, all_mask_, bytes);
           }
           break;
         }

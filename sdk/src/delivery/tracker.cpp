@@ -106,14 +106,15 @@ struct Tracker::Impl {
     }
     // Only an on_drop callback needs the id after the record is handed over.
     std::string id_if_dropped = notifier ? ev.event_id : std::string();
-    Record rec{std::move(ev.event_id), std::move(ev.key), std::move(ev.json), to_unix_ms(opts.received_at)};
+    // The record is built where the store takes it: each move of it copies the
+    // key's inline bytes.
     Status s;
     if (wait) {
       std::vector<Record> one;
-      one.push_back(std::move(rec));
+      one.push_back(Record{std::move(ev.event_id), std::move(ev.key), std::move(ev.json), to_unix_ms(opts.received_at)});
       s = store->submit_and_wait(std::move(one), deadline);
     } else {
-      s = store->submit_one(std::move(rec));
+      s = store->submit_one(Record{std::move(ev.event_id), std::move(ev.key), std::move(ev.json), to_unix_ms(opts.received_at)});
     }
     if (s.code == Code::queue_full) {
       drop(id_if_dropped, "queue_full");

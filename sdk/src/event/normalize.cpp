@@ -91,7 +91,7 @@ size_t write_defaults(bool empty_object, bool has_id, bool has_timestamp, const 
     ev->event_id = detail::take_string(detail::kUuidChars);
     ev->event_id.resize(detail::kUuidChars);
     detail::write_uuid_v7(opts.received_at, ev->event_id.data());
-    add("\"event_id\":", ev->event_id);
+    add("\"event_id\":", std::string_view(ev->event_id.data(), detail::kUuidChars));  // a constant size: copied inline
   }
   char received_text[24];
   format_rfc3339(opts.received_at, received_text);
@@ -384,7 +384,9 @@ const char* read_prechecked(const Prechecked& pre, std::string_view text, Normal
   checked.type = static_cast<detail::Touchpoint>(pre.type);
   checked.landing = pre.landing;
   if (pre.event_id_len) out->event_id = detail::copy_string(text.substr(pre.event_id_off, pre.event_id_len));
-  out->key = detail::copy_string(text.substr(pre.key_off, pre.key_len));
+  const std::string_view key = text.substr(pre.key_off, pre.key_len);
+  if (key.size() <= out->key.capacity()) out->key.assign(key);  // inline: no temporary to move in
+  else out->key = detail::copy_string(key);
   out->consent_denied = pre.consent_denied;
   return pre.has_stage ? nullptr : detail::default_stage(checked);
 }
