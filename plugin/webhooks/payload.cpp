@@ -5,15 +5,17 @@
 #include <algorithm>
 
 #include "email.hpp"
+#include "journey/validate.hpp"
 
 namespace journey::webhooks {
 
 namespace {
-constexpr int kMaxDepth = 64;
+// SPEC section 12: the same nesting limit as at every other front door.
+constexpr size_t kMaxDepth = Limits::max_depth;
 
 // Rejects nesting deeper than kMaxDepth before the recursive parser sees it.
 void check_depth(std::string_view body) {
-  int depth = 0;
+  size_t depth = 0;
   bool in_string = false, escaped = false;
   for (size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
@@ -25,7 +27,8 @@ void check_depth(std::string_view body) {
       in_string = true;
     } else if (c == '{' || c == '[') {
       if (++depth > kMaxDepth)
-        throw PayloadError("body: nesting deeper than 64 levels at byte " + std::to_string(i));
+        throw PayloadError("body: nesting deeper than " + std::to_string(kMaxDepth) + " levels at byte " +
+                           std::to_string(i));
     } else if (c == '}' || c == ']') {
       --depth;
     }
@@ -44,8 +47,10 @@ Json parse_payload(std::string_view body) {
   try {
     j = Json::parse(body.begin(), body.end());
   } catch (const Json::parse_error& e) {
-    // e.what() may quote payload bytes; only the offset is reported.
-    throw PayloadError("body: malformed JSON at byte " + std::to_string(e.byte));
+    // e.what() may quote payload bytes; only the problem's kind and offset are reported.
+    const bool utf8 = std::string_view(e.what()).find("UTF-8") != std::string_view::npos;
+    throw PayloadError(std::string(utf8 ? "body: invalid UTF-8" : "body: malformed JSON") + " at byte " +
+                       std::to_string(e.byte));
   }
   if (!j.is_object()) throw PayloadError("body: expected a JSON object");
   return j;

@@ -26,7 +26,7 @@ Json base_event(const Delivery& d, const char* type) {
   e["type"] = type;
   e["context"] = {{"platform", "shopify"},
                   {"library", {{"name", "journey-webhooks"}, {"version", JOURNEY_VERSION}}}};
-  if (!d.shop.empty()) e["context"]["storefront"] = d.shop;
+  e["context"]["storefront"] = d.shop;
   e["properties"] = Json::object();
   return e;
 }
@@ -314,6 +314,7 @@ Result shopify(const Request& request, const std::string& secret) {
   d.shop = header(request, "x-shopify-shop-domain");
   map_or_reject(&r, [&] {
     if (d.delivery_id.empty()) throw PayloadError("X-Shopify-Webhook-Id: required");
+    if (d.shop.empty()) throw PayloadError("X-Shopify-Shop-Domain: required (the shop's myshopify.com domain)");
     r.events = mapper->second(d, parse_payload(request.body));
   });
   return r;

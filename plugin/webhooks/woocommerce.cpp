@@ -1,4 +1,6 @@
 // WooCommerce order topics → touchpoints by order status (SPEC section 6).
+#include <algorithm>
+
 #include "journey/webhooks.hpp"
 #include "money.hpp"
 #include "payload.hpp"
@@ -29,15 +31,24 @@ bool is_ping(std::string_view body) {
   return true;
 }
 
-// "https://Shop.Example.com:8443/path" → "shop.example.com:8443".
+// "https://Shop.Example.com:8443/path" → "shop.example.com:8443". The scheme's
+// default port is dropped ("https://shop.example.com:443/" → "shop.example.com"),
+// so that one shop gives one host, and one event_id per order and type.
 std::string source_host(std::string_view source) {
-  if (const auto scheme = source.find("://"); scheme != std::string_view::npos)
-    source.remove_prefix(scheme + 3);
+  std::string_view scheme = "https";
+  if (const auto end = source.find("://"); end != std::string_view::npos) {
+    scheme = source.substr(0, end);
+    source.remove_prefix(end + 3);
+  }
   source = source.substr(0, source.find_first_of("/?#"));
   if (const auto at = source.rfind('@'); at != std::string_view::npos) source.remove_prefix(at + 1);
   std::string host(source);
   for (char& c : host)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const bool http = scheme.size() == 4 && std::equal(scheme.begin(), scheme.end(), "http",
+                                                     [](char a, char b) { return (a | 0x20) == b; });
+  const std::string_view default_port = http ? ":80" : ":443";
+  if (host.size() > default_port.size() && host.ends_with(default_port)) host.resize(host.size() - default_port.size());
   return host;
 }
 

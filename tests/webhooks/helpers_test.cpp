@@ -121,6 +121,27 @@ TEST(Payload, MalformedJsonNamesTheOffsetNotTheContent) {
   EXPECT_THROW(parse_payload("[1,2]"), PayloadError);
 }
 
+// SPEC section 12: a message naming the problem, and the same nesting limit as
+// every other front door.
+TEST(Payload, InvalidUtf8AndDeepNestingAreNamed) {
+  try {
+    parse_payload("{\"note\": \"caf\xff\"}");
+    FAIL() << "accepted";
+  } catch (const PayloadError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("body: invalid UTF-8 at byte ", 0), 0u) << e.what();
+  }
+  const auto nested = [](int levels) {
+    return "{\"x\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+  };
+  EXPECT_NO_THROW(parse_payload(nested(32)));
+  try {
+    parse_payload(nested(33));
+    FAIL() << "33 levels accepted";
+  } catch (const PayloadError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("body: nesting deeper than 32 levels at byte ", 0), 0u) << e.what();
+  }
+}
+
 TEST(Payload, DeterministicEventIdsStayWithinTheLimit) {
   EXPECT_EQ(deterministic_event_id("woocommerce", "shop.example.com:727", "purchase", 16),
             "woocommerce:shop.example.com:727:purchase");

@@ -236,6 +236,17 @@ TEST(Shopify, UnknownTopicIsIgnoredWith200) {
   EXPECT_TRUE(r.events.empty());
 }
 
+// SPEC section 6 lists the header among those Shopify sends; without it the
+// events would have no storefront.
+TEST(Shopify, MissingShopDomainIs400NamingTheHeader) {
+  auto req = shopify_request("orders/paid", read_fixture("shopify/orders_paid.json"));
+  req.headers.erase("x-shopify-shop-domain");
+  const auto r = shopify(req, kShopifySecret);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.error.rfind("X-Shopify-Shop-Domain: required", 0), 0u) << r.error;
+  EXPECT_TRUE(r.events.empty());
+}
+
 TEST(Shopify, MissingTopicIs400) {
   auto req = shopify_request("", read_fixture("shopify/orders_create.json"));
   req.headers.erase("x-shopify-topic");

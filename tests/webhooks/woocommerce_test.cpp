@@ -149,6 +149,24 @@ TEST(WooCommerce, StorefrontIsTheLowerCasedSourceHost) {
   EXPECT_EQ(r.events[0]["event_id"], "woocommerce:shop.example.com:727:checkout");
 }
 
+// One shop, one host: the scheme's default port is dropped, another port kept.
+TEST(WooCommerce, SourceHostDropsOnlyTheSchemesDefaultPort) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"https://shop.example.com:443/", "shop.example.com"},
+      {"http://shop.example.com:80/wp/", "shop.example.com"},
+      {"HTTP://shop.example.com:80", "shop.example.com"},
+      {"https://shop.example.com:8443/", "shop.example.com:8443"},
+      {"http://shop.example.com:443/", "shop.example.com:443"},
+  };
+  for (const auto& [source, host] : cases) {
+    const auto r = woocommerce(woo_request("order.updated", read_fixture("woocommerce/order_pending.json"), source),
+                               kWooSecret);
+    ASSERT_EQ(r.events.size(), 1u) << source << ": " << r.error;
+    EXPECT_EQ(r.events[0]["context"]["storefront"], host) << source;
+    EXPECT_EQ(r.events[0]["event_id"], std::string("woocommerce:") + host + ":727:checkout") << source;
+  }
+}
+
 TEST(WooCommerce, CreationPingIsAnswered200AndIgnored) {
   Request ping;
   ping.body = read_fixture("woocommerce/ping.txt");
