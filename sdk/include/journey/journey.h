@@ -60,7 +60,9 @@ JOURNEY_API int journey_track_durable_json(journey_tracker *tracker, const char 
                                            char *err, size_t err_len);
 
 /* Waits until everything tracked before the call is delivered (or dead-lettered)
- * or timeout_ms passes: 0, or JOURNEY_E_TIMEOUT. Negative timeouts count as 0. */
+ * or timeout_ms passes: 0, or JOURNEY_E_TIMEOUT. Negative timeouts count as 0.
+ * Returns JOURNEY_E_TIMEOUT early when every sink still holding such an event
+ * waits for a retry due after the deadline: no attempt could end it in time. */
 JOURNEY_API int journey_flush(journey_tracker *tracker, int timeout_ms);
 
 /* Delivers what it can within timeout_ms, then stops; undelivered events stay in

@@ -72,6 +72,8 @@ class Tracker {
 
   // False when the deadline passed, or (with a spool) when what was tracked could
   // not be committed yet (a full disk): it is then tried again, not dropped.
+  // Also false, before the deadline, when every sink still holding an event
+  // tracked before the call waits for a retry due after it.
   bool flush(std::chrono::milliseconds timeout) noexcept;
   bool shutdown(std::chrono::milliseconds timeout) noexcept;
 
