@@ -215,6 +215,7 @@ class MemoryStore final : public Store {
 
  private:
   struct Entry {
+    Entry(Record&& r, uint32_t sinks) : rec(std::move(r)), mask(sinks), unfetched(sinks), bytes(rec.json.size()) {}
     Record rec;          // id, key and json moved out by the last sink to fetch it
     uint32_t mask;       // sinks still waiting
     uint32_t unfetched;  // sinks that have not fetched it
@@ -236,10 +237,7 @@ class MemoryStore final : public Store {
         if (sh.closed) return Status::error(Code::shutting_down, "the store is closed");
         if (sh.credit >= n || borrow(sh, n)) {
           sh.credit -= n;
-          for (size_t i = 0; i < n; ++i) {
-            const size_t bytes = records[i].json.size();
-            sh.items.emplace_back(std::move(records[i]), all_mask_, all_mask_, bytes);
-          }
+          for (size_t i = 0; i < n; ++i) sh.items.emplace_back(std::move(records[i]), all_mask_);
           break;
         }
       }
