@@ -1,5 +1,6 @@
 // journeyd: the sidecar (SPEC section 3). Wires options → sinks → spool →
-// pipeline → HTTP server, prints the ready line, and shuts down on SIGTERM/SIGINT.
+// pipeline → HTTP server, prints the ready line, and shuts down on SIGTERM/SIGINT
+// (SIGHUP is logged and ignored).
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -186,8 +187,20 @@ int run(const Options& o) {
     drain.expires_after(std::chrono::milliseconds(5));
     drain.async_wait([&](boost::system::error_code) { wait_in_flight(); });
   };
+  // SIGHUP (a closed terminal, or a reload out of habit) neither stops journeyd
+  // nor reloads it: its configuration is read once, at start.
+  net::signal_set hangups(ioc, SIGHUP);
+  std::function<void()> ignore_hangups = [&] {
+    hangups.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      log(Level::warn, "SIGHUP ignored: the configuration is read only at start; restart journeyd to change it");
+      ignore_hangups();
+    });
+  };
+  ignore_hangups();
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
+    hangups.cancel();
     log(Level::info, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                        {"in_flight", std::to_string(state.in_flight.load())},
                                        {"receiving", std::to_string(state.receiving.load())}});

@@ -418,6 +418,31 @@ TEST(JourneydProcess, JourneyMapFromTheLocalSink) {
   EXPECT_NE(html.headers["content-type"].find("text/html"), std::string::npos);
 }
 
+// A hangup (its terminal closed, or a reload tried out of habit) leaves journeyd
+// serving, and says so in its log.
+TEST(JourneydProcess, SighupIsLoggedAndIgnored) {
+  WithBackend w;
+  ASSERT_TRUE(w.jd->ok());
+  for (int i = 0; i < 2; ++i) {  // the handler re-arms
+    w.jd->signal(SIGHUP);
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    size_t logged = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      const std::string err = w.jd->stderr_text();
+      logged = 0;
+      for (size_t at = err.find("SIGHUP ignored"); at != std::string::npos; at = err.find("SIGHUP ignored", at + 1))
+        ++logged;
+      if (logged > size_t(i)) break;
+      std::this_thread::sleep_for(10ms);  // polling a log file: no event to wait on
+    }
+    ASSERT_EQ(logged, size_t(i) + 1) << w.jd->stderr_text();
+  }
+  EXPECT_FALSE(w.jd->wait_exit(0ms)) << "journeyd exited on SIGHUP";
+  EXPECT_EQ(http(w.jd->port(), "POST", "/v1/events", view_with_id("after-hup"), kJson).status, 202);
+  ASSERT_TRUE(w.backend.wait_for_events(1, 10s));
+  EXPECT_EQ(w.delivered_ids(), std::set<std::string>{"after-hup"});
+}
+
 TEST(JourneydProcess, SigtermExitsZeroAndKeepsUndeliveredEvents) {
   WithBackend w({"--shutdown-timeout-ms", "1500"});
   ASSERT_TRUE(w.jd->ok());
