@@ -51,6 +51,8 @@ Json parse_payload(std::string_view body) {
     const bool utf8 = std::string_view(e.what()).find("UTF-8") != std::string_view::npos;
     throw PayloadError(std::string(utf8 ? "body: invalid UTF-8" : "body: malformed JSON") + " at byte " +
                        std::to_string(e.byte));
+  } catch (const Json::out_of_range&) {  // 1e999: past double's range
+    throw PayloadError("body: a number is not finite (too large for a double)");
   }
   if (!j.is_object()) throw PayloadError("body: expected a JSON object");
   return j;

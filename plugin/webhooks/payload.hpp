@@ -35,8 +35,8 @@ void map_or_reject(Result* result, Map&& map) {
   }
 }
 
-// Parses the body as a JSON object (nesting at most 64). Throws PayloadError
-// "body: ..." naming the byte offset of the problem.
+// Parses the body as a JSON object (nesting at most 32, SPEC section 12). Throws
+// PayloadError "body: ..." naming the problem (and its byte offset when known).
 Json parse_payload(std::string_view body);
 
 // Header value ("" when absent); names are matched lower-cased.

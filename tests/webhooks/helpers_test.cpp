@@ -123,12 +123,18 @@ TEST(Payload, MalformedJsonNamesTheOffsetNotTheContent) {
 
 // SPEC section 12: a message naming the problem, and the same nesting limit as
 // every other front door.
-TEST(Payload, InvalidUtf8AndDeepNestingAreNamed) {
+TEST(Payload, InvalidUtf8NonFiniteNumbersAndDeepNestingAreNamed) {
   try {
     parse_payload("{\"note\": \"caf\xff\"}");
     FAIL() << "accepted";
   } catch (const PayloadError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("body: invalid UTF-8 at byte ", 0), 0u) << e.what();
+  }
+  try {
+    parse_payload(R"({"total_price": 1e999})");
+    FAIL() << "1e999 accepted";
+  } catch (const PayloadError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("body: a number is not finite", 0), 0u) << e.what();
   }
   const auto nested = [](int levels) {
     return "{\"x\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
