@@ -86,6 +86,36 @@ TEST(ParseBody, MalformedOrEmpty) {
   EXPECT_NE(parse_fail("[1,2", BodyFormat::json).find("malformed"), std::string::npos);
 }
 
+// A limit of section 12 in one element (invalid UTF-8, nesting) makes that event
+// invalid and leaves the others, as journeyd does; only text that is not JSON
+// makes the whole body malformed. (A number past double's range parses; the
+// validator names it.)
+TEST(ParseBody, AnElementOverALimitIsInvalidAloneInArraysAndWrappers) {
+  const std::string good = R"({"type":"view","anonymous_id":"a"})";
+  const std::string deep = "{\"x\":" + std::string(33, '[') + std::string(33, ']') + "}";
+  const std::pair<std::string, std::string> bad[] = {
+      {"{\"type\":\"view\",\"anonymous_id\":\"b\xff\"}", "invalid UTF-8"},
+      {deep, "nesting deeper than 32 levels"},
+  };
+  for (const auto& [event, problem] : bad) {
+    for (const std::string& body : {"[" + good + "," + event + "," + good + "]",
+                                    R"({"sent_at":"2026-11-26T10:00:00Z","events":[)" + good + "," + event + "]}"}) {
+      auto b = parse_ok(body);
+      const size_t bad_at = 1;
+      ASSERT_GT(b.items.size(), bad_at) << body;
+      for (size_t i = 0; i < b.items.size(); ++i) {
+        if (i == bad_at) {
+          EXPECT_FALSE(b.items[i].event) << body;
+          EXPECT_NE(b.items[i].error.find(problem), std::string::npos) << b.items[i].error;
+        } else {
+          EXPECT_TRUE(b.items[i].event) << body << " item " << i;
+        }
+      }
+    }
+  }
+  EXPECT_NE(parse_fail("[" + good + ",{\"type\":}]").find("malformed"), std::string::npos);
+}
+
 TEST(ParseBody, EventNestingIsMeasuredFromTheEvent) {
   const std::string event32 = "{\"x\":" + std::string(30, '[') + std::string(30, ']') + "}";  // 31 levels
   auto b = parse_ok("[" + event32 + "]");

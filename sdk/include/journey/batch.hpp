@@ -71,8 +71,8 @@ BodyProblem split_body(std::string_view body, BodyFormat format, size_t max_even
 // ---- Parsed items ------------------------------------------------------------
 
 struct BatchItem {
-  std::optional<Json> event;  // nullopt: this element/line could not be parsed
-  std::string error;          // then: "event: <problem>" (a non-object is left to the validator)
+  std::optional<Json> event;  // nullopt: this element/line could not be parsed, or is over a limit
+  std::string error;          // then: "<path>: <problem>" (a non-object is left to the validator)
 };
 
 struct ParsedBody {
@@ -84,7 +84,8 @@ struct ParsedBody {
 // (for the JSON format; the message and byte position are those of parsing the
 // whole body), a wrapper without an "events" array, with an unknown member, a
 // non-string batch_id or a bad "sent_at", or no event at all. No limit on the
-// number of events.
+// number of events. An element over a limit of section 12 (invalid UTF-8,
+// nesting) is an item with its error, as a line that is not JSON is.
 bool parse_body(std::string_view body, BodyFormat format, ParsedBody* out, std::string* error);
 
 }  // namespace journey

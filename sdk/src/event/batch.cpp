@@ -7,6 +7,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "event/json_text.hpp"
 #include "journey/validate.hpp"
 
 namespace journey {
@@ -281,14 +282,17 @@ BodyProblem split_lines(std::string_view body, size_t max_events, BodySpans* out
 
 // Each span parsed with what is left of the whole body's nesting budget, so an
 // event fails here exactly when parsing the whole body would. False (JSON
-// shapes) at the first span that is not JSON; lines keep their own errors.
+// shapes) at the first span that is not JSON; lines keep their own errors, and
+// so does an element a limit of section 12 stopped (invalid UTF-8, nesting, a
+// number that is not finite): only that event is invalid, as at journeyd.
 bool parse_spans(const BodySpans& spans, ParsedBody* out, std::string* error = nullptr) {
   const size_t budget = spans.per_line() ? Limits::max_depth : Limits::max_depth + 2 - spans.depth();
   out->items.reserve(spans.events.size());
   for (std::string_view text : spans.events) {
     BatchItem item;
-    item.event = parse_json_limited(text, &item.error, budget);
-    if (!item.event && !spans.per_line()) {
+    bool syntax = false;
+    item.event = detail::parse_json_limited(text, &item.error, budget, &syntax);
+    if (!item.event && syntax && !spans.per_line()) {
       if (error) *error = std::move(item.error);
       return false;
     }
@@ -343,9 +347,12 @@ bool parse_body(std::string_view body, BodyFormat format, ParsedBody* out, std::
     const BodyProblem problem = split_body(body, BodyFormat::json, 0, &spans);
     std::string span_error;
     bool parsed = problem.ok() && parse_spans(spans, out, &span_error);
-    // The envelope's other members (batch_id, a repeated name) were only skipped over.
+    // The envelope's other members (batch_id, a repeated name) were only skipped
+    // over: their syntax is checked here (an event's limits were, per event).
+    bool envelope_syntax = false;
     bool checked = parsed && (spans.shape != BodySpans::Shape::envelope ||
-                              parse_json_limited(body, nullptr, Limits::max_depth + 2));
+                              detail::parse_json_limited(body, nullptr, Limits::max_depth + 2, &envelope_syntax) ||
+                              !envelope_syntax);
     if (checked && !spans.batch_id.empty() && !is_json_string(spans.batch_id)) {
       *out = ParsedBody();
       *error = "batch_id: must be a string";
