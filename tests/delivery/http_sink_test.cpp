@@ -157,6 +157,18 @@ TEST(HttpSink, BadEndpointOrGzipIsAConfigError) {
   o.endpoint = "ftp://example.com/";
   EXPECT_EQ(make_http_sink(o, &err), nullptr);
   EXPECT_NE(err.find("endpoint"), std::string::npos);
+  // What libcurl could never send to: refused now, naming the field, not retried until the events expire.
+  for (const char* bad : {"http://[::1/v1/batch", "http://127.0.0.1:99999/v1/batch",
+                          "https//example.com/v1/batch", "mailto:ops@example.com"}) {
+    err.clear();
+    o.endpoint = bad;
+    EXPECT_EQ(make_http_sink(o, &err), nullptr) << bad;
+    EXPECT_EQ(err.rfind("endpoint: ", 0), 0u) << bad << ": " << err;
+  }
+  for (const char* good : {"HTTP://127.0.0.1:9/v1/batch", "https://[::1]:8443/v1/batch", "http://backend.internal/x?y=1"}) {
+    o.endpoint = good;
+    EXPECT_NE(make_http_sink(o, &err), nullptr) << good << ": " << err;
+  }
   o.endpoint = "http://127.0.0.1:9/";
   o.gzip = "sometimes";
   EXPECT_EQ(make_http_sink(o, &err), nullptr);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <memory>
 #include <mutex>
 
 #include "delivery/backoff.hpp"
@@ -214,6 +215,27 @@ class HttpSink final : public Sink {
   std::atomic<bool> cancelled_{false};
 };
 
+// Why url is no endpoint (empty when it is one): parsed as libcurl will parse
+// it, so that a URL it cannot use (a bad port, an unclosed IPv6 bracket) is a
+// config error now rather than a retry of every batch until the events expire.
+std::string endpoint_problem(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
+  if (!u) throw std::bad_alloc();
+  if (const CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0); rc != CURLUE_OK)
+    return std::string("not a URL libcurl can use (") + curl_url_strerror(rc) + ")";
+  auto part = [&](CURLUPart which) {
+    char* text = nullptr;
+    std::string out;
+    if (curl_url_get(u.get(), which, &text, 0) == CURLUE_OK && text) out = text;
+    curl_free(text);
+    return out;
+  };
+  const std::string scheme = part(CURLUPART_SCHEME);  // lower-cased by libcurl
+  if (scheme != "http" && scheme != "https") return "must be an http:// or https:// URL";
+  if (part(CURLUPART_HOST).empty()) return "has no host";
+  return {};
+}
+
 }  // namespace
 
 std::shared_ptr<Sink> make_http_sink(const HttpSinkOptions& options, std::string* error) {
@@ -223,10 +245,10 @@ std::shared_ptr<Sink> make_http_sink(const HttpSinkOptions& options, std::string
   };
   const std::string& url = options.endpoint;
   if (url.empty()) return fail("endpoint: required for the http sink");
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    return fail("endpoint: must be an http:// or https:// URL, got \"" + url + "\"");
   if (url.find_first_of(" \t\r\n") != std::string::npos)
     return fail("endpoint: must not contain white space");
+  if (std::string problem = endpoint_problem(url); !problem.empty())
+    return fail("endpoint: " + problem + ", got \"" + url + "\"");
   if (options.gzip != "auto" && options.gzip != "always" && options.gzip != "never")
     return fail("gzip: must be auto, always or never, got \"" + options.gzip + "\"");
   if (options.request_timeout.count() <= 0) return fail("request_timeout_ms: must be positive");
