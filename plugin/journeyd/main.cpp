@@ -167,16 +167,6 @@ int run(const Options& o) {
   pipeline.start();
   listener->run();
 
-  auto ep = listener->local_endpoint();
-  std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
-  std::printf("journeyd listening on http://%s:%u\n", host.c_str(), unsigned(ep.port()));
-  std::fflush(stdout);
-  auto stats = store->stats();
-  std::string pending;
-  for (const auto& [sink, n] : stats.pending_events) pending += (pending.empty() ? "" : ",") + sink + "=" + std::to_string(n);
-  log(Level::info, "journeyd started", {{"listen", host + ":" + std::to_string(ep.port())}, {"data_dir", o.data_dir},
-                                       {"pending", pending.empty() ? "none" : pending}});
-
   const auto shutdown_timeout = std::chrono::milliseconds(o.shutdown_timeout_ms);
   journey::SteadyTime deadline{};
   net::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -209,6 +199,18 @@ int run(const Options& o) {
     listener->stop();
     wait_in_flight();
   });
+
+  // The ready line only once the signals are handled: a supervisor (or a test)
+  // may signal journeyd as soon as it reads it.
+  auto ep = listener->local_endpoint();
+  std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  std::printf("journeyd listening on http://%s:%u\n", host.c_str(), unsigned(ep.port()));
+  std::fflush(stdout);
+  auto stats = store->stats();
+  std::string pending;
+  for (const auto& [sink, n] : stats.pending_events) pending += (pending.empty() ? "" : ",") + sink + "=" + std::to_string(n);
+  log(Level::info, "journeyd started", {{"listen", host + ":" + std::to_string(ep.port())}, {"data_dir", o.data_dir},
+                                       {"pending", pending.empty() ? "none" : pending}});
 
   // An exception out of a handler ends only the connection it came from (its
   // session is released as the handler unwinds); run() then carries on.
