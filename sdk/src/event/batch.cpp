@@ -283,8 +283,8 @@ BodyProblem split_lines(std::string_view body, size_t max_events, BodySpans* out
 // Each span parsed with what is left of the whole body's nesting budget, so an
 // event fails here exactly when parsing the whole body would. False (JSON
 // shapes) at the first span that is not JSON; lines keep their own errors, and
-// so does an element a limit of section 12 stopped (invalid UTF-8, nesting, a
-// number that is not finite): only that event is invalid, as at journeyd.
+// so does an element a limit of section 12 stopped (invalid UTF-8, nesting):
+// only that event is invalid, as at journeyd.
 bool parse_spans(const BodySpans& spans, ParsedBody* out, std::string* error = nullptr) {
   const size_t budget = spans.per_line() ? Limits::max_depth : Limits::max_depth + 2 - spans.depth();
   out->items.reserve(spans.events.size());
