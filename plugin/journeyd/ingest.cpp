@@ -20,13 +20,6 @@ using journey::Limits;
 // it is rejected without building its DOM, which bounds memory per request.
 constexpr size_t kMaxEventText = 8 * Limits::max_event_bytes;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
-  return true;
-}
-
 bool is_gzip(std::string_view content_encoding) {
   std::string_view enc = header_token(content_encoding);
   return iequals(enc, "gzip") || iequals(enc, "x-gzip");
@@ -74,6 +67,13 @@ std::optional<IngestOutcome> refuse_body(std::string_view body, const journey::B
 }
 
 }  // namespace
+
+bool iequals(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != lower[i]) return false;
+  return true;
+}
 
 std::string_view header_token(std::string_view v) {
   v = v.substr(0, v.find(';'));

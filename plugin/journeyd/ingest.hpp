@@ -39,6 +39,8 @@ struct IngestOutcome {
 
 // A header's media type or coding: before any ';' parameters, without surrounding blanks.
 std::string_view header_token(std::string_view v);
+// a equals `lower` (lower-case ASCII) ignoring the case of a's letters.
+bool iequals(std::string_view a, std::string_view lower);
 
 // 0 when the media type and encoding are acceptable, else 415 and *error.
 int check_media(std::string_view content_type, std::string_view content_encoding, bool collect,

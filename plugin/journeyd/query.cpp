@@ -1,7 +1,6 @@
 #include "query.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "ingest.hpp"
 
 namespace journeyd {
 namespace {
@@ -36,10 +35,7 @@ bool decode(std::string_view in, std::string* out) {
 Target split_target(std::string_view target) {
   // The absolute form (RFC 9112 section 3.2.2), "http://host:port/path?query": its path and query.
   for (std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() < scheme.size() ||
-        !std::equal(scheme.begin(), scheme.end(), target.begin(),
-                    [](char s, char t) { return s == std::tolower(static_cast<unsigned char>(t)); }))
-      continue;
+    if (!iequals(target.substr(0, scheme.size()), scheme)) continue;
     target.remove_prefix(scheme.size());
     const size_t path = target.find_first_of("/?");
     target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);

@@ -108,13 +108,16 @@ struct Tracker::Impl {
     std::string id_if_dropped = notifier ? ev.event_id : std::string();
     // The record is built where the store takes it: each move of it copies the
     // key's inline bytes.
+    auto record = [&] {
+      return Record{std::move(ev.event_id), std::move(ev.key), std::move(ev.json), to_unix_ms(opts.received_at)};
+    };
     Status s;
     if (wait) {
       std::vector<Record> one;
-      one.push_back(Record{std::move(ev.event_id), std::move(ev.key), std::move(ev.json), to_unix_ms(opts.received_at)});
+      one.push_back(record());
       s = store->submit_and_wait(std::move(one), deadline);
     } else {
-      s = store->submit_one(Record{std::move(ev.event_id), std::move(ev.key), std::move(ev.json), to_unix_ms(opts.received_at)});
+      s = store->submit_one(record());
     }
     if (s.code == Code::queue_full) {
       drop(id_if_dropped, "queue_full");
