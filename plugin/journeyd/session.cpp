@@ -163,12 +163,22 @@ void Session::arm_deadline(std::chrono::milliseconds limit) {
   stream_.expires_never();
   timed_out_ = false;
   deadline_.expires_after(limit);
+  wait_deadline();
+}
+
+// Cancels the pending read at the deadline, and again every 100 ms until the read
+// phase ends: a cancel that lands while a composed read (async_read_header) is
+// between two of its reads misses, and its next read would wait unbounded (a
+// slowloris sending a byte a second then outlived the header limit).
+void Session::wait_deadline() {
   deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
     auto self = weak.lock();
     // A wait that completed just before end_read() finds the expiry moved to the future.
     if (ec || !self || self->deadline_.expiry() > std::chrono::steady_clock::now()) return;
     self->timed_out_ = true;
     self->stream_.cancel();
+    self->deadline_.expires_after(std::chrono::milliseconds(100));
+    self->wait_deadline();
   });
 }
 

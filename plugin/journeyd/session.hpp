@@ -47,6 +47,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Headers and body are read under a deadline of their own instead of the stream's
   // timeout, which would close the socket before the 408 could be written.
   void arm_deadline(std::chrono::milliseconds limit);
+  void wait_deadline();
   beast::error_code end_read(beast::error_code ec);
   void on_header(beast::error_code ec);
   void on_body(beast::error_code ec);
