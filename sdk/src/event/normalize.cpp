@@ -88,10 +88,13 @@ size_t write_defaults(bool empty_object, bool has_id, bool has_timestamp, const 
     *p++ = '"';
   };
   if (!has_id) {
+    // Written here first: the id's recycled buffer is cold, and reading it back
+    // would wait for its lines.
+    char id[detail::kUuidChars];
+    detail::write_uuid_v7(opts.received_at, id);
+    add("\"event_id\":", std::string_view(id, sizeof id));  // a constant size: copied inline
     ev->event_id = detail::take_string(detail::kUuidChars);
-    ev->event_id.resize(detail::kUuidChars);
-    detail::write_uuid_v7(opts.received_at, ev->event_id.data());
-    add("\"event_id\":", std::string_view(ev->event_id.data(), detail::kUuidChars));  // a constant size: copied inline
+    ev->event_id.assign(id, sizeof id);
   }
   char received_text[24];
   format_rfc3339(opts.received_at, received_text);
