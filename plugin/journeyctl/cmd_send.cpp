@@ -12,18 +12,23 @@
 #include <thread>
 
 #include "command.hpp"
+#include "flags.hpp"
 #include "inputs.hpp"
 #include "journey/batch.hpp"
+#include "journey/time.hpp"
+#include "journey/validate.hpp"
 
 namespace {
 
 constexpr const char* kHelp =
     "usage: journeyctl send [FILE|-] --url http://HOST:PORT [--ingest-key KEY] [--batch N]\n"
     "\n"
-    "Posts events to journeyd's /v1/events in batches of N (default 500, at most 2000) over\n"
-    "one keep-alive connection (--url may also be that endpoint itself). Input (FILE, or standard input when - or absent): one event,\n"
-    "a JSON array, {\"sent_at\", \"events\"}, or NDJSON. A 503 is retried after Retry-After.\n"
-    "Prints one line per rejected event (event <index>: <problem>), then the counts.\n"
+    "Posts events to journeyd's /v1/events in batches of N (default 500, at most 2000) and at\n"
+    "most 5 MiB over one keep-alive connection (--url may also be that endpoint itself).\n"
+    "Input (FILE, or standard input when - or absent): one event, a JSON array,\n"
+    "{\"sent_at\", \"events\"} (each batch carries that sent_at), or NDJSON. A 503 is retried\n"
+    "after Retry-After. Prints one line per problem of a rejected event, in input order\n"
+    "(event <index>: <problem>), then the counts. Flags take \"--name value\" or \"--name=value\".\n"
     "--ingest-key defaults to $JOURNEY_INGEST_KEY.\n"
     "Exit status: 0 all accepted, 1 some rejected or journeyd unreachable, 2 bad usage.\n";
 
@@ -75,51 +80,73 @@ void progress(size_t done, size_t total) {
   std::fflush(stderr);
 }
 
+// sent_at as the body gave it, to the microsecond: journeyd shifts each timestamp
+// by its received_at less this.
+std::string format_sent_at(journey::SysTime t) {
+  std::string text = journey::format_rfc3339(t);  // ...SS.mmmZ
+  const int64_t micros = ((t.time_since_epoch().count() % 1000) + 1000) % 1000;
+  char digits[4];
+  std::snprintf(digits, sizeof digits, "%03lld", static_cast<long long>(micros));
+  text.insert(text.size() - 1, digits);
+  return text;
+}
+
+// The input's events cut into request bodies of at most `per_batch` events and
+// journeyd's body limit (SPEC section 12), each with the input's sent_at.
+struct Batches {
+  std::vector<std::pair<size_t, size_t>> ranges;  // [first, end) into the events sent
+  std::vector<std::string> bodies;
+};
+
+Batches make_batches(const std::vector<std::string>& events, size_t per_batch, const std::string& sent_at) {
+  const std::string open = sent_at.empty() ? "[" : "{\"sent_at\":\"" + sent_at + "\",\"events\":[";
+  const std::string close = sent_at.empty() ? "]" : "]}";
+  Batches b;
+  size_t first = 0;
+  std::string body = open;
+  auto cut = [&](size_t end) {
+    b.ranges.emplace_back(first, end);
+    b.bodies.push_back(body + close);
+    first = end;
+    body = open;
+  };
+  for (size_t i = 0; i < events.size(); ++i) {
+    const bool empty = i == first;
+    if (!empty && (i - first >= per_batch ||
+                   body.size() + 1 + events[i].size() + close.size() > journey::Limits::max_body_bytes))
+      cut(i);
+    if (i != first) body += ',';
+    body += events[i];
+  }
+  if (first < events.size()) cut(events.size());
+  return b;
+}
+
 int run(const journeyctl::Args& args) {
-  std::string file = "-", url, key;
-  if (const char* k = std::getenv("JOURNEY_INGEST_KEY")) key = k;
+  journeyctl::Flags flags;
+  std::string error;
+  if (!journeyctl::parse_flags(args, {"url", "ingest-key", "batch"}, 1, &flags, &error)) {
+    std::fprintf(stderr, "journeyctl send: %s\n", error.c_str());
+    return 2;
+  }
+  if (flags.help) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  const std::string file = flags.positional.empty() ? "-" : flags.positional[0];
+  const char* env_key = std::getenv("JOURNEY_INGEST_KEY");
+  const std::string key = flags.get("ingest-key", env_key ? env_key : "");
+  std::string url = flags.get("url", "");
   size_t batch = 500;
-  bool have_file = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const char* flag) -> const std::string* {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "journeyctl send: %s: missing value\n", flag);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      std::fputs(kHelp, stdout);
-      return 0;
-    } else if (a == "--url") {
-      auto v = value("--url");
-      if (!v) return 2;
-      url = *v;
-    } else if (a == "--ingest-key") {
-      auto v = value("--ingest-key");
-      if (!v) return 2;
-      key = *v;
-    } else if (a == "--batch") {
-      auto v = value("--batch");
-      if (!v) return 2;
-      char* end = nullptr;
-      long n = std::strtol(v->c_str(), &end, 10);
-      if (v->empty() || *end || n < 1 || n > 2000) {
-        std::fprintf(stderr, "journeyctl send: --batch: expected 1 to 2000, got \"%s\"\n", v->c_str());
-        return 2;
-      }
-      batch = size_t(n);
-    } else if (a.size() > 1 && a[0] == '-') {
-      std::fprintf(stderr, "journeyctl send: unknown option %s (see --help)\n", a.c_str());
+  if (flags.values.count("batch")) {
+    const std::string v = flags.values["batch"];
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 1 || n > 2000) {
+      std::fprintf(stderr, "journeyctl send: --batch: expected 1 to 2000, got \"%s\"\n", v.c_str());
       return 2;
-    } else if (have_file) {
-      std::fprintf(stderr, "journeyctl send: more than one FILE given (%s)\n", a.c_str());
-      return 2;
-    } else {
-      file = a;
-      have_file = true;
     }
+    batch = size_t(n);
   }
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     std::fprintf(stderr, "journeyctl send: --url: expected http://HOST:PORT, got \"%s\"\n", url.c_str());
@@ -136,22 +163,27 @@ int run(const journeyctl::Args& args) {
     return 2;
   }
   journey::ParsedBody parsed;
-  std::string error;
   if (!journey::parse_body(body, journey::BodyFormat::automatic, &parsed, &error)) {
     std::fprintf(stderr, "journeyctl send: %s: %s\n", file == "-" ? "stdin" : file.c_str(), error.c_str());
     return 1;
   }
 
+  // Each rejected event's lines, printed in input order once every batch is sent.
+  std::vector<std::pair<size_t, std::string>> problems;
   size_t accepted = 0, rejected = 0;
   std::vector<size_t> to_send;  // input indices of the events that parsed
+  std::vector<std::string> texts;
   for (size_t i = 0; i < parsed.items.size(); ++i) {
     if (parsed.items[i].event) {
       to_send.push_back(i);
+      texts.push_back(parsed.items[i].event->dump());
     } else {
-      std::printf("event %zu: %s\n", i, parsed.items[i].error.c_str());
+      problems.emplace_back(i, parsed.items[i].error);
       ++rejected;
     }
   }
+  const Batches batches = make_batches(texts, batch, parsed.sent_at ? format_sent_at(*parsed.sent_at) : "");
+  texts.clear();
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURL* curl = curl_easy_init();
@@ -161,14 +193,11 @@ int run(const journeyctl::Args& args) {
   const bool tty = isatty(STDERR_FILENO);
   const std::string endpoint = url + "/v1/events";
   int status = 0;
-  for (size_t start = 0; start < to_send.size() && status == 0; start += batch) {
-    size_t end = std::min(to_send.size(), start + batch);
-    std::string out = "[";
-    for (size_t j = start; j < end; ++j) out += (j > start ? "," : "") + parsed.items[to_send[j]].event->dump();
-    out += "]";
+  for (size_t k = 0; k < batches.bodies.size() && status == 0; ++k) {
+    const auto [start, end] = batches.ranges[k];
     Post p;
     for (int attempt = 0;; ++attempt) {
-      p = post(curl, endpoint, out, headers);
+      p = post(curl, endpoint, batches.bodies[k], headers);
       if (p.status != 503 || attempt == 5) break;
       std::this_thread::sleep_for(std::chrono::seconds(std::clamp(p.retry_after, 1L, 10L)));
     }
@@ -178,23 +207,25 @@ int run(const journeyctl::Args& args) {
       break;
     }
     journey::Json answer = journey::Json::parse(p.body, nullptr, false);
+    const std::string message = answer.is_object() ? answer.value("error", p.body) : p.body;
     if (p.status == 202 || (p.status == 400 && answer.is_object() && answer.contains("rejected"))) {
       if (p.status == 202) accepted += answer.value("accepted", size_t(0));
       size_t batch_rejected = 0;
       for (const auto& r : answer.value("rejected", journey::Json::array())) {
         size_t idx = to_send[start + r.value("index", size_t(0))];
-        for (const auto& e : r.value("errors", journey::Json::array()))
-          std::printf("event %zu: %s\n", idx, e.get<std::string>().c_str());
+        for (const auto& e : r.value("errors", journey::Json::array())) problems.emplace_back(idx, e.get<std::string>());
         ++batch_rejected;
       }
       if (p.status == 400 && batch_rejected == 0) {
-        std::printf("events %zu-%zu: %s\n", to_send[start], to_send[end - 1], answer.value("error", "").c_str());
+        for (size_t j = start; j < end; ++j) problems.emplace_back(to_send[j], message);
         batch_rejected = end - start;
       }
       rejected += batch_rejected;
+    } else if (p.status == 413 && end - start == 1) {  // one event larger than a request may be
+      problems.emplace_back(to_send[start], message);
+      ++rejected;
     } else {
-      std::string msg = answer.is_object() ? answer.value("error", p.body) : p.body;
-      std::fprintf(stderr, "journeyctl send: %s answered %ld: %s\n", endpoint.c_str(), p.status, msg.c_str());
+      std::fprintf(stderr, "journeyctl send: %s answered %ld: %s\n", endpoint.c_str(), p.status, message.c_str());
       status = 1;
     }
     if (tty) progress(end, to_send.size());
@@ -202,6 +233,9 @@ int run(const journeyctl::Args& args) {
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   curl_global_cleanup();
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [index, text] : problems) std::printf("event %zu: %s\n", index, text.c_str());
   std::printf("accepted %zu, rejected %zu\n", accepted, rejected);
   return status != 0 || rejected > 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 // journeyctl spool stats — what a data dir's spool holds (SPEC sections 5, 11).
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "command.hpp"
@@ -60,7 +61,9 @@ int run(const journeyctl::Args& args) {
     std::printf("%s\n", j.dump(2, ' ', false, journey::Json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::printf("spool %s%s\n", path.c_str(), s->exists ? "" : dir_exists ? " (none yet)" : " (no such directory)");
+  std::error_code ec;
+  const char* missing = std::filesystem::exists(data_dir, ec) ? " (not a directory)" : " (no such directory)";
+  std::printf("spool %s%s\n", path.c_str(), s->exists ? "" : dir_exists ? " (none yet)" : missing);
   std::printf("pending events: %llu (%llu bytes)\n", static_cast<unsigned long long>(s->events),
               static_cast<unsigned long long>(s->pending_bytes));
   print_map("pending per sink", s->pending_events);

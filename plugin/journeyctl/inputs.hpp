@@ -9,8 +9,9 @@ namespace journeyctl {
 bool read_input(const std::string& file, std::string* out, std::string* error);
 
 // For the commands that read DIR/spool.db and find nothing when DIR is missing: a
-// note on stderr, "journeyctl <command>: note: --data-dir DIR does not exist ...",
-// so a mistyped path is not read as an empty spool. True when DIR exists.
+// note on stderr ("... --data-dir DIR does not exist ..." or "... is not a
+// directory"), so a mistyped path is not read as an empty spool. True when DIR is
+// a directory.
 bool data_dir_exists(const char* command, const std::string& dir);
 
 }  // namespace journeyctl

@@ -32,7 +32,7 @@ const std::vector<Spec>& specs() {
   static const std::vector<Spec> s = {
       {"listen", Kind::listen, 0, {}, "HOST:PORT to listen on (default 127.0.0.1:8787; port 0 picks one)"},
       {"data-dir", Kind::text, 0, {}, "spool, dead letters, local sink (default ./journey-data)"},
-      {"sink", Kind::list, 0, {"local", "http", "kafka", "discard"}, "local | http | kafka (repeatable; default local)"},
+      {"sink", Kind::list, 0, {"local", "http", "kafka", "discard"}, "local | http | kafka | discard (repeatable; default local)"},
       {"endpoint", Kind::url, 0, {}, "http sink target URL"},
       {"write-key", Kind::text, 0, {}, "http sink: Authorization: Bearer KEY"},
       {"signing-secret", Kind::text, 0, {}, "http sink: Standard Webhooks signing secret"},
@@ -199,7 +199,7 @@ bool apply(const Spec& s, const std::vector<std::string>& vals, Options* o, std:
         std::vector<std::string> sinks;
         for (const auto& item : items) {
           if (std::find(s.choices.begin(), s.choices.end(), item) == s.choices.end()) {
-            *why = "unknown sink \"" + item + "\" (expected local, http or kafka)";
+            *why = "unknown sink \"" + item + "\" (expected local, http, kafka or discard)";
             return false;
           }
           if (std::find(sinks.begin(), sinks.end(), item) == sinks.end()) sinks.push_back(item);
@@ -243,9 +243,10 @@ bool apply(const Spec& s, const std::vector<std::string>& vals, Options* o, std:
 
 ParseResult fail(std::string msg) { return {std::nullopt, "journeyd: " + std::move(msg)}; }
 
-std::optional<std::string> read_config(const std::string& path, Sources* src) {
+// `who` names where the path came from: --config or JOURNEY_CONFIG.
+std::optional<std::string> read_config(const std::string& who, const std::string& path, Sources* src) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return "--config: cannot read " + path + ": " + std::strerror(errno);
+  if (!in) return who + ": cannot read " + path + ": " + std::strerror(errno);
   std::stringstream ss;
   ss << in.rdbuf();
   nlohmann::json j;
@@ -350,7 +351,7 @@ ParseResult parse_options(const std::vector<std::string>& args,
                         : src.env.count("config") ? &src.env["config"] : nullptr;
   if (config) {
     if (config->values.back().empty()) return fail(config->who + ": empty path");
-    if (auto err = read_config(config->values.back(), &src)) return fail(*err);
+    if (auto err = read_config(config->who, config->values.back(), &src)) return fail(*err);
   }
 
   // The flag's value wins over the environment's, which wins over the file's; a

@@ -79,7 +79,9 @@ TEST(Options, ErrorsNameTheFlagEnvOrKey) {
   expect_error({"--endpoint", "ftp://x"}, {}, "--endpoint");
   expect_error({}, {{"JOURNEY_MAX_CONNECTIONS", "-1"}}, "JOURNEY_MAX_CONNECTIONS");
   expect_error({"--listen", "0.0.0.0:8787"}, {}, "--ingest-key");
-  expect_error({"--config", "/nonexistent/journeyd.json"}, {}, "/nonexistent/journeyd.json");
+  expect_error({"--config", "/nonexistent/journeyd.json"}, {}, "--config: cannot read /nonexistent/journeyd.json");
+  expect_error({}, {{"JOURNEY_CONFIG", "/nonexistent/journeyd.json"}}, "JOURNEY_CONFIG: cannot read /nonexistent");
+  expect_error({"--sink", "s3"}, {}, "expected local, http, kafka or discard");
   jdtest::TempDir dir;
   std::string cfg = dir.path() + "/c.json";
   std::ofstream(cfg) << R"({"gzip": "sometimes"})";

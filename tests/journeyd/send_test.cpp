@@ -6,6 +6,7 @@
 
 #include "harness.hpp"
 #include "journey/json.hpp"
+#include "journey/time.hpp"
 #include "test_backend.hpp"
 
 namespace {
@@ -58,6 +59,55 @@ TEST(JourneyctlSend, PostsEveryEventInBatchesAndReportsRejections) {
   EXPECT_EQ(denied.code, 1);
   EXPECT_NE(denied.err.find("401"), std::string::npos) << denied.err;
   EXPECT_EQ(jdtest::run_bin("journeyctl", {"send", good}).code, 2);
+}
+
+// Batches stay under journeyd's 5 MiB body limit whatever --batch allows; the
+// {"sent_at", "events"} form keeps its sent_at, so journeyd corrects the clock skew
+// as it does for that body posted directly; flags take --name=value; problems are
+// printed in input order, local ones and journeyd's alike.
+TEST(JourneyctlSend, KeepsUnderTheBodyLimitCarriesSentAtAndPrintsProblemsInOrder) {
+  jdtest::TempDir dir;
+  jdtest::Journeyd jd({"--data-dir", dir.path(), "--sink", "discard"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::string url = "http://127.0.0.1:" + std::to_string(jd.port());
+
+  const std::string big = dir.path() + "/big.ndjson";
+  {
+    std::ofstream out(big);
+    for (int i = 0; i < 400; ++i)
+      out << Json{{"type", "view"}, {"anonymous_id", "big-" + std::to_string(i)},
+                  {"context", {{"page", {{"url", "https://x/"}, {"title", std::string(20000, 'x')}}}}}}
+                     .dump()
+          << "\n";
+  }
+  auto sent = jdtest::run_bin("journeyctl", {"send", big, "--url=" + url, "--batch=500"});
+  EXPECT_EQ(sent.code, 0) << sent.err << sent.out;
+  EXPECT_NE(sent.out.find("accepted 400, rejected 0"), std::string::npos) << sent.out;
+
+  // The sender's clock runs 3 hours ahead: without sent_at the timestamp is in the future.
+  const std::string ahead = journey::format_rfc3339(journey::now_us() + std::chrono::hours(3));
+  const std::string skewed = dir.path() + "/skewed.json";
+  std::ofstream(skewed) << Json{{"sent_at", ahead},
+                                {"events", Json::array({Json{{"type", "view"}, {"anonymous_id", "s1"},
+                                                             {"timestamp", ahead},
+                                                             {"context", {{"page", {{"url", "https://x/"}}}}}}})}}
+                               .dump();
+  auto corrected = jdtest::run_bin("journeyctl", {"send", skewed, "--url", url});
+  EXPECT_EQ(corrected.code, 0) << corrected.err << corrected.out;
+  EXPECT_NE(corrected.out.find("accepted 1, rejected 0"), std::string::npos) << corrected.out;
+
+  const std::string mixed = dir.path() + "/mixed.ndjson";
+  std::ofstream(mixed) << view("m-0") << "\n"
+                       << R"({"type":"view"})" << "\n"  // journeyd rejects it: no anonymous_id
+                       << "not json\n"                   // send rejects it before posting
+                       << view("m-3") << "\n";
+  auto ordered = jdtest::run_bin("journeyctl", {"send", mixed, "--url", url});
+  EXPECT_EQ(ordered.code, 1);
+  const size_t first = ordered.out.find("event 1: "), second = ordered.out.find("event 2: ");
+  ASSERT_NE(first, std::string::npos) << ordered.out;
+  ASSERT_NE(second, std::string::npos) << ordered.out;
+  EXPECT_LT(first, second) << ordered.out;
+  EXPECT_NE(ordered.out.find("accepted 2, rejected 2"), std::string::npos) << ordered.out;
 }
 
 }  // namespace

@@ -69,6 +69,12 @@ TEST(JourneyctlSpool, StatsExitCodes) {
   r = run_cmd(kCtl + " dead-letters list --data-dir " + dir.file("none"));
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("does not exist"), std::string::npos) << r.out;
+  // A regular file given as the data dir is named as what it is.
+  std::ofstream(dir.file("a-file")) << "x";
+  r = run_cmd(kCtl + " spool stats --data-dir " + dir.file("a-file"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("not a directory"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("does not exist"), std::string::npos) << r.out;
   {
     std::ofstream(dir.file("spool.db")) << "this is not a database, it is a shopping list";
   }
