@@ -5,7 +5,7 @@
 
 namespace journey {
 
-// The script served at GET /tag.js (Content-Type: text/javascript).
+// The script served at GET /tag.js (Content-Type: application/javascript; charset=utf-8).
 std::string_view tag_script();
 
 }  // namespace journey

@@ -217,13 +217,24 @@
     if (TYPES.indexOf(type) < 0) {
       ev.type = 'custom';
       ev.name = String(type).slice(0, 128);
+    } else if (type === 'custom') {  // track('custom', {name: 'wishlist', ...})
+      if (typeof ev.properties.name === 'string' && ev.properties.name) ev.name = ev.properties.name.slice(0, 128);
+      delete ev.properties.name;
     }
     if (userId) ev.user_id = userId;
     return ev;
   }
 
+  function warn(message) {
+    if (w.console && w.console.warn) w.console.warn('journey: ' + message);
+  }
+
   function enqueue(ev) {
     if (denied) return;
+    if (ev.type === 'custom' && !ev.name) {
+      warn("track('custom', ...) needs properties.name (or track('<name>', ...)); not sent");
+      return;
+    }
     // One no request body can carry could never leave, and would hold back all
     // after it; journeyd refuses any event over 32 KiB in any case.
     if (utf8Length(JSON.stringify(ev)) + 64 > MAX_BODY) return;
@@ -294,6 +305,7 @@
     }).then(function (res) {
       inflight = false;
       if ((res.status >= 200 && res.status < 300) || res.status === 400 || res.status === 413) {
+        if (res.status >= 400) res.text().then(function (t) { warn('journeyd refused events: ' + t.slice(0, 500)); }, function () {});
         forget(batch);
         backoff = 0;
         if (load().length) schedule(0);

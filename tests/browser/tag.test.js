@@ -269,4 +269,26 @@ describe('browser tag', () => {
       await context.close();
     }
   });
+  it("journey.track('custom', {name}) is a custom event of that name; without a name it warns and sends nothing", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const warnings = [];
+    page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+    try {
+      await page.goto(`${shop.url}/index.html`);
+      const aid = await waitFor('the tag to load', () => page.evaluate(() => window.journey && window.journey.loaded && localStorage.getItem('journey_aid')));
+      await page.evaluate(() => {
+        window.journey.track('custom', { n: 1 });
+        window.journey.track('custom', { name: 'wishlist', sku: 'sku-9' });
+      });
+      const wished = await waitFor('the named custom event', () =>
+        backend.find((e) => e.anonymous_id === aid && e.type === 'custom' && e.name === 'wishlist'));
+      assert.deepEqual(wished.properties, { sku: 'sku-9' });
+      assert.ok(warnings.some((w) => w.includes("track('custom', ...) needs properties.name")), warnings.join('\n'));
+      await waitFor('the stored queue to empty', async () => (await stored(page, 'journey_queue')) === null);
+      assert.equal(backend.events().filter((e) => e.anonymous_id === aid && e.type === 'custom').length, 1);
+    } finally {
+      await context.close();
+    }
+  });
 });

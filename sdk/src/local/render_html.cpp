@@ -63,7 +63,7 @@ std::string funnel_svg(const Json& steps) {
     svg += "<rect class=\"bar" + std::string(n == 0 ? " zero" : "") + "\" data-step=\"" + step +
            "\" data-journeys=\"" + std::to_string(n) + "\" x=\"" + num(x) + "\" y=\"" +
            std::to_string(y) + "\" width=\"" + num(bw) + "\" height=\"36\" rx=\"4\"><title>" + step +
-           ": " + format_count(n) + " journeys</title></rect>\n";
+           ": " + format_count(n) + (n == 1 ? " journey" : " journeys") + "</title></rect>\n";
     svg += "<text class=\"count" + std::string(inside ? "" : " outside") + "\" x=\"" +
            num(inside ? kLabel + kBarMax / 2.0 : x + bw + 6) + "\" y=\"" + std::to_string(y + 24) +
            "\"" + (inside ? " text-anchor=\"middle\"" : "") + ">" + format_count(n) + "</text>\n";
