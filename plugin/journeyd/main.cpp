@@ -1,6 +1,7 @@
 // journeyd: the sidecar (SPEC section 3). Wires options → sinks → spool →
 // pipeline → HTTP server, prints the ready line, and shuts down on SIGTERM/SIGINT
 // (SIGHUP is logged and ignored).
+#include <algorithm>
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -209,6 +210,13 @@ int run(const Options& o) {
   auto stats = store->stats();
   std::string pending;
   for (const auto& [sink, n] : stats.pending_events) pending += (pending.empty() ? "" : ",") + sink + "=" + std::to_string(n);
+  // Events a sink of an earlier run left in the spool wait for that sink's return.
+  for (const auto& [sink, n] : stats.pending_events)
+    if (n > 0 && std::find(o.sinks.begin(), o.sinks.end(), sink) == o.sinks.end())
+      log(Level::warn, "events wait for a sink this journeyd does not run",
+          {{"sink", sink}, {"pending", std::to_string(n)},
+           {"detail", "they stay in the spool until journeyd runs with --sink " + sink +
+                         " again, or become dead letters once older than --max-event-age"}});
   log(Level::info, "journeyd started", {{"listen", host + ":" + std::to_string(ep.port())}, {"data_dir", o.data_dir},
                                        {"pending", pending.empty() ? "none" : pending}});
 

@@ -164,6 +164,49 @@ TEST(JourneydProcess, AcceptedEventsAreDeliveredAndAnswerListsRejections) {
   EXPECT_EQ(jdtest::metric(m, "journey_events_rejected_total{reason=\"invalid\"}"), 1);
 }
 
+// journeyd's stderr up to its "journeyd started" line (logged just after the ready
+// line, after every warning about the spool it opened).
+std::string start_log(const Journeyd& jd) {
+  std::string err = jd.stderr_text();
+  for (auto until = std::chrono::steady_clock::now() + 10s;
+       err.find("journeyd started") == std::string::npos && std::chrono::steady_clock::now() < until;
+       err = jd.stderr_text())
+    std::this_thread::sleep_for(10ms);
+  EXPECT_NE(err.find("journeyd started"), std::string::npos) << err;
+  return err;
+}
+
+// Events a sink of an earlier run left in the spool, with that sink no longer
+// configured: the start says so, naming the sink and how many wait.
+TEST(JourneydProcess, WarnsAtStartAboutEventsWaitingForASinkItDoesNotRun) {
+  jdtest::TempDir dir;
+  {
+    Journeyd first({"--data-dir", dir.path(), "--sink", "http", "--endpoint", "http://127.0.0.1:1/v1/batch",
+                    "--shutdown-timeout-ms", "200"});
+    ASSERT_TRUE(first.ok()) << first.stderr_text();
+    auto r = http(first.port(), "POST", "/v1/events", "[" + view_with_id("w-1") + "," + view_with_id("w-2") + "]", kJson);
+    ASSERT_EQ(r.status, 202) << r.body;
+    first.signal(SIGTERM);
+    ASSERT_EQ(first.wait_exit(30s), 0) << first.stderr_text();
+  }
+  {
+    Journeyd second({"--data-dir", dir.path(), "--sink", "discard"});
+    ASSERT_TRUE(second.ok()) << second.stderr_text();
+    const std::string err = start_log(second);
+    const size_t at = err.find("events wait for a sink this journeyd does not run");
+    ASSERT_NE(at, std::string::npos) << err;
+    const std::string line = err.substr(at, err.find('\n', at) - at);
+    EXPECT_NE(line.find("sink=http"), std::string::npos) << line;
+    EXPECT_NE(line.find("pending=2"), std::string::npos) << line;
+    second.signal(SIGTERM);
+    ASSERT_EQ(second.wait_exit(30s), 0) << second.stderr_text();
+  }
+  Journeyd third({"--data-dir", dir.path(), "--sink", "discard", "--sink", "http", "--endpoint",
+                  "http://127.0.0.1:1/v1/batch", "--shutdown-timeout-ms", "200"});
+  ASSERT_TRUE(third.ok()) << third.stderr_text();
+  EXPECT_EQ(start_log(third).find("events wait for a sink"), std::string::npos) << third.stderr_text();
+}
+
 TEST(JourneydProcess, IngestKeyGuardsEventsButNotCollect) {
   WithBackend w({"--ingest-key", "s3cret"});
   ASSERT_TRUE(w.jd->ok()) << w.jd->stderr_text();
