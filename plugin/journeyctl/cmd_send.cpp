@@ -91,35 +91,37 @@ std::string format_sent_at(journey::SysTime t) {
   return text;
 }
 
-// The input's events cut into request bodies of at most `per_batch` events and
-// journeyd's body limit (SPEC section 12), each with the input's sent_at.
-struct Batches {
-  std::vector<std::pair<size_t, size_t>> ranges;  // [first, end) into the events sent
-  std::vector<std::string> bodies;
+// A request body's envelope: a bare array, or {"sent_at", "events"} when the input had one.
+struct Envelope {
+  std::string open = "[", close = "]";
+  explicit Envelope(const std::string& sent_at) {
+    if (sent_at.empty()) return;
+    open = "{\"sent_at\":\"" + sent_at + "\",\"events\":[";
+    close = "]}";
+  }
+  std::string body(const std::vector<std::string>& events, size_t first, size_t end) const {
+    std::string out = open;
+    for (size_t i = first; i < end; ++i) out += (i > first ? "," : "") + events[i];
+    return out + close;
+  }
 };
 
-Batches make_batches(const std::vector<std::string>& events, size_t per_batch, const std::string& sent_at) {
-  const std::string open = sent_at.empty() ? "[" : "{\"sent_at\":\"" + sent_at + "\",\"events\":[";
-  const std::string close = sent_at.empty() ? "]" : "]}";
-  Batches b;
-  size_t first = 0;
-  std::string body = open;
-  auto cut = [&](size_t end) {
-    b.ranges.emplace_back(first, end);
-    b.bodies.push_back(body + close);
-    first = end;
-    body = open;
-  };
+// [first, end) ranges of `events` for one request each: at most `per_batch` events
+// and journeyd's body limit (SPEC section 12), envelope included.
+std::vector<std::pair<size_t, size_t>> batch_ranges(const std::vector<std::string>& events, size_t per_batch,
+                                                    const Envelope& envelope) {
+  std::vector<std::pair<size_t, size_t>> ranges;
+  size_t first = 0, bytes = envelope.open.size() + envelope.close.size();
   for (size_t i = 0; i < events.size(); ++i) {
-    const bool empty = i == first;
-    if (!empty && (i - first >= per_batch ||
-                   body.size() + 1 + events[i].size() + close.size() > journey::Limits::max_body_bytes))
-      cut(i);
-    if (i != first) body += ',';
-    body += events[i];
+    if (i > first && (i - first >= per_batch || bytes + 1 + events[i].size() > journey::Limits::max_body_bytes)) {
+      ranges.emplace_back(first, i);
+      first = i;
+      bytes = envelope.open.size() + envelope.close.size();
+    }
+    bytes += (i > first ? 1 : 0) + events[i].size();
   }
-  if (first < events.size()) cut(events.size());
-  return b;
+  if (first < events.size()) ranges.emplace_back(first, events.size());
+  return ranges;
 }
 
 int run(const journeyctl::Args& args) {
@@ -182,8 +184,8 @@ int run(const journeyctl::Args& args) {
       ++rejected;
     }
   }
-  const Batches batches = make_batches(texts, batch, parsed.sent_at ? format_sent_at(*parsed.sent_at) : "");
-  texts.clear();
+  const Envelope envelope(parsed.sent_at ? format_sent_at(*parsed.sent_at) : "");
+  const auto ranges = batch_ranges(texts, batch, envelope);
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURL* curl = curl_easy_init();
@@ -193,11 +195,12 @@ int run(const journeyctl::Args& args) {
   const bool tty = isatty(STDERR_FILENO);
   const std::string endpoint = url + "/v1/events";
   int status = 0;
-  for (size_t k = 0; k < batches.bodies.size() && status == 0; ++k) {
-    const auto [start, end] = batches.ranges[k];
+  for (size_t k = 0; k < ranges.size() && status == 0; ++k) {
+    const auto [start, end] = ranges[k];
+    const std::string out = envelope.body(texts, start, end);
     Post p;
     for (int attempt = 0;; ++attempt) {
-      p = post(curl, endpoint, batches.bodies[k], headers);
+      p = post(curl, endpoint, out, headers);
       if (p.status != 503 || attempt == 5) break;
       std::this_thread::sleep_for(std::chrono::seconds(std::clamp(p.retry_after, 1L, 10L)));
     }
