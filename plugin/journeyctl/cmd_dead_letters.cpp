@@ -61,7 +61,7 @@ int run(const journeyctl::Args& args) {
   } catch (const std::exception&) {
     return usage_error("--timeout-ms: expected a whole number of milliseconds, got \"" + timeout + "\"");
   }
-  journeyctl::data_dir_exists("dead-letters", data_dir);
+  journeyctl::check_data_dir("dead-letters", data_dir);
   const std::string path = data_dir + "/spool.db";
   std::string error;
   if (action == "list") {

@@ -1,6 +1,5 @@
 // journeyctl spool stats — what a data dir's spool holds (SPEC sections 5, 11).
 #include <cstdio>
-#include <filesystem>
 #include <string>
 
 #include "command.hpp"
@@ -44,7 +43,7 @@ int run(const journeyctl::Args& args) {
                                                            : "unknown action \"" + action + "\" (expected stats)");
   if (format != "text" && format != "json") return usage_error("--format: expected text or json, got \"" + format + "\"");
   if (data_dir.empty()) return usage_error("--data-dir: must not be empty");
-  const bool dir_exists = journeyctl::data_dir_exists("spool", data_dir);
+  const journeyctl::DataDir dir = journeyctl::check_data_dir("spool", data_dir);
   const std::string path = data_dir + "/spool.db";
   std::string error;
   auto s = journey::read_spool_summary(path, &error);
@@ -61,9 +60,11 @@ int run(const journeyctl::Args& args) {
     std::printf("%s\n", j.dump(2, ' ', false, journey::Json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::error_code ec;
-  const char* missing = std::filesystem::exists(data_dir, ec) ? " (not a directory)" : " (no such directory)";
-  std::printf("spool %s%s\n", path.c_str(), s->exists ? "" : dir_exists ? " (none yet)" : missing);
+  const char* state = s->exists                                   ? ""
+                      : dir == journeyctl::DataDir::directory     ? " (none yet)"
+                      : dir == journeyctl::DataDir::not_directory ? " (not a directory)"
+                                                                  : " (no such directory)";
+  std::printf("spool %s%s\n", path.c_str(), state);
   std::printf("pending events: %llu (%llu bytes)\n", static_cast<unsigned long long>(s->events),
               static_cast<unsigned long long>(s->pending_bytes));
   print_map("pending per sink", s->pending_events);

@@ -22,15 +22,16 @@ bool read_input(const std::string& file, std::string* out, std::string* error) {
   return ok;
 }
 
-bool data_dir_exists(const char* command, const std::string& dir) {
+DataDir check_data_dir(const char* command, const std::string& dir) {
   std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec)) return true;
-  if (std::filesystem::exists(dir, ec))
+  if (std::filesystem::is_directory(dir, ec)) return DataDir::directory;
+  if (std::filesystem::exists(dir, ec)) {
     std::fprintf(stderr, "journeyctl %s: note: --data-dir %s is not a directory\n", command, dir.c_str());
-  else
-    std::fprintf(stderr, "journeyctl %s: note: --data-dir %s does not exist (journeyd makes it when it starts)\n",
-                 command, dir.c_str());
-  return false;
+    return DataDir::not_directory;
+  }
+  std::fprintf(stderr, "journeyctl %s: note: --data-dir %s does not exist (journeyd makes it when it starts)\n",
+               command, dir.c_str());
+  return DataDir::missing;
 }
 
 }  // namespace journeyctl

@@ -10,8 +10,8 @@ bool read_input(const std::string& file, std::string* out, std::string* error);
 
 // For the commands that read DIR/spool.db and find nothing when DIR is missing: a
 // note on stderr ("... --data-dir DIR does not exist ..." or "... is not a
-// directory"), so a mistyped path is not read as an empty spool. True when DIR is
-// a directory.
-bool data_dir_exists(const char* command, const std::string& dir);
+// directory"), so a mistyped path is not read as an empty spool. Returns what DIR is.
+enum class DataDir { directory, missing, not_directory };
+DataDir check_data_dir(const char* command, const std::string& dir);
 
 }  // namespace journeyctl
