@@ -101,7 +101,10 @@ struct Envelope {
   }
   std::string body(const std::vector<std::string>& events, size_t first, size_t end) const {
     std::string out = open;
-    for (size_t i = first; i < end; ++i) out += (i > first ? "," : "") + events[i];
+    for (size_t i = first; i < end; ++i) {
+      if (i > first) out += ',';
+      out += events[i];
+    }
     return out + close;
   }
 };
