@@ -298,6 +298,52 @@ TEST(StringPool, TakeScratchIsTheSizeAskedInARecycledBuffer) {
   detail::give_string(bigger);
 }
 
+// The builders' texts and arenas (512 to 768 bytes) all fit any buffer the pool
+// makes for them, so none is freed to grow; ids keep their small buffers.
+TEST(StringPool, ScratchBuffersAreMadeWithRoomForAnyTypedBuildersText) {
+  std::thread fresh([] {
+    std::vector<std::string> emptied;  // whatever the stock held: freed at the end
+    while (detail::stock_bytes(1000) > 0) emptied.push_back(detail::take_string(1000));
+    std::string text = detail::take_scratch(100, 200);
+    EXPECT_EQ(text.size(), 100u);
+    EXPECT_GE(text.capacity(), 768u);
+    std::string id = detail::take_scratch(36, 36);
+    EXPECT_LT(id.capacity(), 768u);
+  });
+  fresh.join();
+}
+
+// The vector a run travels in is not freed by the thread that empties it (into
+// another thread's malloc arena): the stock keeps it for the next run given.
+TEST(StringPool, ARunsVectorIsKeptForTheNextRun) {
+  std::vector<std::string> emptied;  // whatever the stock held: freed at the end
+  while (detail::stock_bytes(1000) > 0) emptied.push_back(detail::take_string(1000));
+  auto give_run = [] {
+    std::thread giver([] {
+      std::vector<std::string> run(64);
+      std::vector<std::string*> ptrs;
+      for (auto& s : run) {
+        s.reserve(1000);  // not taken from the stock, which holds the runs given before
+        ptrs.push_back(&s);
+      }
+      detail::give_strings(ptrs);
+    });
+    giver.join();
+  };
+  give_run();
+  give_run();
+  const size_t spare = detail::stock_spare_runs();
+  std::thread taker([] {
+    std::vector<std::string> held;
+    for (int i = 0; i < 65; ++i) held.push_back(detail::take_string(1000));  // both runs
+    for (auto& s : held) s = std::string();  // freed, not given back: the stock stays empty
+  });
+  taker.join();
+  EXPECT_EQ(detail::stock_spare_runs(), spare + 1) << "the first run's vector, emptied, went to the stock";
+  give_run();
+  EXPECT_EQ(detail::stock_spare_runs(), spare) << "the next thread to give a run took it back for its runs";
+}
+
 TEST(StringPool, BuffersGivenByOneThreadReachAnother) {
   std::set<const char*> given;
   std::thread giver([&] {

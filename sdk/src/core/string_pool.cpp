@@ -12,8 +12,15 @@ namespace {
 
 constexpr size_t kSmall = 64;          // ids; larger buffers hold event JSON
 constexpr size_t kMaxCapacity = 4096;  // bigger buffers are freed, not kept
+// The least take_scratch() makes a JSON-class buffer with: a builder's arena takes
+// 512 bytes and the typed builders' texts 512 to 768, so that any recycled buffer
+// fits the next. A smaller one would be freed to grow, into the malloc arena of the
+// thread that made it, whose lock the free waits for. Recycled buffers reach this
+// size anyway as they are grown; the floor only spares the frees on the way.
+constexpr size_t kMinJson = 768;
 constexpr size_t kRun = 64;            // strings a thread trades with the stock at once
 constexpr size_t kMaxDeferred = 1 << 16;  // strings give_strings() holds back from a busy stock
+constexpr size_t kMaxEmpties = 64;  // empty run vectors a thread keeps for its next runs
 // Bytes of buffers the stock keeps per size class. The JSON class is large enough
 // to carry the swings of a burst (the delivery thread handing back thousands of
 // buffers at once while producers wait for a slice, then the reverse): below it,
@@ -70,13 +77,20 @@ struct Stock {
   }
 
   // Swaps the newest run of class k into `into` (empty). False when there is none.
+  // into's storage is kept for a later run, not freed: it comes from the malloc
+  // arena of the thread that built the run, whose lock a free would wait for.
   bool take(size_t k, std::vector<std::string>& into) {
     if (runs[k].empty()) return false;
     bytes[k] -= runs[k].back().bytes;
     into.swap(runs[k].back().strings);
+    if (runs[k].back().strings.capacity() != 0) empties.push_back(std::move(runs[k].back().strings));
     runs[k].pop_back();
     return true;
   }
+
+  // Empty vectors with room for a run, left by take(), for the runs threads build
+  // next (hand_over() gives them out). As many as runs ever existed at once.
+  std::vector<std::vector<std::string>> empties;
 };
 
 // Never destroyed: threads may give strings back while the process exits. Held
@@ -97,19 +111,39 @@ void free_all(std::vector<std::string>& strings) {
 struct Cache {
   std::vector<std::string> free[2];
   std::vector<Run> ready[2];  // runs for the stock, not handed over yet (it was busy)
+  std::vector<std::vector<std::string>> empties;  // storage for the next runs, from the stock
+
+  // A new run at the end of ready[k], on recycled storage when there is some.
+  Run& new_run(size_t k) {
+    Run& r = ready[k].emplace_back();
+    if (!empties.empty()) {
+      r.strings.swap(empties.back());
+      empties.pop_back();
+    } else {
+      r.strings.reserve(kRun);
+    }
+    return r;
+  }
 };
 
 // Hands c's ready runs to the stock, whose lock `held` holds, and frees what the
-// stock's bound refuses once the lock is released.
-void hand_over(Cache& c, std::unique_lock<std::mutex> held) {
+// stock's bound refuses once the lock is released. A thread that goes on (refill)
+// takes as many empty run vectors back, for its next runs.
+void hand_over(Cache& c, std::unique_lock<std::mutex> held, bool refill = true) {
   Stock& st = stock();
   std::vector<std::string> refused;
+  size_t handed = 0;
   for (size_t k = 0; k < 2; ++k) {
     for (Run& r : c.ready[k]) {
       st.keep(k, r);
       for (std::string& s : r.strings) refused.push_back(std::move(s));
     }
+    handed += c.ready[k].size();
     c.ready[k].clear();
+  }
+  for (; refill && handed && !st.empties.empty() && c.empties.size() < kMaxEmpties; --handed) {
+    c.empties.push_back(std::move(st.empties.back()));
+    st.empties.pop_back();
   }
   held.unlock();
   free_all(refused);
@@ -131,7 +165,7 @@ struct CacheOwner {
       Run& r = c->ready[k].emplace_back();
       for (std::string& s : c->free[k]) r.add(std::move(s));
     }
-    hand_over(*c, std::unique_lock(stock().mu));
+    hand_over(*c, std::unique_lock(stock().mu), false);
     delete c;
   }
 };
@@ -152,9 +186,6 @@ std::string recycled(size_t capacity) {
   const size_t k = class_of(capacity);
   std::vector<std::string>& mine = cache->free[k];
   if (mine.empty()) {
-    // Its storage is freed here, not under the stock's lock: the run taken
-    // leaves the stock holding it.
-    std::vector<std::string>().swap(mine);
     Stock& st = stock();
     std::lock_guard lk(st.mu);
     st.take(k, mine);
@@ -177,7 +208,7 @@ std::string take_scratch(size_t size, size_t capacity) {
   std::string s = recycled(capacity);
   if (s.capacity() < capacity) {
     s.clear();  // growing copies only the bytes kept
-    s.reserve(capacity);
+    s.reserve(class_of(capacity) == 0 ? capacity : std::max(capacity, kMinJson));
   }
   s.resize(size);  // zero-fills only past the bytes the buffer held
   return s;
@@ -220,6 +251,12 @@ size_t stock_bytes(size_t capacity) {
 
 std::unique_lock<std::mutex> hold_stock() { return std::unique_lock(stock().mu); }
 
+size_t stock_spare_runs() {
+  Stock& st = stock();
+  std::lock_guard lk(st.mu);
+  return st.empties.size();
+}
+
 void give_strings(std::span<std::string* const> strings) {
   Cache* cache = my_cache();
   Cache local;  // at thread exit: handed over at once
@@ -230,9 +267,10 @@ void give_strings(std::span<std::string* const> strings) {
       free_buffer(*s);
       continue;
     }
-    std::vector<Run>& runs = c.ready[class_of(s->capacity())];
-    if (runs.empty() || runs.back().strings.size() >= kRun) runs.emplace_back().strings.reserve(kRun);
-    runs.back().add(std::move(*s));
+    const size_t k = class_of(s->capacity());
+    std::vector<Run>& runs = c.ready[k];
+    Run& run = runs.empty() || runs.back().strings.size() >= kRun ? c.new_run(k) : runs.back();
+    run.add(std::move(*s));
     *s = std::string();
   }
   std::unique_lock lk(stock().mu, std::try_to_lock);
@@ -260,8 +298,7 @@ void give_string(std::string& s) {
   if (mine.size() < 2 * kRun) return;
   // The oldest kRun go to the stock as a run (freed when it is full); the thread
   // keeps the buffers it touched last.
-  Run& surplus = cache->ready[k].emplace_back();
-  surplus.strings.reserve(kRun);
+  Run& surplus = cache->new_run(k);
   for (size_t i = 0; i < kRun; ++i) surplus.add(std::move(mine[i]));
   mine.erase(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(kRun));
   hand_over(*cache, std::unique_lock(stock().mu));

@@ -1,9 +1,11 @@
 // Recycled std::string buffers for the event JSON and ids the pipeline carries
 // (internal). The threads done with them (delivery, the memory store) give them
 // back and the threads that fill them (track()) take them, so steady tracking
-// neither mallocs nor frees them and glibc has no freed heap top to trim and
-// fault back in. Thread-safe: each thread keeps a small cache per size class
-// (up to 128 buffers) and trades runs of 64 with a shared stock, bounded by bytes:
+// neither mallocs nor frees them (nor the vectors that carry them): glibc has no
+// freed heap top to trim and fault back in, and no thread frees into another's
+// malloc arena, whose lock it would wait for. Thread-safe: each thread keeps a
+// small cache per size class (up to 128 buffers) and trades runs of 64 with a
+// shared stock, bounded by bytes:
 // 1 MiB of id buffers (64 bytes) and 16 MiB of JSON buffers (up to 4 KiB each).
 // What the stock holds was in use at some peak; it is kept for the process.
 #pragma once
@@ -44,6 +46,9 @@ void stock_strings(size_t count, size_t capacity);
 
 // Bytes of buffer capacity the shared stock holds in capacity's class (for tests).
 size_t stock_bytes(size_t capacity);
+
+// Empty run vectors the shared stock keeps for the next runs given (for tests).
+size_t stock_spare_runs();
 
 // Holds the shared stock's lock for as long as the returned lock lives (for tests).
 std::unique_lock<std::mutex> hold_stock();
