@@ -33,7 +33,7 @@ C;
         $this->ffi = FFI::cdef(self::CDEF, $libPath);
         $err = $this->ffi->new('char[' . self::ERR_LEN . ']');
         $handle = $this->ffi->journey_tracker_new(self::json($config), $err, self::ERR_LEN);
-        if (FFI::isNull($handle)) {
+        if ($handle === null || FFI::isNull($handle)) { // FFI returns a NULL pointer as null
             throw new JourneyException(FFI::string($err), -6);
         }
         $this->handle = $handle;
@@ -128,7 +128,12 @@ function main(): int
     $lib = $opts['lib'] ?? (getenv('JOURNEY_LIB') ?: 'libjourney.so.0');
     $orderId = $opts['order-id'] ?? 'ord-' . bin2hex(random_bytes(6));
     $anonymousId = $opts['anonymous-id'] ?? 'anon-' . bin2hex(random_bytes(6));
-    $timeoutMs = (int)($opts['timeout-ms'] ?? 10000);
+    $timeout = (string)($opts['timeout-ms'] ?? '10000');
+    if (!ctype_digit($timeout)) {
+        fwrite(STDERR, "checkout.php: --timeout-ms: must be a whole number of milliseconds, got \"$timeout\"\n");
+        return 2;
+    }
+    $timeoutMs = (int)$timeout;
 
     $config = ['endpoint' => $opts['endpoint'], 'flush_interval_ms' => 100];
     if (isset($opts['spool'])) {

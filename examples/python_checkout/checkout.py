@@ -129,6 +129,13 @@ def checkout_events(anonymous_id, order_id):
     ]
 
 
+def milliseconds(text):
+    """--timeout-ms: a whole number of milliseconds, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number of milliseconds, got {text!r}")
+    return int(text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True, help="journey backend URL (http sink)")
@@ -136,7 +143,7 @@ def main():
     parser.add_argument("--order-id", default=f"ord-{uuid.uuid4().hex[:12]}")
     parser.add_argument("--anonymous-id", default=f"anon-{uuid.uuid4().hex[:12]}")
     parser.add_argument("--spool", default="", help="spool file (durable across restarts)")
-    parser.add_argument("--timeout-ms", type=int, default=10000)
+    parser.add_argument("--timeout-ms", type=milliseconds, default=10000)
     args = parser.parse_args()
     lib = args.lib or ctypes.util.find_library("journey") or "libjourney.so.0"
 

@@ -26,6 +26,7 @@ using journey::test::TestBackend;
 struct Outcome {
   int status = -1;  // exit status, -1 when it could not run or was killed
   std::string out;  // what it wrote on stdout
+  std::string err;  // and on stderr
 };
 
 // Runs the program (found on PATH) and waits for it.
@@ -33,12 +34,12 @@ Outcome run(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::string out_path = (std::filesystem::temp_directory_path() /
-                          ("capi-example-" + std::to_string(::getpid()) + ".out")).string();
+  const auto base = std::filesystem::temp_directory_path() / ("capi-example-" + std::to_string(::getpid()));
+  const std::string out_path = base.string() + ".out", err_path = base.string() + ".err";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   Outcome o;
   pid_t pid;
   int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
@@ -47,10 +48,16 @@ Outcome run(const std::vector<std::string>& argv) {
   int status = 0;
   if (waitpid(pid, &status, 0) != pid) return o;
   if (WIFEXITED(status)) o.status = WEXITSTATUS(status);
-  std::ifstream in(out_path);
-  o.out.assign(std::istreambuf_iterator<char>(in), {});
-  std::filesystem::remove(out_path);
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    std::filesystem::remove(path);
+    return text;
+  };
+  o.out = slurp(out_path);
+  o.err = slurp(err_path);
   std::cout << o.out;
+  std::cerr << o.err;
   return o;
 }
 
@@ -132,6 +139,32 @@ TEST(CheckoutExamples, PhpCheckoutArrives) {
                 "--order-id=ord-php-1", "--anonymous-id=anon-php-1"});
   ASSERT_EQ(rc.status, 0);
   expect_checkout(backend, "anon-php-1", "ord-php-1", "journey-php-example");
+}
+
+// A configuration the library refuses, or a bad flag, is named on stderr with exit
+// status 2, as each example's header promises (PHP FFI returns a NULL handle as null).
+TEST(CheckoutExamples, BadConfigurationIsNamedWithExitStatus2) {
+  ASSERT_TRUE(php_has_ffi()) << "php-cli with FFI is needed (make deps installs php-cli)";
+  const std::string php = JOURNEY_SOURCE_DIR "/examples/php_checkout/checkout.php";
+  const std::string py = JOURNEY_SOURCE_DIR "/examples/python_checkout/checkout.py";
+  const std::string lib = JOURNEY_LIB_PATH;
+  struct Case {
+    std::vector<std::string> argv;
+    std::string named;
+  };
+  const Case cases[] = {
+      {{"php", "-d", "ffi.enable=1", php, "--endpoint=ftp://x", "--lib=" + lib}, "checkout.php: endpoint: "},
+      {{"php", "-d", "ffi.enable=1", php, "--endpoint=http://127.0.0.1:1/", "--lib=" + lib, "--timeout-ms=abc"},
+       "checkout.php: --timeout-ms: "},
+      {{"python3", py, "--endpoint", "ftp://x", "--lib", lib}, "checkout.py: endpoint: "},
+      {{"python3", py, "--endpoint", "http://127.0.0.1:1/", "--lib", lib, "--timeout-ms", "-5"},
+       "argument --timeout-ms: "},
+  };
+  for (const Case& c : cases) {
+    Outcome rc = run(c.argv);
+    EXPECT_EQ(rc.status, 2) << c.argv.back();
+    EXPECT_NE(rc.err.find(c.named), std::string::npos) << rc.err;
+  }
 }
 
 TEST(CheckoutExamples, UnreachableBackendIsReportedNotHidden) {
