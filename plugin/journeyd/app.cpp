@@ -314,14 +314,13 @@ void App::ingest(Request&& req, Route route, const std::string& peer_ip, Respond
   auto finish = [this, to = std::move(to), respond, accepted = out.accepted, dropped = out.dropped_consent,
                  rejected = std::move(out.rejected)](const journey::Status& s) mutable {
     if (!s.ok()) {
-      if (s.code == journey::Code::io_error) commit_failed_ = true;
       count_rejected(journey::code_name(s.code), accepted);
-      log(Level::warn, "events refused: spool did not take them", {{"code", journey::code_name(s.code)},
-                                                                    {"error", s.message()}});
+      if (const uint64_t refusals = refusal_log_.due(journey::code_name(s.code)))
+        log(Level::warn, "events refused: spool did not take them",
+            {{"code", journey::code_name(s.code)}, {"error", s.message()}, {"requests", std::to_string(refusals)}});
       return respond(answer(to, http::status::service_unavailable,
                             error_body(std::string("spool: ") + journey::code_name(s.code) + ": " + s.message())));
     }
-    if (commit_failed_.load(std::memory_order_relaxed)) commit_failed_ = false;
     accepted_ += accepted;
     if (dropped) {
       metrics_.add("journey_events_dropped_total", {{"reason", "consent"}}, dropped);
@@ -382,7 +381,6 @@ void App::webhook(Request&& req, Route route, Respond respond) {
   size_t n = records.size();
   auto finish = [this, header, respond, n](const journey::Status& s) {
     if (!s.ok()) {
-      if (s.code == journey::Code::io_error) commit_failed_ = true;
       count_rejected(journey::code_name(s.code), n);
       return respond(answer(*header, http::status::service_unavailable,
                             error_body(std::string("spool: ") + journey::code_name(s.code))));
@@ -426,7 +424,7 @@ void App::readyz(Respond respond) {
   net::post(blocking_, [this, respond] {
     journey::StoreStats st = store_->stats();
     uint64_t limit = options_.spool_max_bytes;
-    bool writable = !commit_failed_ && !st.disk_low && ::access(options_.data_dir.c_str(), W_OK) == 0;
+    bool writable = st.writable && !st.disk_low && ::access(options_.data_dir.c_str(), W_OK) == 0;
     bool below = double(st.pending_bytes) < 0.9 * double(limit);
     Json j = {{"ready", writable && below}, {"spool_writable", writable}, {"disk_low", st.disk_low},
               {"spool_bytes", st.pending_bytes}, {"spool_max_bytes", limit}};

@@ -11,6 +11,7 @@
 #include "http.hpp"
 #include "journey/metrics.hpp"
 #include "journey/store.hpp"
+#include "log.hpp"
 #include "options.hpp"
 
 namespace journeyd {
@@ -70,7 +71,9 @@ class App : public Handler {
   net::any_io_executor blocking_;
   std::string tag_etag_;
   std::string hold_fifo_;
-  std::atomic<bool> commit_failed_{false};
+  // One warning per kind of refusal every 10 s while the spool refuses (a full
+  // disk refuses every request), with the number of requests it stands for.
+  journeyd::LogEvery refusal_log_{std::chrono::seconds(10)};
   // Topics journey_webhooks_ignored_total has a series for: at most kIgnoredTopics,
   // then "other" (the topic header is not signed: a replayed body could make up any).
   static constexpr size_t kIgnoredTopics = 64;

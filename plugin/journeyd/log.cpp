@@ -62,4 +62,15 @@ void log(Level level, const std::string& message, const Fields& fields) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+uint64_t LogEvery::due(const std::string& kind) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lk(mu_);
+  Kind& k = kinds_[kind];
+  ++k.passed;
+  if (k.logged && now - k.last < period_) return 0;
+  k.logged = true;
+  k.last = now;
+  return std::exchange(k.passed, 0);
+}
+
 }  // namespace journeyd

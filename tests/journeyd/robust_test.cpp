@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -450,6 +451,12 @@ TEST(JourneydRobust, TrailersAndChunkExtensionsAreBoundedAndNotReadAsHeaders) {
 }
 
 // The event_ids of `accepted` that have not reached the backend within 30 s.
+size_t count_lines(const std::string& text, const std::string& saying) {
+  size_t n = 0;
+  for (size_t at = text.find(saying); at != std::string::npos; at = text.find(saying, at + 1)) ++n;
+  return n;
+}
+
 std::set<std::string> undelivered(const journey::test::TestBackend& backend, const std::set<std::string>& accepted) {
   std::set<std::string> missing;
   const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -554,15 +561,59 @@ TEST(JourneydRobust, AFullDiskIs503AndLosesNoAcceptedEvent) {
   EXPECT_NE(refused.body.find("spool"), std::string::npos) << refused.body;
   EXPECT_GT(accepted.size(), 0u);
   EXPECT_EQ(http(jd.port(), "GET", "/readyz").status, 503);
-  EXPECT_EQ(send().status, 503);  // still full: refused, not accepted and lost
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(send().status, 503);  // still full: refused, not accepted and lost
   EXPECT_FALSE(jd.wait_exit(0ms)) << jd.stderr_text();
+  EXPECT_EQ(count_lines(jd.stderr_text(), "events refused"), 1u) << "not one line per refused request";
 
   ASSERT_TRUE(file_size_limit(RLIM_INFINITY));  // room again
-  EXPECT_EQ(send().status, 202);
+  // Ready again without a request to prove it: behind a load balancer that sends
+  // only to ready instances, none would come.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (http(jd.port(), "GET", "/readyz").status != 200 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
   EXPECT_EQ(http(jd.port(), "GET", "/readyz").status, 200);
+  EXPECT_EQ(send().status, 202);
   backend.set_default(journey::test::Response::ok());
   const std::set<std::string> missing = undelivered(backend, accepted);
   EXPECT_TRUE(missing.empty()) << missing.size() << " of " << accepted.size() << " accepted events never arrived";
+}
+
+// A spool file deleted under a running journeyd: what it committed afterwards would
+// be in no file a restart opens. It answers 503 naming it, /readyz says so, the
+// log says it once (not once per refused request), and what it held is delivered.
+TEST(JourneydRobust, ASpoolFileDeletedUnderJourneydIsRefusedAndNamedNotLostSilently) {
+  journey::test::TestBackend backend;
+  backend.set_default(journey::test::Response::status_only(503));  // events stay pending
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "http", "--endpoint", backend.url(), "--flush-interval-ms", "20",
+               "--retry-base-ms", "20", "--retry-max-ms", "100"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  const std::map<std::string, std::string> json = {{"Content-Type", "application/json"}};
+  auto event = [](const std::string& id) {
+    return Json{{"event_id", id}, {"type", "view"}, {"anonymous_id", "a1"},
+                {"context", {{"page", {{"url", "https://x/"}}}}}}.dump();
+  };
+  ASSERT_EQ(http(jd.port(), "POST", "/v1/events", event("kept-1"), json).status, 202);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(dir.path() + "/spool.db" + suffix);
+  jdtest::HttpResult refused;
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  int n = 0;
+  while ((refused = http(jd.port(), "POST", "/v1/events", event("later-" + std::to_string(n++)), json)).status ==
+             202 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("was deleted or replaced"), std::string::npos) << refused.body;
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(http(jd.port(), "POST", "/v1/events", event("refused-" + std::to_string(i)), json).status, 503);
+  const auto ready = http(jd.port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("\"spool_writable\":false"), std::string::npos) << ready.body;
+  backend.set_default(journey::test::Response::ok());
+  EXPECT_TRUE(undelivered(backend, {"kept-1"}).empty()) << "an event accepted before the file went was not delivered";
+  const std::string err = jd.stderr_text();
+  EXPECT_NE(err.find("was deleted while in use"), std::string::npos) << err;
+  EXPECT_LE(count_lines(err, "events refused"), 1u) << "a line per refused request:\n" << err;
 }
 
 // On a disk with less left than --spool-min-free-bytes, journeyd refuses new

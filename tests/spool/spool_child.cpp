@@ -3,7 +3,8 @@
 // ("fail <event_id> <code>").
 //   spool_child crash PATH        submit_and_wait from 3 threads until killed
 //   spool_child fsize PATH        fill until RLIMIT_FSIZE makes commits fail, then
-//                                 lift the limit and commit again; exit 0 when the
+//                                 lift the limit, wait for the spool to say it is
+//                                 writable again and commit again; exit 0 when the
 //                                 spool failed cleanly and recovered
 #include <signal.h>
 #include <sys/resource.h>
@@ -118,7 +119,13 @@ int fsize(const std::string& path) {
     else if (!st.ok()) return 4;
   }
   if (failures == 0) return 6;
+  if (s->stats().writable) return 8;  // failing commits show (journeyd's /readyz)
   if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) return 3;
+  // With nothing submitted, the spool finds out by itself that it can write again.
+  const auto until = deadline();
+  while (!s->stats().writable)
+    if (std::chrono::steady_clock::now() > until) return 9;
+    else std::this_thread::sleep_for(10ms);
   for (int i = 0; i < 5; ++i) {
     auto recs = batch("after-", &n, 20, 500);
     Status st = s->submit_and_wait(recs, deadline());

@@ -23,7 +23,8 @@ struct SpoolOptions {
   // (free on its filesystem, plus the spool's own free pages), submit() answers
   // queue_full, so that deliveries can still be recorded and the WAL checkpointed
   // (a checkpoint grows the file by up to 32 MiB) and the spool drains. Checked
-  // every 200 ms: keep it above what 200 ms of ingest writes. 0: no reserve.
+  // after each commit and every 200 ms: one commit (a group of requests) can take
+  // the disk below it, never two. 0: no reserve.
   uint64_t min_free_bytes = 67108864;
   // The spool's warnings and errors (syslog level: 3 error, 4 warning; the text
   // names the spool's path), from its own threads, possibly under the spool's lock:

@@ -35,6 +35,9 @@ struct StoreStats {
   std::map<std::string, uint64_t> dropped;                 // per reason
   uint64_t max_bytes = 0;                                  // 0 = unlimited
   bool disk_low = false;  // less disk left than the spool keeps free: new events are refused
+  // The spool's last commit worked and its file is still where it was opened
+  // (false while a full disk or an I/O error fails commits; always true in memory).
+  bool writable = true;
 };
 
 class Store {

@@ -80,6 +80,7 @@ std::shared_ptr<SpoolStore> SpoolStore::open(const SpoolOptions& options, std::s
     return nullptr;
   }
   if (!s->load(error)) return nullptr;
+  s->remember_file();
   s->check_space();  // a restart on a full disk refuses events from the first one
   std::string ckpt_err;
   if (s->ckpt_db_.open(path, SQLITE_OPEN_READWRITE, &ckpt_err) == SQLITE_OK &&
@@ -304,6 +305,10 @@ Status SpoolStore::push(Record* records, size_t n, CommitCallback done) {
   {
     std::lock_guard lk(mu_);
     if (closing_) return Status::error(Code::shutting_down, "spool " + options_.path + " is closing");
+    if (file_gone_.load(std::memory_order_relaxed))
+      return Status::error(Code::io_error, "spool " + options_.path +
+                                               " was deleted or replaced while in use (see the log): new events"
+                                               " are refused; restart to open a new spool");
     if (disk_low_.load(std::memory_order_relaxed))
       return Status::error(Code::queue_full, "spool " + options_.path + ": disk nearly full: " +
                                                  std::to_string(space_left_.load()) + " bytes left, " +
@@ -505,14 +510,31 @@ void SpoolStore::log(int level, const std::string& message) const {
   }
 }
 
+namespace {
+std::function<uint64_t(const std::string&)>& free_space_for_test() {
+  static std::function<uint64_t(const std::string&)> f;
+  return f;
+}
+}  // namespace
+
+void set_free_space_for_test(std::function<uint64_t(const std::string& path)> free_bytes) {
+  free_space_for_test() = std::move(free_bytes);
+}
+
 void SpoolStore::check_space() {
   if (options_.min_free_bytes == 0) return;
-  const std::filesystem::path dir = std::filesystem::path(options_.path).parent_path();
-  struct statvfs fs{};
-  if (::statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) return;
+  uint64_t free_bytes;
+  if (const auto& f = free_space_for_test()) {
+    free_bytes = f(options_.path);
+  } else {
+    const std::filesystem::path dir = std::filesystem::path(options_.path).parent_path();
+    struct statvfs fs{};
+    if (::statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) return;
+    free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  }
   const auto pages = static_cast<uint64_t>(std::max<int64_t>(0, w_->db.query_int("PRAGMA freelist_count", 0)));
   const auto page = static_cast<uint64_t>(std::max<int64_t>(0, w_->db.query_int("PRAGMA page_size", 0)));
-  const uint64_t left = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize + pages * page;
+  const uint64_t left = free_bytes + pages * page;
   space_left_ = left;
   const bool low = left < options_.min_free_bytes;
   if (low == disk_low_.exchange(low)) return;
@@ -521,6 +543,26 @@ void SpoolStore::check_space() {
                std::to_string(options_.min_free_bytes) + " are");
   else
     log(4, "disk space back above " + std::to_string(options_.min_free_bytes) + " bytes; taking new events again");
+}
+
+void SpoolStore::remember_file() {
+  struct stat st{};
+  if (::stat(options_.path.c_str(), &st) != 0) return;
+  file_dev_ = st.st_dev;
+  file_ino_ = st.st_ino;
+}
+
+void SpoolStore::check_file() {
+  if (file_gone_.load() || file_ino_ == 0) return;
+  struct stat st{};
+  const bool missing = ::stat(options_.path.c_str(), &st) != 0 && errno == ENOENT;
+  const bool other = !missing && (st.st_dev != file_dev_ || st.st_ino != file_ino_);
+  const bool emptied = !missing && !other && st.st_size == 0;
+  if (!missing && !other && !emptied) return;
+  file_gone_ = true;
+  log(2, std::string(missing ? "was deleted" : other ? "was replaced by another file" : "was emptied") +
+             " while in use: new events are refused from now on. Events already accepted are still delivered"
+             " from the open file while this process runs; restart it to open a new spool");
 }
 
 StoreStats SpoolStore::stats() {
@@ -533,6 +575,7 @@ StoreStats SpoolStore::stats() {
   for (const auto& [k, v] : dropped_) s.dropped[k] = static_cast<uint64_t>(v);
   s.max_bytes = options_.max_bytes;
   s.disk_low = disk_low_.load();
+  s.writable = !commit_failing_.load() && !file_gone_.load();
   return s;
 }
 

@@ -16,8 +16,11 @@
 // (journeyctl) only mark dead letters for replay, which the owner picks up by
 // polling PRAGMA data_version.
 #pragma once
+#include <sys/types.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -194,6 +197,23 @@ class SpoolStore final : public Store {
   std::atomic<bool> disk_low_{false};
   std::atomic<uint64_t> space_left_{0};  // bytes, at the last check
 
+  // The last commit round failed (a full disk, an I/O error): set and cleared by
+  // the writer, which probes with an empty write while nothing else is queued, so
+  // that the state clears when the disk can take writes again.
+  std::atomic<bool> commit_failing_{false};
+  bool probe_commit();
+  void note_commit(bool ok);  // sets commit_failing_, and says when commits work again
+
+  // The file at options_.path is still the one the spool opened: deleted, replaced
+  // or emptied under a running process, what is committed afterwards lands where
+  // no restart finds it, so new records are refused (file_gone_) from then on.
+  // The identity is taken at open; the writer compares on its poll.
+  void remember_file();
+  void check_file();
+  dev_t file_dev_ = 0;
+  ino_t file_ino_ = 0;
+  std::atomic<bool> file_gone_{false};
+
   // Checkpoints run on their own thread and connection (woken by the writer's
   // WAL hook), so the copy into the database file and its fsync never hold up
   // a commit.
@@ -211,5 +231,11 @@ class SpoolStore final : public Store {
   std::vector<std::unique_ptr<Reader>> readers_;
   bool readers_closed_ = false;
 };
+
+// Test hook: while set, the spools' disk checks take the bytes free on the spool's
+// filesystem from it (given the spool's path) instead of statvfs(2), so a test can
+// stand a spool on a disk of any size. Set it before opening a spool and clear it
+// (nullptr) after closing it.
+void set_free_space_for_test(std::function<uint64_t(const std::string& path)> free_bytes);
 
 }  // namespace journey::spool

@@ -110,6 +110,7 @@ void SpoolStore::run() {
       external = v != version;
       version = v;
       check_space();
+      check_file();
       check_replays = check_replays || external;
     }
     if (check_replays) {
@@ -122,6 +123,7 @@ void SpoolStore::run() {
       for (auto& r : replays) r.seq = next_seq_++;  // after every seq handed out so far
     }
     if (!ops.empty() || !replays.empty()) commit_round(ops, replays);
+    else if (poll && commit_failing_.load()) probe_commit();
     if (external) {
       reload_dead_counts();
       pending_cv_.notify_all();
@@ -539,6 +541,29 @@ void SpoolStore::install(Delta& d, std::vector<std::shared_ptr<const Records>>* 
   }
 }
 
+void SpoolStore::note_commit(bool ok) {
+  if (ok == !commit_failing_.exchange(!ok)) return;
+  if (ok) log(4, "commits work again");
+}
+
+bool SpoolStore::probe_commit() {
+  Db& db = w_->db;
+  uint64_t bytes;
+  {
+    std::lock_guard lk(mu_);
+    bytes = pending_bytes_;
+  }
+  bool ok = db.exec("BEGIN IMMEDIATE") == SQLITE_OK;
+  if (ok) {
+    w_->set_bytes.bind(1, static_cast<int64_t>(bytes));
+    ok = w_->set_bytes.run() == SQLITE_DONE;
+  }
+  if (ok) ok = db.exec("COMMIT") == SQLITE_OK;
+  if (!ok && !sqlite3_get_autocommit(db.get())) db.exec("ROLLBACK");
+  note_commit(ok);
+  return ok;
+}
+
 void SpoolStore::commit_round(std::vector<Op>& ops, std::vector<Replay>& replays) {
   Db& db = w_->db;
   Delta d;
@@ -559,6 +584,10 @@ void SpoolStore::commit_round(std::vector<Op>& ops, std::vector<Replay>& replays
     ok = w_->set_bytes.run() == SQLITE_DONE;
   }
   if (ok) ok = db.exec("COMMIT") == SQLITE_OK;
+  note_commit(ok);
+  // Each round's writes count against the disk kept free, before its submitters
+  // hear back: a burst between two polls would otherwise fill the disk past it.
+  if (ok) check_space();
   if (!ok) {
     unstage_submits(ops, d);
     std::string why = db.errmsg();
