@@ -1,10 +1,13 @@
 // The spool when its file or its disk is taken from under a running process:
 // the file deleted, replaced or emptied, and a disk that one commit fills.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "sdk/src/spool/spool_store.hpp"
 #include "spool_helpers.hpp"
@@ -99,4 +102,44 @@ TEST(SpoolTrouble, OneCommitThatTakesTheDiskBelowTheReserveRefusesTheNext) {
   EXPECT_TRUE(s->stats().disk_low);
   s->close();
   spool::set_free_space_for_test(nullptr);
+}
+
+// Deliveries a full disk kept from being recorded when the spool closes: the
+// pending counts already left those events out, so the log says that the file
+// still holds them, and the next start finds them pending (sent again).
+TEST(SpoolTrouble, DeliveriesNotRecordedAtCloseAreSaidToStayInTheSpool) {
+  TempDir dir;
+  const std::string path = dir.file("spool.db");
+  std::mutex mu;
+  std::string logged;
+  auto o = options(path);
+  o.log = [&](int, const std::string& line) {
+    std::lock_guard lk(mu);
+    logged += line + "\n";
+  };
+  std::string err;
+  auto s = open_spool(o, &err);
+  ASSERT_TRUE(s) << err;
+  ASSERT_TRUE(s->submit_and_wait(records("sent-", 50, 2000), in(5s)).ok());
+  const auto sent = fetch_all(*s, "http");
+  ASSERT_EQ(sent.size(), 50u);
+  auto* previous = ::signal(SIGXFSZ, SIG_IGN);
+  rlimit saved{};
+  ::getrlimit(RLIMIT_FSIZE, &saved);
+  const rlimit full{file_size(path + "-wal"), saved.rlim_max};  // the log may not grow
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &full), 0);
+  std::vector<int64_t> seqs;
+  for (const auto& e : sent) seqs.push_back(e.seq);
+  s->ack("http", seqs);
+  EXPECT_TRUE(eventually([&] { return !s->stats().writable; })) << "the ack's commit did not fail";
+  s->close();
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  ::signal(SIGXFSZ, previous);
+  {
+    std::lock_guard lk(mu);
+    EXPECT_NE(logged.find("50 deliveries could not be recorded"), std::string::npos) << logged;
+  }
+  s = open_spool(options(path), &err);
+  ASSERT_TRUE(s) << err;
+  EXPECT_EQ(fetch_all(*s, "http").size(), 50u);
 }

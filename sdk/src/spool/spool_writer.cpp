@@ -137,7 +137,7 @@ void SpoolStore::run() {
       if (!closing_) work_cv_.wait_for(lk, kRetryAfterFailure, [&] { return closing_; });
       if (closing_) {
         Status failed = Status::error(Code::io_error, "spool " + options_.path + ": closed before it could commit");
-        uint64_t lost = 0;
+        uint64_t lost = 0, unrecorded = 0;
         for (auto& op : ops_) {
           if (op.x && op.x->result) op.x->result->set_value({});
           if (op.done) {
@@ -145,12 +145,19 @@ void SpoolStore::run() {
           } else if (op.kind == Op::Kind::submit) {
             lost += op.records.size();
             for (Record& r : op.records) lost_at_close_.push_back(std::move(r.event_id));
+          } else if (op.kind == Op::Kind::ack) {
+            unrecorded += op.x->seqs.size();
           }
         }
         if (lost) {
           dropped_["io_error"] += lost;
           log(3, std::to_string(lost) + " events lost: closed before they could be committed");
         }
+        // Pending counts already left them out: say that the file still holds them.
+        if (unrecorded)
+          log(4, std::to_string(unrecorded) +
+                     " deliveries could not be recorded before closing: those events stay in the spool and are"
+                     " sent again at the next start");
         ops_.clear();
         break;
       }
