@@ -13,13 +13,14 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: journeyctl dead-letters list   [--data-dir DIR] [--sink NAME] [--format text|json]\n"
-    "       journeyctl dead-letters replay [--data-dir DIR] [--sink NAME] [--timeout-ms N]\n"
+    "usage: journeyctl dead-letters list   [--data-dir DIR | --spool FILE] [--sink NAME] [--format text|json]\n"
+    "       journeyctl dead-letters replay [--data-dir DIR | --spool FILE] [--sink NAME] [--timeout-ms N]\n"
     "\n"
-    "list: each dead letter of DIR/spool.db (default DIR: ./journey-data) with its\n"
-    "event_id, sink, status and reason (exit 0 whatever it finds).\n"
+    "list: each dead letter of DIR/spool.db (default DIR: ./journey-data), or of FILE,\n"
+    "an application's SDK spool (its spool_path), with its event_id, sink, status and\n"
+    "reason (exit 0 whatever it finds).\n"
     "replay: re-queues them (only those of NAME with --sink) for their sink; a running\n"
-    "journeyd delivers them within seconds. Both are safe while journeyd runs.\n"
+    "journeyd (or application) delivers them within seconds. Both are safe while it runs.\n"
     "Exit 1 when the spool cannot be read or the replay did not finish, 2 on bad usage.\n";
 
 int usage_error(const std::string& msg) {
@@ -39,20 +40,19 @@ void progress_bar(uint64_t done, uint64_t total) {
 int run(const journeyctl::Args& args) {
   journeyctl::Flags flags;
   std::string bad;
-  if (!journeyctl::parse_flags(args, {"data-dir", "format", "sink", "timeout-ms"}, 1, &flags, &bad))
+  if (!journeyctl::parse_flags(args, {"data-dir", "spool", "format", "sink", "timeout-ms"}, 1, &flags, &bad))
     return usage_error(bad);
   if (flags.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  const std::string data_dir = flags.get("data-dir", "./journey-data"), format = flags.get("format", "text"),
-                    sink = flags.get("sink", ""), timeout = flags.get("timeout-ms", "10000");
+  const std::string format = flags.get("format", "text"), sink = flags.get("sink", ""),
+                    timeout = flags.get("timeout-ms", "10000");
   const std::string action = flags.positional.empty() ? "" : flags.positional[0];
   if (action != "list" && action != "replay")
     return usage_error(action.empty() ? "missing action: list or replay (see --help)"
                                       : "unknown action \"" + action + "\" (expected list or replay)");
   if (format != "text" && format != "json") return usage_error("--format: expected text or json, got \"" + format + "\"");
-  if (data_dir.empty()) return usage_error("--data-dir: must not be empty");
   long timeout_ms = 0;
   try {
     size_t used = 0;
@@ -61,8 +61,9 @@ int run(const journeyctl::Args& args) {
   } catch (const std::exception&) {
     return usage_error("--timeout-ms: expected a whole number of milliseconds, got \"" + timeout + "\"");
   }
-  journeyctl::check_data_dir("dead-letters", data_dir);
-  const std::string path = data_dir + "/spool.db";
+  journeyctl::SpoolFile spool;
+  if (!journeyctl::spool_file(flags, "dead-letters", &spool, &bad)) return usage_error(bad);
+  const std::string& path = spool.path;
   std::string error;
   if (action == "list") {
     auto list = journey::list_dead_letters(path, &error);

@@ -11,11 +11,12 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: journeyctl spool stats [--data-dir DIR] [--format text|json]\n"
+    "usage: journeyctl spool stats [--data-dir DIR | --spool FILE] [--format text|json]\n"
     "\n"
     "Pending events per sink, pending bytes, dead letters per sink and reason,\n"
     "dropped events per reason and delivered events per sink of DIR/spool.db\n"
-    "(default DIR: ./journey-data). Safe while journeyd runs. Exit 0 whatever it\n"
+    "(default DIR: ./journey-data), or of FILE, an application's SDK spool (its\n"
+    "spool_path). Safe while journeyd or the application runs. Exit 0 whatever it\n"
     "finds (also when there is no spool yet; a DIR that does not exist is noted on\n"
     "stderr), 1 when the file cannot be read, 2 on bad usage.\n";
 
@@ -32,19 +33,20 @@ void print_map(const char* title, const std::map<std::string, uint64_t>& m) {
 int run(const journeyctl::Args& args) {
   journeyctl::Flags flags;
   std::string bad;
-  if (!journeyctl::parse_flags(args, {"data-dir", "format"}, 1, &flags, &bad)) return usage_error(bad);
+  if (!journeyctl::parse_flags(args, {"data-dir", "spool", "format"}, 1, &flags, &bad)) return usage_error(bad);
   if (flags.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  const std::string data_dir = flags.get("data-dir", "./journey-data"), format = flags.get("format", "text");
+  const std::string format = flags.get("format", "text");
   const std::string action = flags.positional.empty() ? "" : flags.positional[0];
   if (action != "stats") return usage_error(action.empty() ? "missing action: stats (see --help)"
                                                            : "unknown action \"" + action + "\" (expected stats)");
   if (format != "text" && format != "json") return usage_error("--format: expected text or json, got \"" + format + "\"");
-  if (data_dir.empty()) return usage_error("--data-dir: must not be empty");
-  const journeyctl::DataDir dir = journeyctl::check_data_dir("spool", data_dir);
-  const std::string path = data_dir + "/spool.db";
+  journeyctl::SpoolFile spool;
+  if (!journeyctl::spool_file(flags, "spool", &spool, &bad)) return usage_error(bad);
+  const std::string& path = spool.path;
+  const journeyctl::DataDir dir = spool.dir;
   std::string error;
   auto s = journey::read_spool_summary(path, &error);
   if (!s) {

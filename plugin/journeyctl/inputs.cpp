@@ -34,4 +34,29 @@ DataDir check_data_dir(const char* command, const std::string& dir) {
   return DataDir::missing;
 }
 
+bool spool_file(const Flags& flags, const char* command, SpoolFile* out, std::string* error) {
+  const bool file = flags.values.count("spool") != 0, dir = flags.values.count("data-dir") != 0;
+  if (file && dir) {
+    *error = "--spool and --data-dir: give one of them";
+    return false;
+  }
+  if (file) {
+    out->path = flags.get("spool", "");
+    std::error_code ec;
+    if (out->path.empty() || !std::filesystem::exists(out->path, ec)) {
+      *error = "--spool: " + (out->path.empty() ? std::string("must not be empty") : "no such file: " + out->path);
+      return false;
+    }
+    return true;
+  }
+  const std::string data_dir = flags.get("data-dir", "./journey-data");
+  if (data_dir.empty()) {
+    *error = "--data-dir: must not be empty";
+    return false;
+  }
+  out->dir = check_data_dir(command, data_dir);
+  out->path = data_dir + "/spool.db";
+  return true;
+}
+
 }  // namespace journeyctl

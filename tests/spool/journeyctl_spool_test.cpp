@@ -91,6 +91,34 @@ TEST(JourneyctlSpool, StatsExitCodes) {
   EXPECT_EQ(run_cmd(kCtl + " dead-letters").code, 2);
 }
 
+// An application's SDK spool lives at its spool_path, under any name: --spool FILE
+// reads it as --data-dir reads DIR/spool.db.
+TEST(JourneyctlSpool, SpoolFileReadsAnApplicationsSdkSpool) {
+  TempDir dir;
+  std::string err;
+  const std::string file = dir.file("checkout-events.db");
+  auto s = open_spool(options(file), &err);
+  ASSERT_TRUE(s) << err;
+  ASSERT_TRUE(s->submit_and_wait({make_record("sdk-1"), make_record("sdk-2")}, in(5s)).ok());
+  auto got = s->fetch("http", 0, 10, 1 << 20);
+  s->dead_letter("http", {got[0].seq}, 400, "http_4xx", "");
+  auto r = run_cmd(kCtl + " spool stats --format json --spool " + file);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const Json j = Json::parse(r.out);
+  EXPECT_EQ(j["spool"], file);
+  EXPECT_EQ(j["pending_events"]["http"], 1);
+  EXPECT_EQ(j["dead_letters"]["http/http_4xx"], 1);
+  r = run_cmd(kCtl + " dead-letters list --spool=" + file);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("sdk-1"), std::string::npos) << r.out;
+  r = run_cmd(kCtl + " spool stats --spool " + file + " --data-dir " + dir.path.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--spool and --data-dir"), std::string::npos) << r.out;
+  r = run_cmd(kCtl + " dead-letters list --spool " + dir.file("missing.db"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--spool: no such file: " + dir.file("missing.db")), std::string::npos) << r.out;
+}
+
 TEST(JourneyctlSpool, ListShowsEventIdSinkStatusReason) {
   TempDir dir;
   auto s = spool_with_dead_letters(dir);
