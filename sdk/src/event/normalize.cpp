@@ -35,7 +35,28 @@ void apply_request_context(Json& event, const RequestContext& req) {
   else (*ctx)["user_agent"] = req.user_agent;
 }
 
+// A text with more bytes than this besides whitespace is over the 32 KiB limit
+// whatever it holds (an escape such as \u0041 takes at most 6 bytes for 1 stored):
+// refused before a parse that would spend its time on megabytes.
+constexpr size_t kMaxDenseText = 6 * Limits::max_event_bytes;
+
+bool dense_beyond_limit(std::string_view text) {
+  if (text.size() <= kMaxDenseText) return false;
+  size_t dense = 0;
+  for (char c : text)
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t' && ++dense > kMaxDenseText) return true;
+  return false;
+}
+
 EventProblems slow_path(std::string_view text, const NormalizeOptions& opts, NormalizedEvent* out) {
+  if (dense_beyond_limit(text)) {
+    EventProblems p;
+    p.kind = EventProblems::Kind::invalid;
+    p.errors.push_back("event: larger than 32 KiB as JSON (" + std::to_string(text.size()) +
+                       " bytes of text, more than " + std::to_string(kMaxDenseText) +
+                       " of them besides whitespace; limit " + std::to_string(Limits::max_event_bytes) + ")");
+    return p;
+  }
   std::string err;
   bool syntax = false;
   std::optional<Json> event = detail::parse_json_limited(text, &err, Limits::max_depth, &syntax);
