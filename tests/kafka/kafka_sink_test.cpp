@@ -276,6 +276,36 @@ TEST(KafkaSink, FatalIdempotenceErrorDeadLettersAndRecovers) {
   EXPECT_EQ(again.outcome, SendResult::Outcome::delivered) << again.detail;
 }
 
+// A fatal error about the producer's own state (one partition's sequence numbers
+// out of step with the broker's) says nothing about the events, neither those of
+// the refused request nor those queued behind it: a new producer delivers them
+// all. One request in flight and small requests, so that most of the batch is
+// still queued when the error comes.
+TEST(KafkaSink, OutOfOrderSequenceRenewsTheProducerAndDeadLettersNothing) {
+  MockCluster cluster(3);
+  cluster.create_topic(kTopic, 4);
+  auto sink = make_sink(cluster.bootstraps(), {{"max.in.flight.requests.per.connection", "1"},
+                                               {"batch.num.messages", "10"}});
+  ASSERT_TRUE(sink);
+  auto warmup = test::make_events(1, 1, 0, "warm-");  // the producer has its id: the next error is a Produce one
+  ASSERT_EQ(sink->send(batch_of(warmup), Clock::now() + 10s).outcome, SendResult::Outcome::delivered);
+  rd_kafka_mock_push_request_errors(cluster.get(), test::kProduceApiKey, 1,
+                                    RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+  auto events = test::make_events(200, 25);
+  Outcome out = send_until_done(*sink, events, 10s);
+  EXPECT_TRUE(out.rejected.empty()) << out.rejected.size() << " dead-lettered: "
+                                    << (out.details.empty() ? "" : out.details[0]);
+  EXPECT_EQ(out.delivered.size(), events.size());
+  ASSERT_GT(out.attempts, 1) << "the injected error must have made the first attempt fail";
+  // The fatal error's text, or only the refused request's when its report came first.
+  const std::string& first = out.details[0];
+  EXPECT_TRUE(first.find("OUT_OF_ORDER_SEQUENCE_NUMBER") != std::string::npos ||
+              first.find("out of order sequence") != std::string::npos)
+      << first;
+  auto counts = count_by_event_id(test::read_topic(cluster.bootstraps(), kTopic));
+  for (const auto& e : events) EXPECT_GE(counts[e.record.event_id], 1) << e.record.event_id;
+}
+
 TEST(KafkaSink, UnreachableBrokersStillMakeASinkThatSaysRetry) {
   auto sink = make_sink("127.0.0.1:1");
   ASSERT_TRUE(sink);

@@ -28,6 +28,20 @@ bool is_retriable(rd_kafka_resp_err_t err) {
   }
 }
 
+bool is_permanent_fatal(rd_kafka_resp_err_t fatal) {
+  switch (fatal) {
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:  // no IdempotentWrite ACL
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:  // brokers too old for idempotence
+    case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string reason(rd_kafka_resp_err_t err, const std::string& text) {
   return "kafka: " + (text.empty() ? std::string(rd_kafka_err2str(err)) : text);
 }

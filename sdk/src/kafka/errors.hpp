@@ -14,6 +14,13 @@ namespace journey::kafka {
 // so a new librdkafka code never dead-letters good events.
 bool is_retriable(rd_kafka_resp_err_t err);
 
+// For the code of a fatal producer error (rd_kafka_fatal_error): true when a new
+// producer would meet it again, an authorization or configuration problem the
+// operator must fix, so the events it stopped go to dead letters like an http 403.
+// False for the rest (sequence desync, a fenced or unknown producer id, new codes):
+// that is the producer's own state, a new one delivers the same events.
+bool is_permanent_fatal(rd_kafka_resp_err_t fatal);
+
 // "kafka: <librdkafka's or the broker's error string>", the dead-letter reason.
 std::string reason(rd_kafka_resp_err_t err, const std::string& text = {});
 

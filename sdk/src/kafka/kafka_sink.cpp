@@ -60,6 +60,7 @@ void KafkaSink::on_error(rd_kafka_resp_err_t err, const std::string& text, bool 
   std::lock_guard lk(mu_);
   if (fatal) {
     fatal_ = true;
+    fatal_err_ = err;
     fatal_text_ = text;
   } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     all_brokers_down_ = true;
@@ -94,6 +95,7 @@ bool KafkaSink::renew_producer_if_fatal(std::string* error) {
   if (!fresh) return false;
   producer_ = std::move(fresh);
   fatal_ = false;
+  fatal_err_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   fatal_text_.clear();
   return true;
 }
@@ -165,9 +167,24 @@ SendResult KafkaSink::send(const Batch& batch, Clock::time_point deadline) {
   });
 
   // The error callback may not have run yet when the purge reports of a fatal error arrive.
-  if (!fatal_ && rd_kafka_fatal_error(producer_->handle(), nullptr, 0)) fatal_ = true;
+  if (!fatal_) {
+    fatal_err_ = rd_kafka_fatal_error(producer_->handle(), nullptr, 0);
+    fatal_ = fatal_err_ != RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
   size_t delivered = 0, pending = 0;
   std::string rejected_detail, retry_detail;
+  // An event a fatal error stopped (unconfirmed, purged, refused) is rejected only
+  // when a new producer would be stopped too; else the next send() renews the producer.
+  auto stopped_by_fatal = [&, permanent = fatal_ && is_permanent_fatal(fatal_err_)](size_t i) {
+    const std::string why = reason(RD_KAFKA_RESP_ERR__FATAL, fatal_text_locked());
+    if (permanent) {
+      result.rejected.push_back(i);
+      append_unique(&rejected_detail, why);
+    } else {
+      result.retriable.push_back(i);
+      append_unique(&retry_detail, why + " (a new producer sends them again)");
+    }
+  };
   for (size_t i = 0; i < n; ++i) {
     const std::string& id = batch.events[i].record.event_id;
     rd_kafka_resp_err_t err = produce_err[i];
@@ -180,8 +197,7 @@ SendResult KafkaSink::send(const Batch& batch, Clock::time_point deadline) {
     if (slots[i]) {
       if (!slots[i]->done) {
         if (fatal_) {
-          result.rejected.push_back(i);
-          append_unique(&rejected_detail, reason(RD_KAFKA_RESP_ERR__FATAL, fatal_text_locked()));
+          stopped_by_fatal(i);
         } else {
           result.retriable.push_back(i);  // stays in inflight_: a retry waits for this message
           ++pending;
@@ -197,8 +213,7 @@ SendResult KafkaSink::send(const Batch& batch, Clock::time_point deadline) {
       ++delivered;
     } else if (err == RD_KAFKA_RESP_ERR__FATAL ||
                (fatal_ && (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT))) {
-      result.rejected.push_back(i);
-      append_unique(&rejected_detail, reason(RD_KAFKA_RESP_ERR__FATAL, fatal_text_locked()));
+      stopped_by_fatal(i);
     } else if (!is_retriable(err)) {
       result.rejected.push_back(i);
       append_unique(&rejected_detail, reason(err, text));

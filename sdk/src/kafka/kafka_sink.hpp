@@ -28,9 +28,11 @@ class KafkaSink final : public Sink, private ProducerEvents {
   const std::string& name() const override { return name_; }
   // Produces every event not already in flight from an earlier attempt, then
   // waits for their delivery reports until the deadline. Per-event outcome:
-  // delivered; retriable (is_retriable in errors.hpp, deadline, cancel); rejected
-  // (permanent or fatal errors). All delivered → delivered; none delivered and
-  // none rejected → retry; otherwise partial.
+  // delivered; retriable (is_retriable in errors.hpp, deadline, cancel, a fatal
+  // error about the producer's state); rejected (permanent errors, a fatal error
+  // a new producer would meet again: is_permanent_fatal). After a fatal error the
+  // next send() makes a new producer. All delivered → delivered; none delivered
+  // and none rejected → retry; otherwise partial.
   SendResult send(const Batch& batch, std::chrono::steady_clock::time_point deadline) override;
   void cancel() override;
 
@@ -61,6 +63,7 @@ class KafkaSink final : public Sink, private ProducerEvents {
   // Messages by event_id whose report is pending, or arrived after their send() returned.
   std::unordered_map<std::string, std::shared_ptr<Slot>> inflight_;
   bool fatal_ = false;
+  rd_kafka_resp_err_t fatal_err_ = RD_KAFKA_RESP_ERR_NO_ERROR;  // rd_kafka_fatal_error's code
   std::string fatal_text_;
   bool all_brokers_down_ = false;
   std::string last_error_;
