@@ -60,5 +60,25 @@ TEST(Partial, DeliveredRejectedAndRetriedPerEvent) {
   p.stop(std::chrono::steady_clock::now() + 1s);
 }
 
+// The first attempt dead-letters e-3 and retries e-5: an alert on
+// outcome="dead_letter" must see it, so it counts there and not as a retry.
+TEST(Partial, AnAttemptThatDeadLettersCountsAsDeadLetterEvenWhenItRetriesOthers) {
+  auto sink = std::make_shared<PerEventSink>();
+  auto store = make_memory_store({"kafka"}, 1000);
+  Metrics metrics;
+  Pipeline p(store, {sink}, fast_options(), &metrics);
+  p.start();
+  ASSERT_TRUE(store->submit(make_records(0, 8)).ok());
+  ASSERT_TRUE(p.flush(std::chrono::steady_clock::now() + 20s));
+  p.stop(std::chrono::steady_clock::now() + 1s);
+  ASSERT_EQ(sink->sent().size(), 2u);
+  auto attempts = [&](const char* outcome) {
+    return metrics.value("journey_delivery_attempts_total", {{"sink", "kafka"}, {"outcome", outcome}});
+  };
+  EXPECT_EQ(attempts("dead_letter"), 1u);
+  EXPECT_EQ(attempts("retry"), 0u);
+  EXPECT_EQ(attempts("success"), 1u);  // e-5 alone
+}
+
 }  // namespace
 }  // namespace journey::test

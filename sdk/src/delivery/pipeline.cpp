@@ -410,7 +410,9 @@ struct Pipeline::Impl {
           for (size_t i : r.retriable) if (i < state.size() && !state[i]) state[i] = 2;
           for (size_t i = 0; i < b.events.size(); ++i)
             (state[i] == 0 ? ok : state[i] == 1 ? bad : again).push_back(std::move(b.events[i]));
-          attempt(name, again.empty() ? (bad.empty() ? "success" : "dead_letter") : "retry");
+          // Any dead letter makes it a dead_letter attempt, even with others retried:
+          // one series per attempt, and the one an alert on dead letters watches.
+          attempt(name, !bad.empty() ? "dead_letter" : again.empty() ? "success" : "retry");
           if (!ok.empty()) delivered(name, ok, r.status);
           dead_lettered(name, bad, r.status, delivery::kReasonPartial, r.detail);
           if (again.empty()) {
@@ -518,7 +520,8 @@ Pipeline::Pipeline(std::shared_ptr<Store> store, std::vector<std::shared_ptr<Sin
         {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600});
     metrics->help("journey_delivery_latency_seconds",
                   "Seconds from an event's acceptance to its delivery, per event.");
-    metrics->help("journey_delivery_attempts_total", "Batches sent, by outcome (success, retry, dead_letter).");
+    metrics->help("journey_delivery_attempts_total", "Batches sent, by outcome (success, retry, dead_letter; "
+                  "dead_letter when any of its events was dead-lettered).");
     metrics->help("journey_events_delivered_total", "Events a sink's backend accepted.");
     metrics->help("journey_events_dead_lettered_total",
                   "Events moved to dead letters (http_4xx, too_large, expired, rejected).");
