@@ -204,6 +204,7 @@ TEST(KafkaSink, MessageOverMaxBytesIsRejectedOthersDelivered) {
   SendResult r = sink->send(batch_of(events), Clock::now() + 10s);
   ASSERT_EQ(r.outcome, SendResult::Outcome::partial) << r.detail;
   EXPECT_EQ(r.rejected, std::vector<size_t>{2});
+  EXPECT_EQ(r.too_large, std::vector<size_t>{2});
   EXPECT_TRUE(r.retriable.empty());
   EXPECT_NE(r.detail.find("kafka: "), std::string::npos) << r.detail;
   EXPECT_NE(r.detail.find("too large"), std::string::npos) << r.detail;
@@ -240,6 +241,7 @@ TEST(KafkaSink, InvalidRecordIsRejectedAndTheSinkCarriesOn) {
   SendResult r = sink->send(batch_of(test::make_events(2, 1)), Clock::now() + 10s);
   ASSERT_EQ(r.outcome, SendResult::Outcome::partial) << r.detail;
   EXPECT_EQ(r.rejected, (std::vector<size_t>{0, 1}));
+  EXPECT_TRUE(r.too_large.empty()) << "refused for its content, not its size";
   EXPECT_NE(r.detail.find("kafka: Broker: "), std::string::npos) << r.detail;
   SendResult after = sink->send(batch_of(test::make_events(3, 1, 0, "later-")), Clock::now() + 10s);
   EXPECT_EQ(after.outcome, SendResult::Outcome::delivered) << after.detail;

@@ -30,6 +30,7 @@ struct SendResult {
   std::optional<std::chrono::milliseconds> retry_after;
   std::string detail;                               // error text or first 1 KiB of answer
   std::vector<size_t> rejected;                     // indices into batch.events (partial)
+  std::vector<size_t> too_large;                    // those of `rejected` too large on their own
   std::vector<size_t> retriable;                    // indices to try again (partial)
 };
 

@@ -404,17 +404,21 @@ struct Pipeline::Impl {
           failures = 0;
           break;
         case SendResult::Outcome::partial: {
-          std::vector<StoredEvent> ok, bad, again;
-          std::vector<char> state(b.events.size(), 0);
-          for (size_t i : r.rejected) if (i < state.size()) state[i] = 1;
-          for (size_t i : r.retriable) if (i < state.size() && !state[i]) state[i] = 2;
-          for (size_t i = 0; i < b.events.size(); ++i)
-            (state[i] == 0 ? ok : state[i] == 1 ? bad : again).push_back(std::move(b.events[i]));
+          enum State : uint8_t { kOk, kBad, kAgain, kTooLarge };
+          std::vector<StoredEvent> ok, bad, again, too_large;
+          std::vector<State> state(b.events.size(), kOk);
+          for (size_t i : r.rejected) if (i < state.size()) state[i] = kBad;
+          for (size_t i : r.too_large) if (i < state.size() && state[i] == kBad) state[i] = kTooLarge;
+          for (size_t i : r.retriable) if (i < state.size() && state[i] == kOk) state[i] = kAgain;
+          std::vector<StoredEvent>* to[] = {&ok, &bad, &again, &too_large};
+          for (size_t i = 0; i < b.events.size(); ++i) to[state[i]]->push_back(std::move(b.events[i]));
           // Any dead letter makes it a dead_letter attempt, even with others retried:
           // one series per attempt, and the one an alert on dead letters watches.
-          attempt(name, !bad.empty() ? "dead_letter" : again.empty() ? "success" : "retry");
+          const bool lost = !bad.empty() || !too_large.empty();
+          attempt(name, lost ? "dead_letter" : again.empty() ? "success" : "retry");
           if (!ok.empty()) delivered(name, ok, r.status);
           dead_lettered(name, bad, r.status, delivery::kReasonPartial, r.detail);
+          dead_lettered(name, too_large, r.status, delivery::kReasonTooLarge, r.detail);
           if (again.empty()) {
             forget(b);
             work.pop_front();

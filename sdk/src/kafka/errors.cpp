@@ -28,6 +28,8 @@ bool is_retriable(rd_kafka_resp_err_t err) {
   }
 }
 
+bool is_too_large(rd_kafka_resp_err_t err) { return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE; }
+
 bool is_permanent_fatal(rd_kafka_resp_err_t fatal) {
   switch (fatal) {
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:  // no IdempotentWrite ACL

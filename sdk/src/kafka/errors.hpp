@@ -14,6 +14,11 @@ namespace journey::kafka {
 // so a new librdkafka code never dead-letters good events.
 bool is_retriable(rd_kafka_resp_err_t err);
 
+// True for a refusal of the event's size alone (over the producer's
+// message.max.bytes or the topic's max.message.bytes): it is rejected with the
+// reason too_large, as an http event answered 413 on its own.
+bool is_too_large(rd_kafka_resp_err_t err);
+
 // For the code of a fatal producer error (rd_kafka_fatal_error): true when a new
 // producer would meet it again, an authorization or configuration problem the
 // operator must fix, so the events it stopped go to dead letters like an http 403.

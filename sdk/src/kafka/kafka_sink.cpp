@@ -216,6 +216,7 @@ SendResult KafkaSink::send(const Batch& batch, Clock::time_point deadline) {
       stopped_by_fatal(i);
     } else if (!is_retriable(err)) {
       result.rejected.push_back(i);
+      if (is_too_large(err)) result.too_large.push_back(i);
       append_unique(&rejected_detail, reason(err, text));
     } else {
       result.retriable.push_back(i);

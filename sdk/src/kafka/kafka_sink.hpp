@@ -30,7 +30,8 @@ class KafkaSink final : public Sink, private ProducerEvents {
   // waits for their delivery reports until the deadline. Per-event outcome:
   // delivered; retriable (is_retriable in errors.hpp, deadline, cancel, a fatal
   // error about the producer's state); rejected (permanent errors, a fatal error
-  // a new producer would meet again: is_permanent_fatal). After a fatal error the
+  // a new producer would meet again: is_permanent_fatal), also listed in too_large
+  // when refused for its size (is_too_large). After a fatal error the
   // next send() makes a new producer. All delivered → delivered; none delivered
   // and none rejected → retry; otherwise partial.
   SendResult send(const Batch& batch, std::chrono::steady_clock::time_point deadline) override;
