@@ -276,8 +276,10 @@ std::optional<std::string> read_config(const std::string& who, const std::string
     };
     if (s->kind == Kind::pairs && value.is_object()) {
       for (const auto& [k, v] : value.items()) {
-        auto sv = scalar(v);
-        if (!sv) return who + ": expected string values";
+        // librdkafka has many boolean properties, spelled true/false; only here
+        // is a JSON boolean a value (a write key of "true" would be a mistake).
+        auto sv = v.is_boolean() ? std::optional<std::string>(v.get<bool>() ? "true" : "false") : scalar(v);
+        if (!sv) return who + ": expected string, number or boolean values";
         g.values.push_back(k + "=" + *sv);
       }
     } else if ((s->kind == Kind::list || s->kind == Kind::pairs) && value.is_array()) {

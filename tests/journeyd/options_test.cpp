@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "harness.hpp"
 
@@ -43,6 +44,26 @@ TEST(Options, LastScalarWinsAndSinksRepeat) {
   EXPECT_EQ(r.options->sinks, (std::vector<std::string>{"local", "http"}));
   ASSERT_EQ(r.options->kafka_options.size(), 2u);
   EXPECT_EQ(r.options->kafka_options[1].second, "2");
+}
+
+// librdkafka has many boolean properties: a config file may give them as JSON
+// booleans (and numbers as numbers), passed on as librdkafka spells them.
+TEST(Options, ConfigFileKafkaOptionsTakeBooleansAndNumbers) {
+  jdtest::TempDir dir;
+  std::string cfg = dir.path() + "/c.json";
+  std::ofstream(cfg) << R"({"kafka_option": {"socket.keepalive.enable": false, "enable.idempotence": true,
+                            "linger.ms": 5, "client.id": "shop-1"}})";
+  auto r = parse_options({"--config", cfg}, {});
+  ASSERT_TRUE(r.options) << r.error;
+  std::map<std::string, std::string> got(r.options->kafka_options.begin(), r.options->kafka_options.end());
+  EXPECT_EQ(got, (std::map<std::string, std::string>{{"socket.keepalive.enable", "false"},
+                                                     {"enable.idempotence", "true"},
+                                                     {"linger.ms", "5"},
+                                                     {"client.id", "shop-1"}}));
+  std::ofstream(cfg) << R"({"kafka_option": {"acks": null}})";
+  r = parse_options({"--config", cfg}, {});
+  EXPECT_FALSE(r.options);
+  EXPECT_NE(r.error.find("kafka_option"), std::string::npos) << r.error;
 }
 
 TEST(Options, EnvListsAreCommaSeparated) {
