@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <future>
 #include <set>
 
 #include "helpers.hpp"
@@ -273,6 +274,30 @@ TEST(RetryTable, OldEventsExpireToDeadLetters) {
   EXPECT_EQ(h.backend.request_count(), 0u);
   EXPECT_EQ(h.metric("journey_events_dead_lettered_total", {{"sink", "http"}, {"reason", "expired"}}), 2u);
   EXPECT_EQ(h.store->stats().pending_events.at("http"), 0u);
+}
+
+// Each sink's thread expires its own events; those an earlier run left for a
+// sink this pipeline does not run have no thread: the first sink's expires them.
+TEST(RetryTable, EventsForASinkNotRunStillExpire) {
+  auto store = make_memory_store({"discard", "gone"}, 100);
+  auto old = make_records(0, 2);
+  old[0].received_at_ms -= 120000;
+  ASSERT_TRUE(store->submit(std::move(old)).ok());
+  DeliveryOptions o = fast_options();
+  o.max_event_age = std::chrono::seconds(60);
+  Metrics metrics;
+  std::promise<std::string> expired;
+  Pipeline p(store, {make_discard_sink()}, o, &metrics, [&](const DeliveryReport& r) {
+    if (r.kind == DeliveryReport::Kind::dead_lettered && r.sink == "gone") expired.set_value(r.reason);
+  });
+  p.start();
+  auto reason = expired.get_future();
+  ASSERT_EQ(reason.wait_for(20s), std::future_status::ready);
+  EXPECT_EQ(reason.get(), "expired");
+  p.stop(std::chrono::steady_clock::now() + 5s);
+  EXPECT_EQ(metrics.value("journey_events_dead_lettered_total", {{"sink", "gone"}, {"reason", "expired"}}), 1u);
+  EXPECT_EQ(store->stats().pending_events.at("gone"), 1u) << "the young one waits for its sink";
+  EXPECT_EQ(store->stats().dead_letters["discard/expired"], 1u);
 }
 
 // A batch being retried loses the events that expire meanwhile; the rest go on as

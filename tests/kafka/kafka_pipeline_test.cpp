@@ -253,6 +253,74 @@ TEST(KafkaPipeline, OversizedEventIsDeadLetteredWithTheError) {
   EXPECT_EQ(test::read_topic(cluster.bootstraps(), kTopic).size(), 9u);
 }
 
+// A store delivering to a discard sink and then the kafka sink, with
+// max_event_age 1 s: the discard sink's thread runs the store-wide expiry, the
+// kafka sink's its own before each attempt.
+struct AgeingPipeline {
+  AgeingPipeline(std::shared_ptr<Sink> kafka)
+      : pipeline(store, {make_discard_sink(), std::move(kafka)}, options(), &metrics) {
+    pipeline.start();
+  }
+  static DeliveryOptions options() {
+    DeliveryOptions o = fast_options();
+    o.max_event_age = 1s;
+    return o;
+  }
+  uint64_t attempts() const {
+    return metrics.value("journey_delivery_attempts_total", {{"sink", "kafka"}, {"outcome", "retry"}});
+  }
+  uint64_t expired() { return store->stats().dead_letters["kafka/expired"]; }
+  std::shared_ptr<Store> store = make_memory_store({"discard", "kafka"}, 1000);
+  Metrics metrics;
+  Pipeline pipeline;
+};
+
+// librdkafka holds the event's message while the brokers are down: it may still
+// write it, so the event must not be dead-lettered as expired at max_event_age
+// but wait for its delivery report (message.timeout.ms at most). Here the
+// brokers come back and it is delivered, once, and counted so.
+TEST(KafkaPipeline, AnEventLibrdkafkaStillHoldsIsNotExpired) {
+  test::MockCluster cluster(1);
+  cluster.create_topic(kTopic, 1, 1);
+  rd_kafka_mock_broker_set_down(cluster.get(), -1);
+  AgeingPipeline p(make_sink(cluster.bootstraps(), {{"reconnect.backoff.max.ms", "100"}}));
+  auto events = test::make_events(1, 1, 0, "held-");
+  ASSERT_TRUE(p.store->submit(records_of(events, 0, 1)).ok());
+  // Past the event's max age, the store-wide expiry (every 5 s) has run at least
+  // once: an expiry, if any, has happened. Nothing to await when all is right.
+  const auto aged = Clock::now() + 1s + 5s + 500ms;
+  EXPECT_FALSE(eventually([&] { return p.expired() > 0; }, aged - Clock::now()))
+      << "dead-lettered as expired while librdkafka may still write it";
+  const uint64_t before = p.attempts();
+  EXPECT_TRUE(eventually([&] { return p.attempts() > before; })) << "the kafka sink must still be tried";
+
+  rd_kafka_mock_broker_set_up(cluster.get(), -1);
+  ASSERT_TRUE(p.pipeline.flush(Clock::now() + 20s)) << "pending: " << p.store->stats().pending_events["kafka"];
+  p.pipeline.stop(Clock::now() + 5s);
+  EXPECT_EQ(p.metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), 1u);
+  EXPECT_TRUE(p.store->stats().dead_letters.empty());
+  auto msgs = test::read_topic(cluster.bootstraps(), kTopic);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].event_id_header, "held-0");
+}
+
+// Once librdkafka has given up on the message (message.timeout.ms), nothing can
+// write it any more: the event expires as usual and never reaches the topic.
+TEST(KafkaPipeline, AnEventLibrdkafkaGaveUpOnExpires) {
+  test::MockCluster cluster(1);
+  cluster.create_topic(kTopic, 1, 1);
+  rd_kafka_mock_broker_set_down(cluster.get(), -1);
+  AgeingPipeline p(make_sink(cluster.bootstraps(), {{"reconnect.backoff.max.ms", "100"},
+                                                    {"message.timeout.ms", "2000"}}));
+  ASSERT_TRUE(p.store->submit(records_of(test::make_events(1, 1, 0, "gone-"), 0, 1)).ok());
+  EXPECT_TRUE(eventually([&] { return p.expired() == 1; }));
+  rd_kafka_mock_broker_set_up(cluster.get(), -1);
+  ASSERT_TRUE(p.pipeline.flush(Clock::now() + 20s));
+  p.pipeline.stop(Clock::now() + 5s);
+  EXPECT_EQ(p.metrics.value("journey_events_delivered_total", {{"sink", "kafka"}}), 0u);
+  EXPECT_TRUE(test::read_topic(cluster.bootstraps(), kTopic).empty());
+}
+
 TEST(KafkaPipeline, UnreachableBrokersKeepEventsPendingAndStopStillReturns) {
   auto sink = make_sink("127.0.0.1:1");
   ASSERT_TRUE(sink);

@@ -196,7 +196,7 @@ TEST(JourneyctlSpool, ReplayedExpiredEventsAreNotExpiredAgain) {
   const Record old_a = make_record("old-a", ten_days_ago), old_b = make_record("old-b", ten_days_ago);
   ASSERT_TRUE(s->submit_and_wait({old_a, old_b}, in(5s)).ok());
   const auto week = std::chrono::hours(24 * 7);
-  ASSERT_EQ(s->expire(week)["http"], 2u);
+  ASSERT_EQ(s->expire("http", week), 2u);
   ASSERT_EQ(s->stats().dead_letters["http/expired"], 2u);
 
   int64_t cursor = s->last_seq();
@@ -204,7 +204,7 @@ TEST(JourneyctlSpool, ReplayedExpiredEventsAreNotExpiredAgain) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("replayed 2"), std::string::npos) << r.out;
   ASSERT_TRUE(s->wait_pending("http", cursor, in(5s)));
-  EXPECT_EQ(s->expire(week)["http"], 0u) << "a replayed event's age starts at the replay";
+  EXPECT_EQ(s->expire("http", week), 0u) << "a replayed event's age starts at the replay";
   auto again = fetch_all(*s, "http");
   ASSERT_EQ(again.size(), 2u);
   for (const auto& e : again) EXPECT_GE(e.record.received_at_ms, now) << e.record.event_id;

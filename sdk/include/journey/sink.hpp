@@ -42,6 +42,11 @@ class Sink {
   virtual SendResult send(const Batch& batch, std::chrono::steady_clock::time_point deadline) = 0;
   // Aborts a send() in progress as soon as possible (it then returns retry).
   virtual void cancel() {}
+  // True while the backend may still take the event from an earlier send() on
+  // its own (a kafka message librdkafka still holds, or whose success the next
+  // send() reports): the pipeline does not expire it then, or an event counted
+  // expired could be delivered after all. Called on the delivery thread.
+  virtual bool holds(const StoredEvent&) { return false; }
 };
 
 }  // namespace journey

@@ -79,9 +79,10 @@ class Store {
   virtual void ack(const std::string& sink, const std::vector<int64_t>& seqs) = 0;
   virtual void dead_letter(const std::string& sink, const std::vector<int64_t>& seqs,
                            int status, const std::string& reason, const std::string& answer) = 0;
-  // Moves pending events older than max_age (by received_at) to dead letters,
-  // reason "expired". Returns how many (event, sink) pairs moved, per sink.
-  virtual std::map<std::string, uint64_t> expire(std::chrono::seconds max_age) = 0;
+  // Moves the sink's pending events older than max_age (by received_at) to dead
+  // letters, reason "expired". Returns how many moved. Per sink: only the sink's
+  // own delivery thread knows which of its events its backend may still write.
+  virtual uint64_t expire(const std::string& sink, std::chrono::seconds max_age) = 0;
 
   // Seq of the newest record submitted so far (0 when none).
   virtual int64_t last_seq() const = 0;

@@ -137,25 +137,21 @@ class MemoryStore final : public Store {
     dead_letters_[sink + "/" + reason] += settle(sink, seqs);
   }
 
-  std::map<std::string, uint64_t> expire(std::chrono::seconds max_age) override {
+  uint64_t expire(const std::string& sink, std::chrono::seconds max_age) override {
     int64_t cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch() - max_age).count();
-    std::map<std::string, uint64_t> moved;
     std::lock_guard lk(mu_);
     drain();
+    const int s = index_of(sink);
+    if (s < 0) return 0;
+    const uint32_t bit = 1u << s;
     std::vector<int64_t> seqs;
-    for (size_t s = 0; s < sinks_.size(); ++s) {
-      seqs.clear();
-      uint32_t bit = 1u << s;
-      for (size_t i = 0; i < q_.size(); ++i)
-        if ((q_[i].mask & bit) && q_[i].rec.received_at_ms < cutoff)
-          seqs.push_back(front_seq_ + static_cast<int64_t>(i));
-      if (seqs.empty()) continue;
-      uint64_t n = settle(sinks_[s], seqs);
-      dead_letters_[sinks_[s] + "/expired"] += n;
-      moved[sinks_[s]] = n;
-    }
-    return moved;
+    for (size_t i = 0; i < q_.size(); ++i)
+      if ((q_[i].mask & bit) && q_[i].rec.received_at_ms < cutoff) seqs.push_back(front_seq_ + static_cast<int64_t>(i));
+    if (seqs.empty()) return 0;
+    const uint64_t n = settle(sink, seqs);
+    dead_letters_[sink + "/expired"] += n;
+    return n;
   }
 
   int64_t last_seq() const override {

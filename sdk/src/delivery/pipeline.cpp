@@ -59,11 +59,11 @@ struct Pipeline::Impl {
   bool stopped = false;
   size_t running = 0;
   std::atomic<int64_t> flush_target{0};  // batches holding seqs <= this close at once
-  // Settlements under way, one slot per sink's thread and one for the store's
-  // expiry: the lowest seq being settled, from the store's ack or dead letter to
-  // the end of the report on it (kNotSettling when none). A flush waits for the
-  // slots at or below its target, so that when it returns true the counters and
-  // callbacks (bumped by the report) count what it delivered.
+  // Settlements under way, one slot per sink's thread (its store expiry too) and
+  // one for unknown sink names: the lowest seq being settled, from the store's ack
+  // or dead letter to the end of the report on it (kNotSettling when none). A
+  // flush waits for the slots at or below its target, so that when it returns
+  // true the counters and callbacks (bumped by the report) count what it delivered.
   static constexpr int64_t kNotSettling = INT64_MAX;
   std::unique_ptr<std::atomic<int64_t>[]> settling_from;  // sinks.size() + 1
   struct Settling {
@@ -76,7 +76,7 @@ struct Pipeline::Impl {
   std::atomic<int64_t>& settling_slot(const std::string& sink) {
     size_t i = 0;
     while (i < sinks.size() && sinks[i]->name() != sink) ++i;
-    return settling_from[i];  // an unknown name takes the expiry's slot
+    return settling_from[i];  // an unknown name takes the extra slot
   }
   static int64_t lowest_seq(const std::vector<StoredEvent>& events) {
     int64_t low = kNotSettling;
@@ -140,29 +140,41 @@ struct Pipeline::Impl {
            kept.empty() ? reason : reason + ": " + kept);
   }
 
-  void expire_store() {
+  bool runs(const std::string& sink) const {
+    return std::any_of(sinks.begin(), sinks.end(), [&](const auto& s) { return s->name() == sink; });
+  }
+
+  // Expires the sink's events in the store, and with `orphans` those of sinks no
+  // thread here runs (left by an earlier run). Only a sink's own thread expires
+  // its events, between batches: then none is in flight, its sink holds none.
+  void expire_store(const std::string& sink, bool orphans) {
+    std::vector<std::string> names{sink};
+    if (orphans)
+      for (const auto& [name, n] : store->stats().pending_events)
+        if (n && !runs(name)) names.push_back(name);
     {
-      Settling settling_now(settling_from[sinks.size()], 0);  // any seq may expire
-      for (const auto& [sink, n] : store->expire(opts.max_event_age)) {
-        count("journey_events_dead_lettered_total", {{"sink", sink}, {"reason", delivery::kReasonExpired}}, n);
+      Settling settling_now(settling_slot(sink), 0);  // any seq may expire
+      for (const std::string& name : names) {
+        const uint64_t n = store->expire(name, opts.max_event_age);
+        count("journey_events_dead_lettered_total", {{"sink", name}, {"reason", delivery::kReasonExpired}}, n);
         static const std::vector<StoredEvent> none;
-        if (n) report(DeliveryReport::Kind::dead_lettered, sink, none, 0, delivery::kReasonExpired);
+        if (n) report(DeliveryReport::Kind::dead_lettered, name, none, 0, delivery::kReasonExpired);
       }
     }
     progress();
   }
 
-  // Dead-letters the batch's events that outlived max_event_age; true when it had any.
-  bool drop_expired(const std::string& sink, Batch& b) {
+  // Dead-letters the batch's events that outlived max_event_age, except those the
+  // sink still holds (they wait for its answer); true when it had any.
+  bool drop_expired(Sink& sink, Batch& b) {
     int64_t cutoff = now_unix_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(opts.max_event_age).count();
-    if (std::none_of(b.events.begin(), b.events.end(),
-                     [cutoff](const StoredEvent& e) { return e.record.received_at_ms < cutoff; }))
-      return false;
+    auto expired = [&](const StoredEvent& e) { return e.record.received_at_ms < cutoff && !sink.holds(e); };
+    if (std::none_of(b.events.begin(), b.events.end(), expired)) return false;
     std::vector<StoredEvent> old;
     std::vector<StoredEvent> keep;
-    for (auto& e : b.events) (e.record.received_at_ms < cutoff ? old : keep).push_back(std::move(e));
+    for (auto& e : b.events) (expired(e) ? old : keep).push_back(std::move(e));
     b.events = std::move(keep);
-    dead_lettered(sink, old, 0, delivery::kReasonExpired, "");
+    dead_lettered(sink.name(), old, 0, delivery::kReasonExpired, "");
     return true;
   }
 
@@ -171,12 +183,12 @@ struct Pipeline::Impl {
   // open this one (a store hands each record to a sink once, see Store::fetch).
   // *cursor is the seq of the last event fetched, carried ones included.
   Batch collect(const std::string& sink, int64_t* cursor, std::vector<StoredEvent>* carry,
-                Clock::time_point* next_expire, bool expires) {
+                Clock::time_point* next_expire, bool expires_orphans) {
     Batch b;
     while (carry->empty()) {
       if (is_stopping()) return b;
-      if (expires && Clock::now() >= *next_expire) {
-        expire_store();
+      if (Clock::now() >= *next_expire) {
+        expire_store(sink, expires_orphans);
         *next_expire = Clock::now() + kExpirePeriod;
       }
       if (store->wait_pending(sink, *cursor, std::min(*next_expire, Clock::now() + kExpirePeriod))) break;
@@ -231,7 +243,7 @@ struct Pipeline::Impl {
       if (b.events.empty()) {  // raced with expiry or another consumer: start over
         if (is_stopping()) return b;
         *cursor = last;
-        return collect(sink, cursor, carry, next_expire, expires);
+        return collect(sink, cursor, carry, next_expire, expires_orphans);
       }
       if (full || b.events.size() >= max_events || Clock::now() >= close_at ||
           flush_target.load() >= b.events.front().seq || is_stopping())
@@ -316,10 +328,10 @@ struct Pipeline::Impl {
   void run(size_t index) {
     Sink& sink = *sinks[index];
     const std::string name = sink.name();
-    const bool expires = index == 0;
+    const bool expires_orphans = index == 0;
     int64_t cursor = 0;
     std::vector<StoredEvent> carry;  // fetched, not yet in a batch
-    auto next_expire = expires ? Clock::now() : Clock::time_point::max();  // the others never wait for it
+    auto next_expire = Clock::now();
     std::deque<Batch> work;
     int failures = 0;
     // Batches sent and not done with, kept in the store (batch_id → first seq) from
@@ -343,7 +355,7 @@ struct Pipeline::Impl {
     // under a new id: a backend may refuse an Idempotency-Key it has seen with
     // other events (as the halves of a 413).
     const std::function<void(Batch&)> shed = [&](Batch& b) {
-      if (!drop_expired(name, b)) return;
+      if (!drop_expired(sink, b)) return;
       forget(b);
       b.batch_id = new_uuid_v7();
     };
@@ -351,7 +363,7 @@ struct Pipeline::Impl {
       if (work.empty()) {
         const bool reopened = !reopen.empty();
         Batch b = reopened ? reopen_next(name, reopen, &cursor, &carry)
-                           : collect(name, &cursor, &carry, &next_expire, expires);
+                           : collect(name, &cursor, &carry, &next_expire, expires_orphans);
         if (b.events.empty()) continue;
         if (reopened) kept.emplace(b.batch_id, b.events.front().seq);
         work.push_back(std::move(b));

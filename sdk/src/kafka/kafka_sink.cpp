@@ -45,6 +45,12 @@ void KafkaSink::cancel() {
   cv_.notify_all();
 }
 
+bool KafkaSink::holds(const StoredEvent& e) {
+  std::lock_guard lk(mu_);
+  auto it = inflight_.find(e.record.event_id);
+  return it != inflight_.end() && (!it->second->done || !it->second->err);
+}
+
 void KafkaSink::on_delivery(void* msg_opaque, rd_kafka_resp_err_t err, const std::string& text) {
   std::unique_ptr<std::shared_ptr<Slot>> slot(static_cast<std::shared_ptr<Slot>*>(msg_opaque));
   std::lock_guard lk(mu_);

@@ -36,6 +36,8 @@ class KafkaSink final : public Sink, private ProducerEvents {
   // and none rejected → retry; otherwise partial.
   SendResult send(const Batch& batch, std::chrono::steady_clock::time_point deadline) override;
   void cancel() override;
+  // While its message is in librdkafka, or delivered and not yet reported.
+  bool holds(const StoredEvent& e) override;
 
  private:
   // One message handed to librdkafka; written by its delivery report.

@@ -426,10 +426,11 @@ void SpoolStore::dead_letter(const std::string& sink, const std::vector<int64_t>
   run_sync(std::move(op), kSyncWait);
 }
 
-std::map<std::string, uint64_t> SpoolStore::expire(std::chrono::seconds max_age) {
+uint64_t SpoolStore::expire(const std::string& sink, std::chrono::seconds max_age) {
   Op op{Op::Kind::expire};
+  op.x->sink = sink;
   op.x->cutoff_ms = now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
-  return run_sync(std::move(op), kSyncWait);
+  return run_sync(std::move(op), kSyncWait)[sink];
 }
 
 void SpoolStore::open_batch(const std::string& sink, const OpenBatch& batch) {

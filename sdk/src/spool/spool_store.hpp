@@ -48,7 +48,7 @@ class SpoolStore final : public Store {
   void ack(const std::string& sink, const std::vector<int64_t>& seqs) override;
   void dead_letter(const std::string& sink, const std::vector<int64_t>& seqs, int status,
                    const std::string& reason, const std::string& answer) override;
-  std::map<std::string, uint64_t> expire(std::chrono::seconds max_age) override;
+  uint64_t expire(const std::string& sink, std::chrono::seconds max_age) override;
   int64_t last_seq() const override;
   std::optional<int64_t> oldest_pending(const std::string& sink) override;
   void count_dropped(const std::string& reason, uint64_t n) override;
@@ -67,7 +67,7 @@ class SpoolStore final : public Store {
     enum class Kind { submit, ack, dead_letter, expire, dropped, batch_open, batch_close };
     // What only the rarer kinds carry, out of line: a submit op stays small.
     struct Extra {
-      std::string sink;             // ack, dead_letter, batch_*
+      std::string sink;             // ack, dead_letter, expire, batch_*
       std::vector<int64_t> seqs;    // batch_*: first and last seq
       int status = 0;
       std::string reason;           // dead_letter, dropped; batch_open: the batch_id

@@ -265,21 +265,17 @@ bool SpoolStore::apply(Op& op, Delta& d, std::map<std::string, uint64_t>* moved)
     }
     case Op::Kind::expire: {
       int64_t at = now_ms();
-      std::map<int64_t, std::string> names;
+      const int64_t sid = sink_id(op.x->sink, false);
+      if (sid < 0) return true;
       for (auto& [first, c] : chunks_) {
         if (c.oldest_ms >= op.x->cutoff_ms) continue;
         const Records* recs = records_of(d, c);
         if (!recs) return false;
         for (size_t i = 0; i < c.n; ++i) {
           if ((*recs)[i].received_at_ms >= op.x->cutoff_ms) continue;
-          for (const auto& entry : c.pending) {
-            int64_t sid = entry.first;
-            auto name = names.find(sid);
-            if (name == names.end()) name = names.emplace(sid, sink_name(sid)).first;
-            int r = dead_letter_one(d, c, i, sid, name->second, 0, "expired", "", at);
-            if (r < 0) return false;
-            if (r > 0 && moved) ++(*moved)[name->second];
-          }
+          int r = dead_letter_one(d, c, i, sid, op.x->sink, 0, "expired", "", at);
+          if (r < 0) return false;
+          if (r > 0 && moved) ++(*moved)[op.x->sink];
         }
       }
       return true;
