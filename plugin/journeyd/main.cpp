@@ -65,7 +65,8 @@ std::vector<std::shared_ptr<journey::Sink>> make_sinks(const Options& o, std::st
       k.topic = o.kafka_topic;
       k.options = o.kafka_options;
       k.log = [](int level, const std::string& message) {  // syslog levels from librdkafka
-        log(level <= 3 ? Level::error : level == 4 ? Level::warn : Level::info, "kafka", {{"detail", message}});
+        log(level <= 3 ? Level::error : level == 4 ? Level::warn : level >= 7 ? Level::debug : Level::info, "kafka",
+            {{"detail", message}});
       };
       s = journey::make_kafka_sink(k, &err);
     } else if (name == "discard") {

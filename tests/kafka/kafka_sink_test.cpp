@@ -3,12 +3,14 @@
 
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "journey/json.hpp"
 #include "journey/sinks.hpp"
 #include "mock_kafka.hpp"
+#include "sdk/src/kafka/log.hpp"
 
 namespace journey {
 namespace {
@@ -344,6 +346,30 @@ std::string make_error(KafkaSinkOptions o) {
   return error;
 }
 
+// librdkafka's own troubleshooting switch works through the sink: with `debug`
+// set, its debug lines (syslog level 7) reach the log, none dropped.
+TEST(KafkaSink, TheDebugOptionBringsLibrdkafkasDebugLinesToTheLog) {
+  MockCluster cluster(1);
+  cluster.create_topic(kTopic, 1, 1);
+  std::mutex mu;
+  size_t debug_lines = 0;
+  KafkaSinkOptions o;
+  o.brokers = cluster.bootstraps();
+  o.topic = kTopic;
+  o.options = {{"debug", "msg"}};
+  o.log = [&](int level, const std::string&) {
+    std::lock_guard lk(mu);
+    if (level == 7) ++debug_lines;
+  };
+  std::string error;
+  auto sink = make_kafka_sink(o, &error);
+  ASSERT_TRUE(sink) << error;
+  SendResult r = sink->send(batch_of(test::make_events(3, 1)), Clock::now() + 10s);
+  ASSERT_EQ(r.outcome, SendResult::Outcome::delivered) << r.detail;
+  std::lock_guard lk(mu);
+  EXPECT_GT(debug_lines, 0u);
+}
+
 TEST(KafkaSinkConfig, BadOptionsNameTheFlag) {
   KafkaSinkOptions o;
   o.brokers = "127.0.0.1:9092";
@@ -390,4 +416,20 @@ TEST(KafkaSinkConfig, TlsAndSaslOptionsPassThrough) {
 }
 
 }  // namespace
+// One line per second for warnings, but an error of a text not seen in the last
+// minute always passes: a routine broker warning must not hide a fatal error.
+TEST(KafkaLog, AnErrorOfANewTextIsNotHiddenBehindAWarning) {
+  std::vector<std::pair<int, std::string>> lines;
+  kafka::RateLimitedLog log([&](int level, const std::string& text) { lines.emplace_back(level, text); });
+  log.write(4, "Connect to broker failed");
+  log.write(3, "fatal error: CLUSTER_AUTHORIZATION_FAILED");
+  log.write(4, "another warning");                             // within the second: held back
+  log.write(3, "fatal error: CLUSTER_AUTHORIZATION_FAILED");  // the same text within the minute
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].second, "Connect to broker failed");
+  EXPECT_EQ(lines[1].second, "fatal error: CLUSTER_AUTHORIZATION_FAILED");
+  for (int i = 0; i < 5; ++i) log.write(7, "debug line");  // asked for with `debug`: all pass
+  EXPECT_EQ(lines.size(), 7u);
+}
+
 }  // namespace journey

@@ -31,8 +31,9 @@ struct KafkaSinkOptions {
   std::string brokers;
   std::string topic;
   std::vector<std::pair<std::string, std::string>> options;  // passed to librdkafka
-  // librdkafka's warnings and errors (syslog level, text), rate-limited; from
-  // librdkafka's threads. Empty: one line on stderr each.
+  // librdkafka's warnings and errors (syslog level, text), rate-limited, and its
+  // debug lines (level 7) when options set `debug`; from librdkafka's threads.
+  // Empty: one line on stderr each.
   std::function<void(int level, const std::string& message)> log;
 };
 std::shared_ptr<Sink> make_kafka_sink(const KafkaSinkOptions& options, std::string* error);

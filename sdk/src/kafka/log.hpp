@@ -1,5 +1,7 @@
 // librdkafka's warnings and errors, sparingly: the same text at most once a
-// minute, anything at most once a second. Thread-safe (called from librdkafka's threads).
+// minute, and warnings at most once a second; debug lines (syslog level 7, which
+// librdkafka writes only when its `debug` option is set) all pass. Thread-safe
+// (called from librdkafka's threads).
 #pragma once
 #include <chrono>
 #include <functional>
@@ -15,6 +17,7 @@ class RateLimitedLog {
   // fn empty: "journey kafka sink: <message>" on stderr.
   explicit RateLimitedLog(Fn fn) : fn_(std::move(fn)) {}
   void write(int level, const std::string& message);
+  static constexpr int kError = 3, kDebug = 7;  // syslog levels
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -57,7 +57,8 @@ void Producer::on_err(rd_kafka_t* rk, int err, const char* reason, void* opaque)
 }
 
 void Producer::on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
-  if (level > 4) return;  // warnings and worse
+  // Warnings and worse, and debug lines (written only when the `debug` option asks).
+  if (level > 4 && level < RateLimitedLog::kDebug) return;
   auto* self = static_cast<Producer*>(rd_kafka_opaque(rk));
   self->log_->write(level, std::string(fac) + ": " + buf);
 }
