@@ -534,8 +534,8 @@ void SpoolStore::check_space() {
     free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
   }
   const auto pages = static_cast<uint64_t>(std::max<int64_t>(0, w_->db.query_int("PRAGMA freelist_count", 0)));
-  const auto page = static_cast<uint64_t>(std::max<int64_t>(0, w_->db.query_int("PRAGMA page_size", 0)));
-  const uint64_t left = free_bytes + pages * page;
+  if (page_size_ == 0) page_size_ = static_cast<uint64_t>(std::max<int64_t>(0, w_->db.query_int("PRAGMA page_size", 0)));
+  const uint64_t left = free_bytes + pages * page_size_;
   space_left_ = left;
   const bool low = left < options_.min_free_bytes;
   if (low == disk_low_.exchange(low)) return;

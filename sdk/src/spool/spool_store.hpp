@@ -196,6 +196,7 @@ class SpoolStore final : public Store {
   void log(int level, const std::string& message) const;
   std::atomic<bool> disk_low_{false};
   std::atomic<uint64_t> space_left_{0};  // bytes, at the last check
+  uint64_t page_size_ = 0;               // the file's, read at the first check
 
   // The last commit round failed (a full disk, an I/O error): set and cleared by
   // the writer, which probes with an empty write while nothing else is queued, so
