@@ -297,21 +297,6 @@ TEST(StringPool, TakeScratchIsTheSizeAskedInARecycledBuffer) {
   detail::give_string(bigger);
 }
 
-// The builders' texts and arenas (512 to 768 bytes) all fit any buffer the pool
-// makes for them, so none is freed to grow; ids keep their small buffers.
-TEST(StringPool, ScratchBuffersAreMadeWithRoomForAnyTypedBuildersText) {
-  std::thread fresh([] {
-    std::vector<std::string> emptied;  // whatever the stock held: freed at the end
-    while (detail::stock_bytes(1000) > 0) emptied.push_back(detail::take_string(1000));
-    std::string text = detail::take_scratch(100, 200);
-    EXPECT_EQ(text.size(), 100u);
-    EXPECT_GE(text.capacity(), 768u);
-    std::string id = detail::take_scratch(36, 36);
-    EXPECT_LT(id.capacity(), 768u);
-  });
-  fresh.join();
-}
-
 // The vector a run travels in is not freed by the thread that empties it (into
 // another thread's malloc arena): the stock keeps it for the next run given.
 TEST(StringPool, ARunsVectorIsKeptForTheNextRun) {

@@ -12,12 +12,6 @@ namespace {
 
 constexpr size_t kSmall = 64;          // ids; larger buffers hold event JSON
 constexpr size_t kMaxCapacity = 4096;  // bigger buffers are freed, not kept
-// The least take_scratch() makes a JSON-class buffer with: a builder's arena takes
-// 512 bytes and the typed builders' texts 512 to 768, so that any recycled buffer
-// fits the next. A smaller one would be freed to grow, into the malloc arena of the
-// thread that made it, whose lock the free waits for. Recycled buffers reach this
-// size anyway as they are grown; the floor only spares the frees on the way.
-constexpr size_t kMinJson = 768;
 constexpr size_t kRun = 64;            // strings a thread trades with the stock at once
 constexpr size_t kMaxDeferred = 1 << 16;  // strings give_strings() holds back from a busy stock
 constexpr size_t kMaxEmpties = 64;  // empty run vectors a thread keeps for its next runs
@@ -208,7 +202,7 @@ std::string take_scratch(size_t size, size_t capacity) {
   std::string s = recycled(capacity);
   if (s.capacity() < capacity) {
     s.clear();  // growing copies only the bytes kept
-    s.reserve(class_of(capacity) == 0 ? capacity : std::max(capacity, kMinJson));
+    s.reserve(capacity);
   }
   s.resize(size);  // zero-fills only past the bytes the buffer held
   return s;
