@@ -87,6 +87,18 @@ std::vector<std::string> split_commas(const std::string& v) {
   return out;
 }
 
+// KEY=VALUE pairs from one environment variable: comma-separated, where a piece
+// without '=' continues the value before it, so that a librdkafka list value
+// (debug=broker,topic) can be given there too.
+std::vector<std::string> split_pairs(const std::string& v) {
+  std::vector<std::string> out;
+  for (std::string& piece : split_commas(v)) {
+    if (!out.empty() && piece.find('=') == std::string::npos) out.back() += "," + piece;
+    else out.push_back(std::move(piece));
+  }
+  return out;
+}
+
 // Values of one option from one source, with the name to blame.
 struct Given {
   std::vector<std::string> values;
@@ -344,7 +356,7 @@ ParseResult parse_options(const std::vector<std::string>& args,
     auto e = env.find(env_name(s.flag));
     if (e == env.end()) continue;
     Given g{{}, env_name(s.flag)};
-    if (s.kind == Kind::pairs) g.values = split_commas(e->second);
+    if (s.kind == Kind::pairs) g.values = split_pairs(e->second);
     else g.values.push_back(e->second);
     if (g.values.empty()) return fail(g.who + ": empty list");
     src.env[s.flag] = std::move(g);

@@ -66,6 +66,18 @@ TEST(Options, ConfigFileKafkaOptionsTakeBooleansAndNumbers) {
   EXPECT_NE(r.error.find("kafka_option"), std::string::npos) << r.error;
 }
 
+// librdkafka takes lists as values (debug=broker,topic): in JOURNEY_KAFKA_OPTION a
+// piece without '=' continues the value before it.
+TEST(Options, EnvKafkaOptionsKeepListValues) {
+  auto r = parse_options({}, {{"JOURNEY_KAFKA_OPTION", "debug=broker,topic,msg, linger.ms=5"}});
+  ASSERT_TRUE(r.options) << r.error;
+  std::map<std::string, std::string> got(r.options->kafka_options.begin(), r.options->kafka_options.end());
+  EXPECT_EQ(got, (std::map<std::string, std::string>{{"debug", "broker,topic,msg"}, {"linger.ms", "5"}}));
+  r = parse_options({}, {{"JOURNEY_KAFKA_OPTION", "broker,debug=msg"}});
+  EXPECT_FALSE(r.options);
+  EXPECT_NE(r.error.find("JOURNEY_KAFKA_OPTION: expected KEY=VALUE, got \"broker\""), std::string::npos) << r.error;
+}
+
 TEST(Options, EnvListsAreCommaSeparated) {
   auto r = parse_options({}, {{"JOURNEY_SINK", "local, http"}, {"JOURNEY_ENDPOINT", "https://b.example/v1"},
                               {"JOURNEY_ALLOWED_ORIGINS", "https://a.example,https://b.example"}});
