@@ -199,10 +199,9 @@ class SpoolStore final : public Store {
   uint64_t page_size_ = 0;               // the file's, read at the first check
 
   // The last commit round failed (a full disk, an I/O error): set and cleared by
-  // the writer, which probes with an empty write while nothing else is queued, so
-  // that the state clears when the disk can take writes again.
+  // the writer, which commits an empty round each poll while nothing else is
+  // queued, so that the state clears when the disk can take writes again.
   std::atomic<bool> commit_failing_{false};
-  bool probe_commit();
   void note_commit(bool ok);  // sets commit_failing_, and says when commits work again
 
   // The file at options_.path is still the one the spool opened: deleted, replaced
