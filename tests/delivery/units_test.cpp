@@ -297,6 +297,33 @@ TEST(StringPool, TakeScratchIsTheSizeAskedInARecycledBuffer) {
   detail::give_string(bigger);
 }
 
+// The buffer an event's text goes into was taken one call ahead, so that its lines
+// could be prefetched for writing meanwhile; the one a thread holds ahead when it
+// ends goes back to the stock.
+TEST(StringPool, TakeTextHandsOutTheBufferItTookOneCallAhead) {
+  std::vector<std::string> emptied;  // whatever the stock held: freed at the end
+  while (detail::stock_bytes(1000) > 0) emptied.push_back(detail::take_string(1000));
+  size_t held_ahead = 0;
+  std::thread writer([&] {
+    std::string prepared = detail::take_string(900);
+    prepared.assign(800, 'x');
+    const char* prepared_at = prepared.data();
+    detail::give_string(prepared);  // into this thread's cache
+    std::string first = detail::take_text(500, 900);
+    EXPECT_NE(first.data(), prepared_at) << "nothing was ahead yet: a buffer of its own";
+    EXPECT_EQ(first.size(), 500u);
+    EXPECT_GE(first.capacity(), 900u);
+    held_ahead = first.capacity();
+    detail::give_string(first);
+    std::string second = detail::take_text(600, 900);
+    EXPECT_EQ(second.data(), prepared_at) << "the buffer the first call took ahead";
+    EXPECT_EQ(second.size(), 600u);
+    EXPECT_EQ(second.substr(0, 3), "xxx") << "a recycled buffer keeps its bytes, as take_scratch's";
+  });
+  writer.join();
+  EXPECT_EQ(detail::stock_bytes(1000), held_ahead) << "the buffer held ahead (the first) went to the stock";
+}
+
 // The vector a run travels in is not freed by the thread that empties it (into
 // another thread's malloc arena): the stock keeps it for the next run given.
 TEST(StringPool, ARunsVectorIsKeptForTheNextRun) {

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/prefetch.hpp"
+
 namespace journey::detail {
 namespace {
 
@@ -104,6 +106,7 @@ void free_all(std::vector<std::string>& strings) {
 
 struct Cache {
   std::vector<std::string> free[2];
+  std::string ahead[2];  // take_text()'s next buffer per class, prefetched for writing
   std::vector<Run> ready[2];  // runs for the stock, not handed over yet (it was busy)
   std::vector<std::vector<std::string>> empties;  // storage for the next runs, from the stock
 
@@ -155,6 +158,8 @@ struct CacheOwner {
     t_cache = nullptr;
     t_dead = true;
     if (!c) return;
+    for (std::string& s : c->ahead)
+      if (!unpooled(s)) c->free[class_of(s.capacity())].push_back(std::move(s));
     for (size_t k = 0; k < 2; ++k) {
       Run& r = c->ready[k].emplace_back();
       for (std::string& s : c->free[k]) r.add(std::move(s));
@@ -205,6 +210,23 @@ std::string take_scratch(size_t size, size_t capacity) {
     s.reserve(capacity);
   }
   s.resize(size);  // zero-fills only past the bytes the buffer held
+  return s;
+}
+
+std::string take_text(size_t size, size_t capacity) {
+  Cache* cache = my_cache();
+  if (!cache) return take_scratch(size, capacity);
+  const size_t k = class_of(capacity);
+  std::string& ahead = cache->ahead[k];
+  std::string s = std::move(ahead);
+  ahead = recycled(capacity);
+  // As much as this text takes: the next is likely of its size.
+  prefetch_for_writing(ahead.data(), std::min(std::max<size_t>(size, 1), ahead.capacity()));
+  if (s.capacity() < capacity) {
+    give_string(s);
+    return take_scratch(size, capacity);
+  }
+  s.resize(size);
   return s;
 }
 

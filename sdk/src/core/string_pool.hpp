@@ -44,6 +44,12 @@ void give_strings(std::span<std::string* const> strings);
 // pages are already mapped instead of faulting them in inside track().
 void stock_strings(size_t count, size_t capacity);
 
+// take_scratch() for bytes the caller writes at once (an event's text, its id):
+// the buffer was taken at the thread's last call for its size class and its lines
+// were prefetched for writing since, so that the writes do not wait for lines
+// another core wrote last (recycled buffers come back from the delivery thread).
+std::string take_text(size_t size, size_t capacity);
+
 // Bytes of buffer capacity the shared stock holds in capacity's class (for tests).
 size_t stock_bytes(size_t capacity);
 

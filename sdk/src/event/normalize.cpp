@@ -114,7 +114,7 @@ size_t write_defaults(bool empty_object, bool has_id, bool has_timestamp, const 
     char id[detail::kUuidChars];
     detail::write_uuid_v7(opts.received_at, id);
     add("\"event_id\":", std::string_view(id, sizeof id));  // a constant size: copied inline
-    ev->event_id = detail::take_string(detail::kUuidChars);
+    ev->event_id = detail::take_text(0, detail::kUuidChars);
     ev->event_id.assign(id, sizeof id);
   }
   char received_text[24];
