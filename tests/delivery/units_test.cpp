@@ -305,18 +305,21 @@ TEST(StringPool, TakeTextHandsOutTheBufferItTookOneCallAhead) {
   while (detail::stock_bytes(1000) > 0) emptied.push_back(detail::take_string(1000));
   size_t held_ahead = 0;
   std::thread writer([&] {
-    std::string prepared = detail::take_string(900);
-    prepared.assign(800, 'x');
-    const char* prepared_at = prepared.data();
-    detail::give_string(prepared);  // into this thread's cache
-    std::string first = detail::take_text(500, 900);
-    EXPECT_NE(first.data(), prepared_at) << "nothing was ahead yet: a buffer of its own";
+    std::string older = detail::take_string(900), newer = detail::take_string(900);
+    older.assign(800, 'x');
+    const char* older_at = older.data();
+    detail::give_string(older);  // this thread's cache: older, then newer on top
+    detail::give_string(newer);
+    std::string first;
+    detail::take_text(first, 500, 900);  // nothing ahead yet: the cache's top, and older ahead
+    EXPECT_NE(first.data(), older_at);
     EXPECT_EQ(first.size(), 500u);
     EXPECT_GE(first.capacity(), 900u);
     held_ahead = first.capacity();
     detail::give_string(first);
-    std::string second = detail::take_text(600, 900);
-    EXPECT_EQ(second.data(), prepared_at) << "the buffer the first call took ahead";
+    std::string second = "inline";
+    detail::take_text(second, 600, 900);
+    EXPECT_EQ(second.data(), older_at) << "the buffer the first call took ahead";
     EXPECT_EQ(second.size(), 600u);
     EXPECT_EQ(second.substr(0, 3), "xxx") << "a recycled buffer keeps its bytes, as take_scratch's";
   });

@@ -213,21 +213,24 @@ std::string take_scratch(size_t size, size_t capacity) {
   return s;
 }
 
-std::string take_text(size_t size, size_t capacity) {
+void take_text(std::string& into, size_t size, size_t capacity) {
   Cache* cache = my_cache();
-  if (!cache) return take_scratch(size, capacity);
-  const size_t k = class_of(capacity);
-  std::string& ahead = cache->ahead[k];
-  std::string s = std::move(ahead);
-  ahead = recycled(capacity);
-  // As much as this text takes: the next is likely of its size.
-  prefetch_for_writing(ahead.data(), std::min(std::max<size_t>(size, 1), ahead.capacity()));
-  if (s.capacity() < capacity) {
-    give_string(s);
-    return take_scratch(size, capacity);
+  if (!unpooled(into)) give_string(into);
+  if (!cache) {
+    into = take_scratch(size, capacity);
+    return;
   }
-  s.resize(size);
-  return s;
+  std::string& ahead = cache->ahead[class_of(capacity)];
+  if (ahead.capacity() >= capacity) {
+    into = std::move(ahead);  // from a member: no temporary whose bytes were just stored
+    into.resize(size);
+  } else {
+    give_string(ahead);
+    into = take_scratch(size, capacity);
+  }
+  ahead = recycled(capacity);
+  // The lines the next such call will write, if it asks for as much room.
+  prefetch_for_writing(ahead.data(), std::min(capacity, ahead.capacity()));
 }
 
 void stock_strings(size_t count, size_t capacity) {

@@ -48,7 +48,8 @@ void stock_strings(size_t count, size_t capacity);
 // the buffer was taken at the thread's last call for its size class and its lines
 // were prefetched for writing since, so that the writes do not wait for lines
 // another core wrote last (recycled buffers come back from the delivery thread).
-std::string take_text(size_t size, size_t capacity);
+// `into` gets the buffer (its own, if any, is given back).
+void take_text(std::string& into, size_t size, size_t capacity);
 
 // Bytes of buffer capacity the shared stock holds in capacity's class (for tests).
 size_t stock_bytes(size_t capacity);

@@ -723,7 +723,8 @@ std::string EventBuilder::assemble(uint32_t* value_at) const {
   // that much memory each.
   const size_t bound = Impl::text_bound(*this);
   const size_t capacity = (bound + detail::kDefaultsRoom + 63) & ~size_t(63);
-  std::string text = detail::take_text(bound, capacity);
+  std::string text;
+  detail::take_text(text, bound, capacity);
   Writer w{text.data(), text.data(), value_at};
   Impl::emit(*this, w);
   assert(static_cast<size_t>(w.p - text.data()) <= bound);

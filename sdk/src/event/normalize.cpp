@@ -114,7 +114,7 @@ size_t write_defaults(bool empty_object, bool has_id, bool has_timestamp, const 
     char id[detail::kUuidChars];
     detail::write_uuid_v7(opts.received_at, id);
     add("\"event_id\":", std::string_view(id, sizeof id));  // a constant size: copied inline
-    ev->event_id = detail::take_text(0, detail::kUuidChars);
+    detail::take_text(ev->event_id, 0, detail::kUuidChars);
     ev->event_id.assign(id, sizeof id);
   }
   char received_text[24];
@@ -443,7 +443,10 @@ EventProblems normalize_event(Event&& event, const NormalizeOptions& opts, Norma
   text.pop_back();
   text.append(tail, tail_len);
   out->json = std::move(text);
-  event = Event();
+  // Left as Event() is, field by field: assigning a temporary Event copies bytes
+  // just stored on the stack with wider loads, which wait for every store before.
+  text.assign("{}", 2);
+  event.pre_ = Event::Prechecked{};
   return {};
 }
 
