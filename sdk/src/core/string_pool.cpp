@@ -177,11 +177,13 @@ Cache* my_cache() {
   return t_cache;
 }
 
-// A buffer from the thread's cache (refilled from the stock) holding its old
-// bytes, or an empty string.
-std::string recycled(size_t capacity) {
+// Moves a buffer from the thread's cache (refilled from the stock), holding its
+// old bytes, into `into` (empty); leaves it empty when there is none. Filling the
+// caller's string, not returning one: a returned temporary is stored and then
+// loaded with wider loads, which wait for every store before them.
+void recycle_into(std::string& into, size_t capacity) {
   Cache* cache = my_cache();
-  if (!cache) return std::string();
+  if (!cache) return;
   const size_t k = class_of(capacity);
   std::vector<std::string>& mine = cache->free[k];
   if (mine.empty()) {
@@ -189,9 +191,14 @@ std::string recycled(size_t capacity) {
     std::lock_guard lk(st.mu);
     st.take(k, mine);
   }
-  if (mine.empty()) return std::string();
-  std::string s = std::move(mine.back());
+  if (mine.empty()) return;
+  into = std::move(mine.back());
   mine.pop_back();
+}
+
+std::string recycled(size_t capacity) {
+  std::string s;
+  recycle_into(s, capacity);
   return s;
 }
 }  // namespace
@@ -228,7 +235,7 @@ void take_text(std::string& into, size_t size, size_t capacity) {
     give_string(ahead);
     into = take_scratch(size, capacity);
   }
-  ahead = recycled(capacity);
+  recycle_into(ahead, capacity);
   // The lines the next such call will write, if it asks for as much room.
   prefetch_for_writing(ahead.data(), std::min(capacity, ahead.capacity()));
 }

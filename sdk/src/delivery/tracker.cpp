@@ -92,8 +92,11 @@ struct Tracker::Impl {
     for (const auto& id : ids) drop(id, "shutdown");
   }
 
-  // Queues an event that normalize_event(_text) has checked.
-  Status queue(EventProblems problems, NormalizedEvent& ev, const NormalizeOptions& opts, bool wait,
+  // Queues an event that normalize_event(_text) has checked. Takes the problems by
+  // reference and answers an accepted event with a fresh Status: moving either
+  // from the object the callee just stored would load its fields with wider
+  // loads than they were stored with, which wait for every store before them.
+  Status queue(EventProblems& problems, NormalizedEvent& ev, const NormalizeOptions& opts, bool wait,
                Clock::time_point deadline) {
     if (!problems.ok()) {
       invalid_count.fetch_add(1, std::memory_order_relaxed);
@@ -111,20 +114,21 @@ struct Tracker::Impl {
     auto record = [&] {
       return Record{std::move(ev.event_id), std::move(ev.key), std::move(ev.json), to_unix_ms(opts.received_at)};
     };
-    Status s;
-    if (wait) {
-      std::vector<Record> one;
-      one.push_back(record());
-      s = store->submit_and_wait(std::move(one), deadline);
-    } else {
-      s = store->submit_one(record());
+    auto one = [&] {
+      std::vector<Record> v;
+      v.push_back(record());
+      return v;
+    };
+    Status s = wait ? store->submit_and_wait(one(), deadline) : store->submit_one(record());
+    if (s.ok()) {
+      tracked.add(1);
+      return Status::success();
     }
     if (s.code == Code::queue_full) {
       drop(id_if_dropped, "queue_full");
       return s;
     }
-    if (s.code == Code::shutting_down) return s;
-    if (s.ok() || s.code == Code::timeout) tracked.add(1);
+    if (s.code == Code::timeout) tracked.add(1);
     return s;
   }
 
@@ -138,11 +142,12 @@ struct Tracker::Impl {
                            "the tracker was made before this process forked: make one in each process after fork()");
     NormalizeOptions opts{now_us(), std::nullopt};
     NormalizedEvent ev;
-    EventProblems p;
-    if constexpr (std::is_same_v<std::decay_t<E>, Json> || std::is_same_v<std::decay_t<E>, Event>)
-      p = normalize_event(std::forward<E>(event), opts, &ev);
-    else p = normalize_event_text(std::string_view(event), opts, &ev);
-    return queue(std::move(p), ev, opts, wait, deadline);
+    EventProblems p = [&] {
+      if constexpr (std::is_same_v<std::decay_t<E>, Json> || std::is_same_v<std::decay_t<E>, Event>)
+        return normalize_event(std::forward<E>(event), opts, &ev);
+      else return normalize_event_text(std::string_view(event), opts, &ev);
+    }();
+    return queue(p, ev, opts, wait, deadline);
   }
 
   template <class F>
