@@ -33,11 +33,12 @@ void Listener::run() {
   net::dispatch(strand_, [self = shared_from_this()] { self->accept(); });
 }
 
-void Listener::stop() {
-  net::post(strand_, [self = shared_from_this()] {
+void Listener::stop(std::function<void()> then) {
+  net::post(strand_, [self = shared_from_this(), then = std::move(then)] {
     beast::error_code ec;
     self->acceptor_.close(ec);
     self->backoff_.cancel();
+    if (then) then();
   });
 }
 

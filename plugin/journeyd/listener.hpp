@@ -1,6 +1,7 @@
 // Accepts connections and starts a Session for each; beyond --max-connections it
 // answers 503 and closes. Thread-safe: stop() may be called from any thread.
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "http.hpp"
@@ -15,7 +16,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
            ServerState& state, Timeouts timeouts);
   net::ip::tcp::endpoint local_endpoint() const;
   void run();
-  void stop();
+  // Closes the listening socket, then calls `then` (on the listener's strand):
+  // connections made after that are refused.
+  void stop(std::function<void()> then = {});
 
  private:
   void accept();

@@ -84,13 +84,13 @@ std::vector<std::shared_ptr<journey::Sink>> make_sinks(const Options& o, std::st
 void on_delivery_report(const journey::DeliveryReport& r) {
   using K = journey::DeliveryReport::Kind;
   if (r.kind == K::dead_lettered)
-    log(Level::warn, "events dead-lettered", {{"sink", r.sink}, {"events", std::to_string(r.events.size())},
+    log(Level::warn, "events dead-lettered", {{"sink", r.sink}, {"events", std::to_string(r.count)},
                                               {"status", std::to_string(r.status)}, {"reason", r.reason}});
   else if (r.kind == K::retried)
-    log(Level::info, "delivery will be retried", {{"sink", r.sink}, {"events", std::to_string(r.events.size())},
+    log(Level::info, "delivery will be retried", {{"sink", r.sink}, {"events", std::to_string(r.count)},
                                                   {"status", std::to_string(r.status)}, {"error", r.reason}});
   else if (log_enabled(Level::debug))
-    log(Level::debug, "events delivered", {{"sink", r.sink}, {"events", std::to_string(r.events.size())}});
+    log(Level::debug, "events delivered", {{"sink", r.sink}, {"events", std::to_string(r.count)}});
 }
 
 int run(const Options& o) {
@@ -173,9 +173,18 @@ int run(const Options& o) {
   journey::SteadyTime deadline{};
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
+  // Once the requests in flight are done (or the deadline passed), the sinks are
+  // flushed on a thread of their own while the server goes on answering 503 to
+  // requests on open connections; the server stops after the flush.
+  std::thread flusher;
   std::function<void()> wait_in_flight = [&] {
-    if ((state.in_flight == 0 && state.receiving == 0) || std::chrono::steady_clock::now() >= deadline)
-      return ioc.stop();
+    if ((state.in_flight == 0 && state.receiving == 0) || std::chrono::steady_clock::now() >= deadline) {
+      flusher = std::thread([&] {
+        pipeline.stop(deadline);
+        net::post(ioc, [&] { ioc.stop(); });
+      });
+      return;
+    }
     drain.expires_after(std::chrono::milliseconds(5));
     drain.async_wait([&](boost::system::error_code) { wait_in_flight(); });
   };
@@ -198,8 +207,7 @@ int run(const Options& o) {
                                        {"receiving", std::to_string(state.receiving.load())}});
     deadline = std::chrono::steady_clock::now() + shutdown_timeout;
     state.stopping = true;
-    listener->stop();
-    wait_in_flight();
+    listener->stop([&] { wait_in_flight(); });
   });
 
   // The ready line only once the signals are handled: a supervisor (or a test)
@@ -236,10 +244,11 @@ int run(const Options& o) {
   std::thread second(serve);
   serve();
   second.join();
+  if (flusher.joinable()) flusher.join();
   blocking.stop();
   blocking.join();
 
-  pipeline.stop(deadline);
+  pipeline.stop(deadline);  // already stopped by the flusher, unless the server ended otherwise
   stats = store->stats();
   pending.clear();
   for (const auto& [sink, n] : stats.pending_events) pending += (pending.empty() ? "" : ",") + sink + "=" + std::to_string(n);

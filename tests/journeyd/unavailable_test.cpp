@@ -129,6 +129,50 @@ TEST(JourneydUnavailable, ShuttingDownAnswers503WhileInFlightRequestsFinish) {
   EXPECT_EQ(*code, 0) << jd.stderr_text();
 }
 
+// With nothing in flight at SIGTERM and a backend that never answers, journeyd
+// spends its shutdown deadline flushing the sink. Meanwhile it refuses new
+// connections at once and answers requests on open ones with 503 and
+// Retry-After, readiness included, instead of leaving them hanging until exit.
+TEST(JourneydUnavailable, WhileTheSinkFlushesAtShutdownRequestsGet503) {
+  journey::test::TestBackend backend;
+  backend.set_default(journey::test::Response::hang());
+  jdtest::TempDir dir;
+  Journeyd jd({"--data-dir", dir.path(), "--sink", "http", "--endpoint", backend.url(), "--flush-interval-ms", "1",
+               "--request-timeout-ms", "60000", "--shutdown-timeout-ms", "3000"});
+  ASSERT_TRUE(jd.ok()) << jd.stderr_text();
+  int ingest = jdtest::connect_loopback(jd.port()), ready = jdtest::connect_loopback(jd.port());
+  ASSERT_GE(ingest, 0);
+  ASSERT_GE(ready, 0);
+  const std::string body = view("pending");
+  const std::string post = "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_TRUE(send_all(ingest, post));
+  ASSERT_EQ(read_answer(ingest).status, 202);
+  ASSERT_TRUE(send_all(ready, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(read_answer(ready).status, 200);
+  ASSERT_TRUE(backend.wait_for_requests(1, 10s)) << "the sink never sent its batch";
+
+  jd.signal(SIGTERM);
+  ASSERT_TRUE(until_refused(jd.port())) << "journeyd still accepts connections after SIGTERM";
+  EXPECT_FALSE(jd.wait_exit(0ms)) << "refused only once journeyd had exited";
+
+  ASSERT_TRUE(send_all(ingest, post));
+  auto late = read_answer(ingest);
+  close(ingest);
+  EXPECT_EQ(late.status, 503) << late.body;
+  EXPECT_FALSE(late.headers["retry-after"].empty());
+  EXPECT_EQ(late.headers["connection"], "close");
+  EXPECT_NE(late.body.find("shutting down"), std::string::npos) << late.body;
+  ASSERT_TRUE(send_all(ready, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(read_answer(ready).status, 503);
+  close(ready);
+
+  auto code = jd.wait_exit(10s);
+  ASSERT_TRUE(code) << "journeyd did not exit";
+  EXPECT_EQ(*code, 0) << jd.stderr_text();
+  backend.stop();
+}
+
 // True once journeyd has read everything this client sent on fd: the server end
 // of the connection has nothing queued (its rx_queue in /proc/net/tcp is 0).
 bool server_read_all(int fd) {
