@@ -278,6 +278,7 @@ TEST(RetryTable, OldEventsExpireToDeadLetters) {
 
 // Each sink's thread expires its own events; those an earlier run left for a
 // sink this pipeline does not run have no thread: the first sink's expires them.
+// The store expires them by count: the report carries that count.
 TEST(RetryTable, EventsForASinkNotRunStillExpire) {
   auto store = make_memory_store({"discard", "gone"}, 100);
   auto old = make_records(0, 2);
@@ -286,14 +287,16 @@ TEST(RetryTable, EventsForASinkNotRunStillExpire) {
   DeliveryOptions o = fast_options();
   o.max_event_age = std::chrono::seconds(60);
   Metrics metrics;
-  std::promise<std::string> expired;
+  std::promise<std::pair<std::string, size_t>> expired;
   Pipeline p(store, {make_discard_sink()}, o, &metrics, [&](const DeliveryReport& r) {
-    if (r.kind == DeliveryReport::Kind::dead_lettered && r.sink == "gone") expired.set_value(r.reason);
+    if (r.kind == DeliveryReport::Kind::dead_lettered && r.sink == "gone") expired.set_value({r.reason, r.count});
   });
   p.start();
-  auto reason = expired.get_future();
-  ASSERT_EQ(reason.wait_for(20s), std::future_status::ready);
-  EXPECT_EQ(reason.get(), "expired");
+  auto reported = expired.get_future();
+  ASSERT_EQ(reported.wait_for(20s), std::future_status::ready);
+  const auto [reason, count] = reported.get();
+  EXPECT_EQ(reason, "expired");
+  EXPECT_EQ(count, 1u) << "the report counts what the store expired, though it names no event";
   p.stop(std::chrono::steady_clock::now() + 5s);
   EXPECT_EQ(metrics.value("journey_events_dead_lettered_total", {{"sink", "gone"}, {"reason", "expired"}}), 1u);
   EXPECT_EQ(store->stats().pending_events.at("gone"), 1u) << "the young one waits for its sink";

@@ -43,6 +43,9 @@ struct DeliveryReport {
   const std::vector<StoredEvent>& events;
   int status;                 // HTTP status or 0
   const std::string& reason;  // dead letters: reason; retries: error detail
+  // How many events: events.size(), or, when the store expired events whose
+  // records it does not hand out (reason "expired", events empty), their number.
+  size_t count;
 };
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
 

@@ -102,11 +102,11 @@ struct Pipeline::Impl {
     if (metrics && n) metrics->add(family, labels, n);
   }
 
-  void report(DeliveryReport::Kind kind, const std::string& sink,
-              const std::vector<StoredEvent>& events, int status, const std::string& reason) {
+  void report(DeliveryReport::Kind kind, const std::string& sink, const std::vector<StoredEvent>& events,
+              int status, const std::string& reason, size_t count_if_none = 0) {
     if (!on_report) return;
     try {
-      on_report(DeliveryReport{kind, sink, events, status, reason});
+      on_report(DeliveryReport{kind, sink, events, status, reason, events.empty() ? count_if_none : events.size()});
     } catch (...) {
       // A throwing callback must not take the delivery thread down.
     }
@@ -158,7 +158,7 @@ struct Pipeline::Impl {
         const uint64_t n = store->expire(name, opts.max_event_age);
         count("journey_events_dead_lettered_total", {{"sink", name}, {"reason", delivery::kReasonExpired}}, n);
         static const std::vector<StoredEvent> none;
-        if (n) report(DeliveryReport::Kind::dead_lettered, name, none, 0, delivery::kReasonExpired);
+        if (n) report(DeliveryReport::Kind::dead_lettered, name, none, 0, delivery::kReasonExpired, n);
       }
     }
     progress();
