@@ -18,6 +18,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/spin_lock.hpp"
 #include "core/string_pool.hpp"
 #include "core/thread_ordinal.hpp"
 #include "delivery/memory_store_testing.hpp"
@@ -193,7 +194,7 @@ class MemoryStore final : public Store {
 
   std::vector<std::string> sinks() const override { return sinks_; }
 
-  std::unique_lock<std::mutex> hold_own_intake() { return std::unique_lock(my_shard().mu); }
+  std::unique_lock<detail::SpinLock> hold_own_intake() { return std::unique_lock(my_shard().mu); }
 
   void close() override {
     {
@@ -218,7 +219,7 @@ class MemoryStore final : public Store {
     size_t bytes;        // of the JSON
   };
   struct alignas(64) Shard {
-    std::mutex mu;
+    detail::SpinLock mu;  // held for an append or a swap
     std::vector<Entry> items;
     size_t credit = 0;  // queue room taken from room_ ahead, not used yet
     bool closed = false;
@@ -388,7 +389,7 @@ std::shared_ptr<Store> make_memory_store(std::vector<std::string> sinks, size_t 
   return std::make_shared<MemoryStore>(std::move(sinks), max_events);
 }
 
-std::unique_lock<std::mutex> detail::hold_own_intake(Store& memory_store) {
+std::unique_lock<detail::SpinLock> detail::hold_own_intake(Store& memory_store) {
   return dynamic_cast<MemoryStore&>(memory_store).hold_own_intake();
 }
 
