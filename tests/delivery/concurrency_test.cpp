@@ -196,5 +196,24 @@ TEST(Concurrency, TwoSinksEachGetEveryEventWhileFlushingConcurrently) {
   EXPECT_EQ(store->stats().pending_bytes, 0u);
 }
 
+// The tracked count is exact with more producer threads than the counter has
+// stripes of their own (the first threads of a process own one, the rest share).
+TEST(Concurrency, TrackedCountsEveryThreadsEvents) {
+  constexpr int kThreads = 40, kPerThread = 250;
+  Config c;
+  c.sinks = {make_discard_sink()};
+  Tracker tracker(c);
+  std::vector<std::thread> producers;
+  for (int th = 0; th < kThreads; ++th)
+    producers.emplace_back([&, th] {
+      for (int i = 0; i < kPerThread; ++i)
+        EXPECT_TRUE(tracker.track(view("https://shop.example/").anonymous_id("anon-" + std::to_string(th))).ok());
+    });
+  for (auto& p : producers) p.join();
+  EXPECT_EQ(tracker.counters().tracked, uint64_t{kThreads * kPerThread});
+  ASSERT_TRUE(tracker.flush(60s));
+  EXPECT_EQ(tracker.counters().delivered, uint64_t{kThreads * kPerThread});
+}
+
 }  // namespace
 }  // namespace journey::test

@@ -27,11 +27,22 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kWarmBuffers = 1024;
 constexpr size_t kWarmJsonBytes = 1024;
 
-// A counter every producer thread bumps: one cache line per stripe (a thread keeps
-// to one), summed when read, so track() does not pass one line between cores.
+// A counter every producer thread bumps: one cache line per stripe, summed when
+// read, so track() does not pass one line between cores. The first kStripes
+// threads of the process (thread_ordinal() is never reused) each own a stripe and
+// add with a plain load and store, not a locked instruction, which would wait for
+// every store before it to reach the cache; later threads share one stripe.
 class StripedCounter {
  public:
-  void add(uint64_t n) { stripes_[detail::thread_ordinal() % kStripes].n.fetch_add(n, std::memory_order_relaxed); }
+  void add(uint64_t n) {
+    const size_t t = detail::thread_ordinal();
+    if (t < kStripes) {
+      std::atomic<uint64_t>& own = stripes_[t].n;
+      own.store(own.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    } else {
+      stripes_[kStripes].n.fetch_add(n, std::memory_order_relaxed);
+    }
+  }
   uint64_t load() const {
     uint64_t sum = 0;
     for (const auto& s : stripes_) sum += s.n.load(std::memory_order_relaxed);
@@ -39,11 +50,11 @@ class StripedCounter {
   }
 
  private:
-  static constexpr size_t kStripes = 8;
+  static constexpr size_t kStripes = 16;
   struct alignas(64) Stripe {
     std::atomic<uint64_t> n{0};
   };
-  std::array<Stripe, kStripes> stripes_;
+  std::array<Stripe, kStripes + 1> stripes_;
 };
 
 Status invalid(std::vector<std::string> messages) { return Status{Code::invalid, std::move(messages)}; }
