@@ -71,6 +71,13 @@ jdtest::HttpResult read_answer(int fd) {
   return r;
 }
 
+// SPEC section 3's answer while journeyd shuts down: 503 with Retry-After, saying so.
+void expect_shutting_down(jdtest::HttpResult& r) {
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_FALSE(r.headers["retry-after"].empty());
+  EXPECT_NE(r.body.find("shutting down"), std::string::npos) << r.body;
+}
+
 bool send_all(int fd, const std::string& data) {
   return send(fd, data.data(), data.size(), MSG_NOSIGNAL) == ssize_t(data.size());
 }
@@ -115,10 +122,8 @@ TEST(JourneydUnavailable, ShuttingDownAnswers503WhileInFlightRequestsFinish) {
                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
   auto late = read_answer(b);
   close(b);
-  EXPECT_EQ(late.status, 503) << late.body;
-  EXPECT_FALSE(late.headers["retry-after"].empty());
+  expect_shutting_down(late);
   EXPECT_EQ(late.headers["connection"], "close");
-  EXPECT_NE(late.body.find("shutting down"), std::string::npos) << late.body;
   EXPECT_FALSE(jd.wait_exit(0ms)) << "journeyd exited with a request in flight";
 
   close(release);  // A's answer goes out; journeyd has nothing in flight and exits
@@ -159,10 +164,8 @@ TEST(JourneydUnavailable, WhileTheSinkFlushesAtShutdownRequestsGet503) {
   ASSERT_TRUE(send_all(ingest, post));
   auto late = read_answer(ingest);
   close(ingest);
-  EXPECT_EQ(late.status, 503) << late.body;
-  EXPECT_FALSE(late.headers["retry-after"].empty());
+  expect_shutting_down(late);
   EXPECT_EQ(late.headers["connection"], "close");
-  EXPECT_NE(late.body.find("shutting down"), std::string::npos) << late.body;
   ASSERT_TRUE(send_all(ready, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(read_answer(ready).status, 503);
   close(ready);
@@ -243,9 +246,7 @@ TEST(JourneydUnavailable, RequestsStillArrivingAtShutdownAreAnswered) {
   ASSERT_TRUE(send_all(without, request.substr(in_headers)));
   auto refused = read_answer(without);
   close(without);
-  EXPECT_EQ(refused.status, 503) << refused.body;
-  EXPECT_FALSE(refused.headers["retry-after"].empty());
-  EXPECT_NE(refused.body.find("shutting down"), std::string::npos) << refused.body;
+  expect_shutting_down(refused);
   auto code = jd.wait_exit(10s);
   ASSERT_TRUE(code) << "journeyd did not exit";
   EXPECT_EQ(*code, 0) << jd.stderr_text();
